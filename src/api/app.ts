@@ -1,0 +1,166 @@
+/**
+ * The REST API, wire-compatible with Baricadr's (so `barique` works unchanged).
+ * Routes are thin: parse the request, call a service, shape the answer.
+ */
+import { once } from 'node:events';
+import express, { type Express, type Response } from 'express';
+import type { ListingService } from '../services/listing-service.js';
+import type { TaskService } from '../services/task-service.js';
+import type { Task } from '../store/types.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { freezeBody, listBody, parseRequest, pullBody, taskListQuery, treeBody } from './requests.js';
+
+export interface ApiDeps {
+  readonly tasks: TaskService;
+  readonly listing: ListingService;
+  readonly version: string;
+  /** Finds tasks recorded as unfinished with no live job behind them; returns their ids. */
+  readonly cleanZombies: () => Promise<string[]>;
+  /** Called with unexpected (5xx) errors. */
+  readonly onServerError: (error: unknown) => void;
+}
+
+/** Route names as Baricadr's Flask app reports them from `GET /endpoints`. */
+export const ENDPOINTS: Readonly<Record<string, string>> = {
+  version: '/version',
+  endpoints: '/endpoints',
+  pull: '/pull',
+  freeze: '/freeze',
+  list: '/list',
+  tree: '/tree',
+  task_list: '/tasks',
+  task_show: '/tasks/status/<task_id>',
+  task_log: '/tasks/log/<task_id>',
+  task_remove: '/tasks/remove/<task_id>',
+  zombie: '/zombie',
+};
+
+/**
+ * @example
+ * ```ts
+ * const app = createApp({ tasks, listing, version: '0.1.0', cleanZombies, onServerError: console.error });
+ * app.listen(9100, '127.0.0.1');
+ * ```
+ */
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  // barique sends JSON bodies on GET too; parse whatever says it is JSON.
+  app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
+
+  app.get('/version', (_req, res) => {
+    res.json({ version: deps.version });
+  });
+  app.get('/endpoints', (_req, res) => {
+    res.json(ENDPOINTS);
+  });
+
+  app.post('/pull', async (req, res) => {
+    const body = parseRequest(pullBody, req.body);
+    const task = await deps.tasks.submit({ type: 'pull', path: body.path, email: body.email, dryRun: body.dry_run ?? false });
+    res.json({ task });
+  });
+  app.post('/freeze', async (req, res) => {
+    const body = parseRequest(freezeBody, req.body);
+    const task = await deps.tasks.submit({ type: 'freeze', path: body.path, email: body.email, dryRun: body.dry_run ?? false, force: body.force ?? false });
+    res.json({ task });
+  });
+
+  app.post('/list', async (req, res) => {
+    const body = parseRequest(listBody, req.body);
+    const entries = await deps.listing.list({
+      path: body.path,
+      missing: body.missing ?? false,
+      full: body.full ?? false,
+      maxDepth: body.max_depth ?? 1,
+      fromRoot: body.from_root ?? false,
+    });
+    await streamJsonArray(res, entries);
+  });
+  app.post('/tree', async (req, res) => {
+    const body = parseRequest(treeBody, req.body);
+    await streamJsonArray(res, await deps.listing.tree({ path: body.path, maxDepth: body.max_depth ?? 1 }));
+  });
+
+  app.get('/tasks', async (req, res) => {
+    const query = parseRequest(taskListQuery, req.query);
+    const tasks = await deps.tasks.list({
+      ...(query.status ? { status: query.status as Task['status'] } : {}),
+      ...(query.type ? { type: query.type as Task['type'] } : {}),
+      ...(query.path ? { pathPrefix: query.path } : {}),
+      ...(query.limit !== undefined ? { limit: query.limit } : {}),
+      ...(query.offset !== undefined ? { offset: query.offset } : {}),
+    });
+    res.json(tasks.map(taskJson));
+  });
+  app.get('/tasks/status/:task_id', async (req, res) => {
+    res.json(taskJson(await deps.tasks.get(req.params.task_id)));
+  });
+  app.get('/tasks/log/:task_id', async (req, res) => {
+    res.json({ logs: await deps.tasks.log(req.params.task_id) });
+  });
+  const remove = async (taskId: string, res: Response): Promise<void> => {
+    await deps.tasks.remove(taskId);
+    res.json({ info: `Task ${taskId} removed.`, error: '' });
+  };
+  app.get('/tasks/remove/:task_id', (req, res) => remove(req.params.task_id, res));
+  app.delete('/tasks/:task_id', (req, res) => remove(req.params.task_id, res));
+
+  app.get('/zombie', async (_req, res) => {
+    res.json({ zombies: await deps.cleanZombies() });
+  });
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.onServerError));
+  return app;
+}
+
+/** The wire shape of a task: Baricadr's fields, then Glacis's. */
+export function taskJson(task: Task): Record<string, unknown> {
+  return {
+    task_id: task.id,
+    type: task.type,
+    path: task.path,
+    status: task.status,
+    created: task.created,
+    started: task.started,
+    finished: task.finished,
+    error: task.error,
+    dry_run: task.dryRun,
+    force: task.force,
+    origin: task.origin,
+    email: task.email,
+    files: task.files,
+    bytes: task.bytes,
+  };
+}
+
+/**
+ * Writes an async iterable as a JSON array, one element at a time, respecting
+ * back-pressure. The first element is awaited before the status line is sent, so
+ * a failure to start (remote unreachable) still becomes a proper error response.
+ */
+async function streamJsonArray(res: Response, items: AsyncIterable<unknown>): Promise<void> {
+  const iterator = items[Symbol.asyncIterator]();
+  let next = await iterator.next();
+  res.status(200).type('application/json');
+  let closed = false;
+  res.on('close', () => {
+    closed = true;
+  });
+  try {
+    res.write('[');
+    let first = true;
+    while (!next.done && !closed) {
+      const chunk = (first ? '' : ',') + JSON.stringify(next.value);
+      first = false;
+      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      next = await iterator.next();
+    }
+    res.end(']');
+  } finally {
+    // Stops the rclone listing when the client went away.
+    if (!next.done) await iterator.return?.();
+  }
+}

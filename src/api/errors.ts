@@ -1,0 +1,48 @@
+/**
+ * Every error leaves the API as JSON `{"error": "…"}` with a status that says whose
+ * fault it was; never an HTML page, never a stack trace.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { RcloneError, RemoteNotFoundError } from '../rclone/index.js';
+import { BadRequestError, NotFoundError, UnavailableError } from '../services/errors.js';
+import { isRedisUnavailable } from '../queue/connection.js';
+
+/** Status and message for an error thrown while handling a request. */
+export function toHttpError(error: unknown): { status: number; message: string } {
+  if (!(error instanceof Error)) return { status: 500, message: 'Internal error; see the server log' };
+  if (error instanceof BadRequestError) return { status: 400, message: error.message };
+  if (error instanceof NotFoundError) return { status: 404, message: error.message };
+  if (error instanceof RemoteNotFoundError) return { status: 404, message: error.message };
+  if (error instanceof UnavailableError || isRedisUnavailable(error)) return { status: 503, message: 'Redis is unreachable; try again shortly' };
+  if (error instanceof RcloneError) return { status: 502, message: `the remote could not be read: ${error.message}` };
+  // body-parser's errors carry the client's fault as a 4xx status.
+  const status = (error as { status?: unknown }).status;
+  const type = (error as { type?: unknown }).type;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (type === 'entity.parse.failed') return { status: 400, message: 'Malformed JSON in the request body' };
+    if (type === 'entity.too.large') return { status: 413, message: 'The request body is too large (limit 1 MB)' };
+    if (type === 'charset.unsupported' || type === 'encoding.unsupported') return { status: 415, message: 'Unsupported request encoding; send UTF-8 JSON' };
+    return { status, message: error instanceof Error ? (error as Error).message : 'Bad request' };
+  }
+  return { status: 500, message: 'Internal error; see the server log' };
+}
+
+/**
+ * @param onServerError called with 5xx errors, for the log.
+ */
+export function errorHandler(onServerError: (error: unknown) => void): ErrorRequestHandler {
+  return (error, _req, res, _next) => {
+    const { status, message } = toHttpError(error);
+    if (status >= 500) onServerError(error);
+    if (res.headersSent) {
+      // A streamed listing failed midway: cut the body so it cannot parse as complete.
+      res.destroy();
+      return;
+    }
+    res.status(status).json({ error: message });
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  res.status(404).json({ error: `No route for ${req.method} ${req.path}` });
+};

@@ -1,0 +1,82 @@
+/**
+ * Request body and query schemas: the edge where untrusted input becomes typed.
+ * Field names and value forms are Baricadr's, so barique's requests pass unchanged.
+ */
+import { z } from 'zod';
+import { BadRequestError } from '../services/errors.js';
+import { TASK_STATUSES, TASK_TYPES } from '../store/types.js';
+
+/** Baricadr read flags as `str(value).lower() == "true"`; accept its forms, refuse the rest. */
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false', 'True', 'False', 'TRUE', 'FALSE']), z.literal(0), z.literal(1)])
+  .transform((v) => v === true || v === 1 || (typeof v === 'string' && v.toLowerCase() === 'true'));
+
+const depth = z
+  .union([z.number().int().min(0).max(10_000), z.string().regex(/^\d{1,5}$/)])
+  .transform((v) => Number(v));
+
+// `path` stays unknown here: src/paths owns its rules and its error messages.
+const path = z.unknown();
+const email = z.union([z.string().max(1000), z.null()]).optional();
+
+export const pullBody = z.strictObject({ path, email, dry_run: flag.optional() });
+export const freezeBody = z.strictObject({ path, email, dry_run: flag.optional(), force: flag.optional() });
+export const listBody = z.strictObject({
+  path,
+  missing: flag.optional(),
+  full: flag.optional(),
+  max_depth: depth.optional(),
+  from_root: flag.optional(),
+});
+export const treeBody = z.strictObject({ path, max_depth: depth.optional() });
+
+export const taskListQuery = z.strictObject({
+  status: z.enum(TASK_STATUSES as [string, ...string[]]).optional(),
+  type: z.enum(TASK_TYPES as [string, ...string[]]).optional(),
+  path: z.string().startsWith('/').max(4096).optional(),
+  limit: z.string().regex(/^\d{1,5}$/).transform(Number).optional(),
+  offset: z.string().regex(/^\d{1,9}$/).transform(Number).optional(),
+});
+
+/**
+ * Parses `input` with `schema`, turning the first problem into one readable sentence.
+ *
+ * @example
+ * ```ts
+ * const body = parseRequest(pullBody, req.body); // throws BadRequestError('"dry_run" must be …')
+ * ```
+ */
+export function parseRequest<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const key = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    throw new BadRequestError(`Unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`);
+  }
+  if (issue.code === 'invalid_type' && key === '') throw new BadRequestError('The request body must be a JSON object');
+  throw new BadRequestError(`Invalid "${key}": ${describe(key)}`);
+}
+
+function describe(key: string): string {
+  switch (key) {
+    case 'dry_run':
+    case 'force':
+    case 'missing':
+    case 'full':
+    case 'from_root':
+      return 'expected true or false';
+    case 'max_depth':
+      return 'expected a whole number from 0 (everything) to 10000';
+    case 'email':
+      return 'expected an email address';
+    case 'status':
+      return `expected one of ${TASK_STATUSES.join(', ')}`;
+    case 'type':
+      return `expected one of ${TASK_TYPES.join(', ')}`;
+    case 'path':
+      return 'expected an absolute path';
+    default:
+      return 'expected a whole number';
+  }
+}

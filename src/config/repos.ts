@@ -1,0 +1,528 @@
+/**
+ * Reader for the repos YAML file, in Baricadr's schema: a map from local path to that repo's
+ * settings. Everything is checked here so that the rest of Glacis can trust a {@link Repo}.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { parseDocument } from 'yaml';
+
+import { ConfigError, type ConfigErrorContext, describeType, describeValue, quote } from './errors.js';
+import type {
+  GenericRcloneRemote,
+  LocalRemote,
+  RemoteSpec,
+  Repo,
+  S3Remote,
+  SftpRemote,
+  VerifyMode,
+} from './types.js';
+
+const BACKENDS = ['sftp', 's3', 'local', 'rclone'] as const;
+type Backend = (typeof BACKENDS)[number];
+
+const BACKEND_KEYS: Readonly<Record<Backend, readonly string[]>> = {
+  sftp: ['url', 'user', 'password', 'port', 'key_file'],
+  s3: ['provider', 'endpoint', 'path', 'access_key_id', 'secret_access_key', 'region'],
+  local: ['path'],
+  rclone: ['type', 'path', 'options'],
+};
+const COMMON_KEYS: readonly string[] = [
+  'exclude', 'freezable', 'freeze_age', 'auto_freeze', 'auto_freeze_interval', 'auto_freeze_cron',
+  'chown_uid', 'chown_gid', 'disable_atime_test', 'verify',
+];
+
+/**
+ * Keys whose values may be quoted back in error messages. Anything else (passwords, keys,
+ * URLs that may embed credentials, rclone options) is described by its type only.
+ */
+const SHOWABLE_KEYS = new Set([
+  'backend', 'exclude', 'freezable', 'freeze_age', 'auto_freeze', 'auto_freeze_interval',
+  'auto_freeze_cron', 'chown_uid', 'chown_gid', 'disable_atime_test', 'verify', 'port',
+  'provider', 'region', 'type',
+]);
+
+const VERIFY_MODES: readonly VerifyMode[] = ['size', 'hash'];
+const TRUE_STRINGS = new Set(['true', 'True', 'TRUE', 'yes', 'Yes', 'YES', 'on', 'On', 'ON']);
+const FALSE_STRINGS = new Set(['false', 'False', 'FALSE', 'no', 'No', 'NO', 'off', 'Off', 'OFF']);
+const DAYS = { min: 2, max: 10000 } as const;
+const ID_RANGE = { min: 0, max: 65535 } as const;
+const PORT_RANGE = { min: 1, max: 65535 } as const;
+const RCLONE_NAME = /^[a-z0-9]+$/;
+const RCLONE_OPTION_NAME = /^[a-z0-9_]+$/;
+
+/** One repo's settings while they are being checked. */
+interface RepoInput {
+  readonly where: ConfigErrorContext;
+  readonly baseDir: string;
+  readonly settings: ReadonlyMap<string, unknown>;
+}
+
+/**
+ * Read and validate a repos YAML file. Relative paths in it are resolved against the file's
+ * own directory, so the file can be moved together with the trees it describes.
+ *
+ * @param filePath the repos file; named as given in error messages.
+ * @throws ConfigError when the file cannot be read or any repo is invalid.
+ * @example
+ * ```ts
+ * const repos = loadRepos(settings.reposConf);
+ * for (const repo of repos) console.log(repo.localPath, repo.remote.backend);
+ * ```
+ */
+export function loadRepos(filePath: string): Repo[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(filePath, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'read error';
+    throw new ConfigError({ file: filePath }, `cannot read the repos file (${code})`);
+  }
+  return parseRepos(text, filePath, path.dirname(path.resolve(filePath)));
+}
+
+/**
+ * Validate the text of a repos YAML file.
+ *
+ * Repo directories (and `local` remotes) must exist; they are stored `realpath`-resolved.
+ * Repos are returned in file order. No two repos may be the same directory or nested, after
+ * symlinks are resolved.
+ *
+ * @param text the YAML.
+ * @param fileName the name to put in error messages.
+ * @param baseDir the directory relative paths are resolved against.
+ * @throws ConfigError on the first problem found.
+ * @example
+ * ```ts
+ * const repos = parseRepos('/data/lab1:\n  backend: local\n  path: /mnt/cold/lab1\n', 'repos.yaml', '/etc/glacis');
+ * ```
+ */
+export function parseRepos(text: string, fileName: string, baseDir: string): Repo[] {
+  const repos = readTopLevel(text, fileName).map(([name, value]) =>
+    parseRepo(name, value, fileName, baseDir),
+  );
+  checkNoNesting(repos, fileName);
+  checkLocalRemotesApart(repos, fileName);
+  return repos;
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML document
+
+function readTopLevel(text: string, file: string): Array<[string, unknown]> {
+  const top = toJs(text, file);
+  if (top === null || top === undefined) {
+    throw new ConfigError({ file }, 'the file is empty; expected a map of local path to repo settings');
+  }
+  if (!(top instanceof Map)) {
+    throw new ConfigError(
+      { file },
+      `the top level must be a map of local path to repo settings (got ${describeType(top)})`,
+    );
+  }
+  return [...top].map(([key, value]) => [repoName(key, file), value]);
+}
+
+/**
+ * Maps as JS Maps keep file order even for keys like `2024`, which a plain object would
+ * hoist. Merge keys (`<<: *defaults`) are on because PyYAML, and so Baricadr, accepts them.
+ */
+function toJs(text: string, file: string): unknown {
+  const doc = parseDocument(text, { merge: true });
+  const [first] = doc.errors;
+  if (first) {
+    // The library's message ends with an excerpt of the file, which may show a password.
+    const message = (first.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    const pos = first.linePos?.[0];
+    const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
+    throw new ConfigError({ file }, `${where}invalid YAML: ${message}`);
+  }
+  try {
+    return doc.toJS({ mapAsMap: true });
+  } catch (err) {
+    throw new ConfigError({ file }, `invalid YAML: ${(err as Error).message}`);
+  }
+}
+
+function repoName(key: unknown, file: string): string {
+  if ((typeof key === 'string' && key.trim() !== '') || typeof key === 'number') return String(key);
+  throw new ConfigError(
+    { file },
+    `every top-level key must be a local directory path (got ${describeType(key)})`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// One repo
+
+function parseRepo(name: string, value: unknown, file: string, baseDir: string): Repo {
+  const where: ConfigErrorContext = { file, repo: name };
+  const input: RepoInput = { where, baseDir, settings: settingsMap(value, where) };
+  const backend = parseBackend(input);
+  checkKnownKeys(input, backend);
+  const settings = {
+    name,
+    remote: parseRemote(input, backend),
+    ...parseFreezing(input),
+    ...parseOwnership(input),
+    verify: optionalEnum(input, 'verify', VERIFY_MODES) ?? 'size',
+  };
+  // Last, so that a mistyped key is reported the same whether or not the directory exists.
+  const localPath = existingDirectory(path.resolve(baseDir, name), where, 'the repo directory');
+  return { localPath, ...settings };
+}
+
+type FreezingFields = Pick<
+  Repo,
+  'exclude' | 'freezable' | 'freezeAge' | 'autoFreeze' | 'autoFreezeInterval' | 'autoFreezeCron' | 'disableAtimeTest'
+>;
+
+function parseFreezing(input: RepoInput): FreezingFields {
+  const cron = optionalCron(input);
+  return {
+    exclude: parseExclude(input),
+    freezable: optionalBool(input, 'freezable', false),
+    freezeAge: optionalInt(input, 'freeze_age', DAYS, 'a whole number of days') ?? 180,
+    autoFreeze: optionalBool(input, 'auto_freeze', false),
+    autoFreezeInterval: optionalInt(input, 'auto_freeze_interval', DAYS, 'a whole number of days') ?? 7,
+    ...(cron === undefined ? {} : { autoFreezeCron: cron }),
+    disableAtimeTest: optionalBool(input, 'disable_atime_test', false),
+  };
+}
+
+function parseOwnership(input: RepoInput): Pick<Repo, 'chownUid' | 'chownGid'> {
+  const chownUid = optionalInt(input, 'chown_uid', ID_RANGE, 'a whole number');
+  const chownGid = optionalInt(input, 'chown_gid', ID_RANGE, 'a whole number');
+  return {
+    ...(chownUid === undefined ? {} : { chownUid }),
+    ...(chownGid === undefined ? {} : { chownGid }),
+  };
+}
+
+function settingsMap(value: unknown, where: ConfigErrorContext): Map<string, unknown> {
+  if (!(value instanceof Map)) {
+    throw new ConfigError(where, `settings must be a map of keys such as backend, path (got ${describeType(value)})`);
+  }
+  // A key written `port:` with no value reads as unset, like an absent key.
+  const entries = [...value].filter(([, v]) => v !== null && v !== undefined);
+  return new Map(entries.map(([k, v]) => [String(k), v]));
+}
+
+function parseBackend(input: RepoInput): Backend {
+  const value = input.settings.get('backend');
+  if (value === undefined) {
+    throw ConfigError.missingKey(input.where, 'backend', `required; one of ${BACKENDS.join(', ')}`);
+  }
+  const backend = BACKENDS.find((b) => b === value);
+  if (backend !== undefined) return backend;
+  throw ConfigError.invalidValue(input.where, 'backend', `one of ${BACKENDS.join(', ')}`, describeValue(value));
+}
+
+function checkKnownKeys(input: RepoInput, backend: Backend): void {
+  const allowed = ['backend', ...BACKEND_KEYS[backend], ...COMMON_KEYS];
+  for (const key of input.settings.keys()) {
+    if (!allowed.includes(key)) {
+      throw ConfigError.unknownKey(input.where, key, allowed, `for backend ${backend}`);
+    }
+  }
+}
+
+function parseRemote(input: RepoInput, backend: Backend): RemoteSpec {
+  switch (backend) {
+    case 'sftp':
+      return parseSftp(input);
+    case 's3':
+      return parseS3(input);
+    case 'local':
+      return parseLocal(input);
+    case 'rclone':
+      return parseGenericRclone(input);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Remotes
+
+function parseSftp(input: RepoInput): SftpRemote {
+  const url = requiredString(input, 'url', 'required for backend sftp');
+  const colon = url.indexOf(':');
+  if (colon <= 0) {
+    throw ConfigError.invalidValue(
+      input.where,
+      'url',
+      '"host:path": a host, a colon, then the remote path (which may be empty)',
+    );
+  }
+  const user = requiredString(input, 'user', 'required for backend sftp');
+  const password = optionalString(input, 'password');
+  const keyFile = optionalString(input, 'key_file');
+  if (password === undefined && keyFile === undefined) {
+    throw ConfigError.missingKey(input.where, 'password', 'backend sftp needs "password" or "key_file"');
+  }
+  const port = optionalInt(input, 'port', PORT_RANGE, 'a whole number');
+  return {
+    backend: 'sftp',
+    host: url.slice(0, colon),
+    path: url.slice(colon + 1),
+    user,
+    ...(port === undefined ? {} : { port }),
+    ...(password === undefined ? {} : { password }),
+    ...(keyFile === undefined ? {} : { keyFile: resolveKeyFile(keyFile, input.baseDir) }),
+  };
+}
+
+/** rclone itself expands a leading `~` and `$VARS` in key_file, so those are left to it. */
+function resolveKeyFile(keyFile: string, baseDir: string): string {
+  if (keyFile.startsWith('~') || keyFile.startsWith('$')) return keyFile;
+  return path.resolve(baseDir, keyFile);
+}
+
+function parseS3(input: RepoInput): S3Remote {
+  const provider = requiredString(input, 'provider', 'required for backend s3, e.g. AWS, Ceph, Minio, Other');
+  const endpoint = optionalString(input, 'endpoint');
+  if (endpoint !== undefined && !isHttpUrl(endpoint)) {
+    throw ConfigError.invalidValue(input.where, 'endpoint', 'an http:// or https:// URL');
+  }
+  const accessKeyId = optionalString(input, 'access_key_id');
+  const secretAccessKey = optionalString(input, 'secret_access_key');
+  requirePair(input, ['access_key_id', accessKeyId], ['secret_access_key', secretAccessKey]);
+  const region = optionalString(input, 'region');
+  return {
+    backend: 's3',
+    provider,
+    path: s3Path(input),
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(accessKeyId === undefined ? {} : { accessKeyId }),
+    ...(secretAccessKey === undefined ? {} : { secretAccessKey }),
+    ...(region === undefined ? {} : { region }),
+  };
+}
+
+/** Slashes at either end carry no meaning for a bucket path; Baricadr's sample ends in one. */
+function s3Path(input: RepoInput): string {
+  const raw = requiredString(input, 'path', 'required for backend s3: bucket/prefix');
+  const trimmed = raw.replace(/^\/+|\/+$/g, '');
+  if (trimmed !== '') return trimmed;
+  throw ConfigError.invalidValue(input.where, 'path', '"bucket" or "bucket/prefix"', describeValue(raw));
+}
+
+/** Half a key pair is always a mistake, and rclone would silently fall back to other auth. */
+function requirePair(
+  input: RepoInput,
+  a: readonly [string, string | undefined],
+  b: readonly [string, string | undefined],
+): void {
+  if (a[1] !== undefined && b[1] === undefined) {
+    throw ConfigError.missingKey(input.where, b[0], `required when ${quote(a[0])} is set`);
+  }
+  if (b[1] !== undefined && a[1] === undefined) {
+    throw ConfigError.missingKey(input.where, a[0], `required when ${quote(b[0])} is set`);
+  }
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function parseLocal(input: RepoInput): LocalRemote {
+  const raw = requiredString(input, 'path', 'required for backend local');
+  const where = { ...input.where, key: 'path' };
+  return { backend: 'local', path: existingDirectory(path.resolve(input.baseDir, raw), where, 'key "path"') };
+}
+
+function parseGenericRclone(input: RepoInput): GenericRcloneRemote {
+  const type = requiredString(input, 'type', 'required for backend rclone: an rclone backend name such as webdav');
+  if (!RCLONE_NAME.test(type)) {
+    throw ConfigError.invalidValue(input.where, 'type', 'an rclone backend name matching [a-z0-9]+', describeValue(type));
+  }
+  const remotePath = input.settings.has('path') ? stringValue(input, 'path') : '';
+  return { backend: 'rclone', type, path: remotePath, options: parseOptions(input) };
+}
+
+/** Option values may be passwords or tokens, so only option names appear in messages. */
+function parseOptions(input: RepoInput): Record<string, string> {
+  const value = input.settings.get('options');
+  if (value === undefined) return {};
+  if (!(value instanceof Map)) {
+    throw ConfigError.invalidValue(input.where, 'options', 'a map of rclone option names to values', describeType(value));
+  }
+  const options = new Map<string, string>();
+  for (const [rawName, optionValue] of value) {
+    const name = String(rawName);
+    if (!RCLONE_OPTION_NAME.test(name)) {
+      throw ConfigError.invalidValue(input.where, `options.${name}`, 'named like an rclone option, matching [a-z0-9_]+');
+    }
+    if (!['string', 'number', 'boolean'].includes(typeof optionValue)) {
+      throw ConfigError.invalidValue(input.where, `options.${name}`, 'a string, number or boolean', describeType(optionValue));
+    }
+    options.set(name, String(optionValue));
+  }
+  return Object.fromEntries(options);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+function show(key: string, value: unknown): string {
+  return SHOWABLE_KEYS.has(key) ? describeValue(value) : describeType(value);
+}
+
+function requiredString(input: RepoInput, key: string, why: string): string {
+  if (!input.settings.has(key)) throw ConfigError.missingKey(input.where, key, why);
+  const value = stringValue(input, key);
+  if (value.trim() !== '') return value;
+  throw ConfigError.invalidValue(input.where, key, 'a non-empty string');
+}
+
+function optionalString(input: RepoInput, key: string): string | undefined {
+  if (!input.settings.has(key)) return undefined;
+  const value = stringValue(input, key);
+  if (value.trim() !== '') return value;
+  throw ConfigError.invalidValue(input.where, key, 'a non-empty string (or leave the key out)');
+}
+
+/**
+ * Numbers are refused rather than stringified: YAML reads `password: 0123` as 123, silently
+ * changing a secret.
+ */
+function stringValue(input: RepoInput, key: string): string {
+  const value = input.settings.get(key);
+  if (typeof value === 'string') return value;
+  throw ConfigError.invalidValue(input.where, key, 'a string (quote it in YAML)', show(key, value));
+}
+
+/** Baricadr's files say `True`; PyYAML also reads yes/no/on/off as booleans. */
+function optionalBool(input: RepoInput, key: string, fallback: boolean): boolean {
+  const value = input.settings.get(key);
+  if (value === undefined) return fallback;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && TRUE_STRINGS.has(value)) return true;
+  if (typeof value === 'string' && FALSE_STRINGS.has(value)) return false;
+  throw ConfigError.invalidValue(input.where, key, 'true or false', show(key, value));
+}
+
+/** Digit strings pass because Baricadr applied `int()` to `freeze_age`. */
+function optionalInt(
+  input: RepoInput,
+  key: string,
+  range: { readonly min: number; readonly max: number },
+  what: string,
+): number | undefined {
+  const value = input.settings.get(key);
+  if (value === undefined) return undefined;
+  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= range.min && n <= range.max) return n;
+  throw ConfigError.invalidValue(input.where, key, `${what} from ${range.min} to ${range.max}`, show(key, value));
+}
+
+function optionalEnum<T extends string>(input: RepoInput, key: string, allowed: readonly T[]): T | undefined {
+  const value = input.settings.get(key);
+  if (value === undefined) return undefined;
+  const match = allowed.find((a) => a === value);
+  if (match !== undefined) return match;
+  throw ConfigError.invalidValue(input.where, key, `one of ${allowed.join(', ')}`, show(key, value));
+}
+
+/** Only the shape is checked here; the scheduler owns cron semantics. */
+function optionalCron(input: RepoInput): string | undefined {
+  const value = input.settings.get('auto_freeze_cron');
+  if (value === undefined) return undefined;
+  const fields = typeof value === 'string' ? value.trim().split(/\s+/) : [];
+  if (fields.length === 5 || fields.length === 6) return fields.join(' ');
+  throw ConfigError.invalidValue(
+    input.where,
+    'auto_freeze_cron',
+    'a cron expression of 5 or 6 space-separated fields',
+    show('auto_freeze_cron', value),
+  );
+}
+
+/** Baricadr's form is one comma-separated string; a YAML list also allows commas in globs. */
+function parseExclude(input: RepoInput): string[] {
+  const value = input.settings.get('exclude');
+  if (value === undefined) return [];
+  const allowed = 'a comma-separated string or a list of strings';
+  if (typeof value === 'string') return cleanPatterns(value.split(','));
+  if (Array.isArray(value)) {
+    const bad = value.find((item) => typeof item !== 'string');
+    if (bad === undefined) return cleanPatterns(value as string[]);
+    throw ConfigError.invalidValue(input.where, 'exclude', allowed, `a list item that is ${describeType(bad)}`);
+  }
+  throw ConfigError.invalidValue(input.where, 'exclude', allowed, describeValue(value));
+}
+
+function cleanPatterns(patterns: readonly string[]): string[] {
+  return patterns.map((p) => p.trim()).filter((p) => p !== '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Directories
+
+/** Resolved through symlinks so that nesting checks see the directories as the kernel does. */
+function existingDirectory(absolute: string, where: ConfigErrorContext, what: string): string {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(absolute);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`;
+    throw new ConfigError(where, `${what} ${quote(absolute)} ${reason}; it must be an existing directory`);
+  }
+  if (!stat.isDirectory()) {
+    throw new ConfigError(where, `${what} ${quote(absolute)} is not a directory; it must be an existing directory`);
+  }
+  return fs.realpathSync.native(absolute);
+}
+
+/** Segment-wise: `/repo/ab` is not inside `/repo/abc`. */
+function isSameOrInside(child: string, parent: string): boolean {
+  if (child === parent) return true;
+  const prefix = parent.endsWith(path.sep) ? parent : parent + path.sep;
+  return child.startsWith(prefix);
+}
+
+function checkNoNesting(repos: readonly Repo[], file: string): void {
+  repos.forEach((later, index) => {
+    for (const earlier of repos.slice(0, index)) {
+      const problem = nestingProblem(later, earlier) ?? nestingProblem(earlier, later);
+      if (problem !== undefined) {
+        throw new ConfigError({ file }, `${problem}; repos may not nest or repeat`);
+      }
+    }
+  });
+}
+
+function nestingProblem(inner: Repo, outer: Repo): string | undefined {
+  if (inner.localPath === outer.localPath) {
+    return `repo path ${quote(inner.name)} is the same directory as repo ${quote(outer.name)} (after realpath: ${quote(inner.localPath)})`;
+  }
+  if (isSameOrInside(inner.localPath, outer.localPath)) {
+    return `repo path ${quote(inner.name)} is inside repo ${quote(outer.name)} (after realpath: ${quote(inner.localPath)} is inside ${quote(outer.localPath)})`;
+  }
+  return undefined;
+}
+
+/**
+ * A `local` remote that overlaps a repo would let freeze delete the only copy of a file, or
+ * let a pull copy a tree into itself.
+ */
+function checkLocalRemotesApart(repos: readonly Repo[], file: string): void {
+  for (const repo of repos) {
+    if (repo.remote.backend !== 'local') continue;
+    const remotePath = repo.remote.path;
+    const clash = repos.find(
+      (other) => isSameOrInside(remotePath, other.localPath) || isSameOrInside(other.localPath, remotePath),
+    );
+    if (clash !== undefined) {
+      throw new ConfigError(
+        { file, repo: repo.name, key: 'path' },
+        `key "path" (backend local) ${quote(remotePath)} overlaps repo ${quote(clash.name)} (${quote(clash.localPath)}); a remote may not be inside a repo or contain one`,
+      );
+    }
+  }
+}

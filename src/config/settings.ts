@@ -1,0 +1,275 @@
+/**
+ * Service settings: Baricadr's `local.cfg` format, overridden key by key by environment
+ * variables of the same name, then validated into {@link Settings}.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { ConfigError, describeType, describeValue, quote } from './errors.js';
+import { parseLocalCfg, type LocalCfgValue } from './local-cfg.js';
+import type { RunMode, Settings } from './types.js';
+
+/** Options of {@link loadSettings}. */
+export interface LoadSettingsOptions {
+  /** The `local.cfg` to read; wins over `GLACIS_CONFIG`. */
+  readonly configPath?: string;
+  /** Where overrides and `PATH` come from; pass `process.env` in production. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Receives one line per ignored or unknown key; defaults to `console.warn`. */
+  readonly warn?: (message: string) => void;
+  /** Directory in which `./local.cfg` is looked for and a relative config path is read; default `process.cwd()`. */
+  readonly cwd?: string;
+}
+
+const ENV_SOURCE = 'environment';
+const RUN_MODES: readonly RunMode[] = ['dev', 'test', 'prod'];
+const FALLBACK_RCLONE = '/usr/bin/rclone';
+
+/** Each setting's name, and the names it is also accepted under (Baricadr's, checked after it). */
+const SETTING_NAMES = {
+  reposConf: ['REPOS_CONF', 'BARICADR_REPOS_CONF'],
+  redisUrl: ['REDIS_URL'],
+  databaseUrl: ['DATABASE_URL'],
+  host: ['HOST'],
+  port: ['PORT'],
+  taskLogDir: ['TASK_LOG_DIR'],
+  workerConcurrency: ['WORKER_CONCURRENCY'],
+  runMode: ['RUN_MODE', 'BARICADR_RUN_MODE'],
+  rcloneExecutable: ['RCLONE_EXECUTABLE'],
+  version: ['GLACIS_VERSION', 'BARICADR_VERSION'],
+} as const satisfies Record<string, readonly string[]>;
+
+/** Keys read by features that later issues add; kept in `raw`, overridable from the environment. */
+const LATER_KEYS: readonly string[] = [
+  'MAIL_SERVER', 'MAIL_PORT', 'MAIL_USE_SSL', 'MAIL_USE_TLS', 'MAIL_USERNAME', 'MAIL_PASSWORD',
+  'MAIL_SENDER', 'MAIL_ADMIN', 'MAIL_SUPPRESS_SEND',
+  'CLEANUP_INTERVAL', 'CLEANUP_AGE', 'CLEANUP_ZOMBIES_INTERVAL',
+  'API_TOKENS',
+];
+/** Flask-Mail and Baricadr's cleanup jobs have more keys than Glacis lists; keep them quietly. */
+const LATER_PREFIXES: readonly string[] = ['MAIL_', 'CLEANUP_'];
+
+/** Baricadr-only keys: an existing Baricadr `local.cfg` must load, so these only warn. */
+const BARICADR_ONLY_KEYS: readonly string[] = [
+  'BROKER_TRANSPORT', 'SECRET_KEY', 'DEBUG', 'TESTING', 'LOG_FOLDER', 'MAX_TASK_DURATION',
+];
+/** `CELERY` without underscore also covers `CELERYD_*` and `CELERYBEAT_*`. */
+const BARICADR_ONLY_PREFIXES: readonly string[] = ['CELERY', 'SQLALCHEMY_'];
+
+const SETTING_KEYS: readonly string[] = Object.values(SETTING_NAMES).flat();
+/** The only environment variables Glacis reads as settings: never the whole environment. */
+const ENV_KEYS: readonly string[] = [...SETTING_KEYS, ...LATER_KEYS];
+
+/** A value with the key and source it came from, so errors can name both. */
+interface Found {
+  readonly key: string;
+  readonly source: string;
+  readonly value: LocalCfgValue;
+}
+
+/** The layered key/value view that the validators read from. */
+interface Sources {
+  readonly env: NodeJS.ProcessEnv;
+  readonly file: Readonly<Record<string, LocalCfgValue>>;
+  readonly fileName: string;
+}
+
+/**
+ * Load and validate the service settings.
+ *
+ * The file is `opts.configPath`, else `$GLACIS_CONFIG`, else `./local.cfg` if it exists, else
+ * none (defaults only). Every known key may be overridden by an environment variable of the
+ * same name. Keys that only meant something to Baricadr, and unknown keys, produce one
+ * warning each and are ignored. Relative paths are returned as written.
+ *
+ * @throws ConfigError when the file cannot be read or parsed, or a value is invalid.
+ * @example
+ * ```ts
+ * const settings = loadSettings({ env: process.env, warn: (m) => logger.warn(m) });
+ * server.listen(settings.port, settings.host);
+ * ```
+ */
+export function loadSettings(opts: LoadSettingsOptions): Settings {
+  const cwd = opts.cwd ?? process.cwd();
+  const warn = opts.warn ?? ((message: string) => console.warn(message));
+  const configFile = chooseConfigFile(opts.configPath, opts.env, cwd);
+  const file = configFile === undefined ? {} : readConfigFile(configFile, cwd);
+  const fileName = configFile ?? ENV_SOURCE;
+  const kept = filterFileKeys(file, fileName, warn);
+  return buildSettings({ env: opts.env, file: kept, fileName });
+}
+
+function chooseConfigFile(
+  configPath: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): string | undefined {
+  if (configPath) return configPath;
+  if (env.GLACIS_CONFIG) return env.GLACIS_CONFIG;
+  return fs.existsSync(path.join(cwd, 'local.cfg')) ? 'local.cfg' : undefined;
+}
+
+function readConfigFile(fileName: string, cwd: string): Record<string, LocalCfgValue> {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.resolve(cwd, fileName), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'read error';
+    throw new ConfigError({ file: fileName }, `cannot read the settings file (${code})`);
+  }
+  return parseLocalCfg(text, fileName);
+}
+
+function filterFileKeys(
+  file: Readonly<Record<string, LocalCfgValue>>,
+  fileName: string,
+  warn: (message: string) => void,
+): Record<string, LocalCfgValue> {
+  const kept: Record<string, LocalCfgValue> = {};
+  for (const [key, value] of Object.entries(file)) {
+    if (SETTING_KEYS.includes(key) || isLaterKey(key)) kept[key] = value;
+    else if (isBaricadrOnlyKey(key)) warn(`${fileName}: key ${quote(key)} ignored: only meaningful to Baricadr`);
+    else warn(`${fileName}: unknown key ${quote(key)} ignored (known keys: ${SETTING_KEYS.join(', ')}, ${LATER_KEYS.join(', ')})`);
+  }
+  return kept;
+}
+
+function isLaterKey(key: string): boolean {
+  return LATER_KEYS.includes(key) || LATER_PREFIXES.some((prefix) => key.startsWith(prefix));
+}
+
+function isBaricadrOnlyKey(key: string): boolean {
+  return BARICADR_ONLY_KEYS.includes(key) || BARICADR_ONLY_PREFIXES.some((prefix) => key.startsWith(prefix));
+}
+
+function buildSettings(sources: Sources): Settings {
+  const redis = find(sources, SETTING_NAMES.redisUrl);
+  const version = find(sources, SETTING_NAMES.version);
+  return {
+    reposConf: stringSetting(sources, SETTING_NAMES.reposConf, './repos.yaml'),
+    redisUrl: redis === undefined ? 'redis://127.0.0.1:6379' : redisUrl(redis, sources),
+    redisUrlExplicit: redis !== undefined,
+    databaseUrl: databaseUrlSetting(sources),
+    host: stringSetting(sources, SETTING_NAMES.host, '127.0.0.1'),
+    port: intSetting(sources, SETTING_NAMES.port, 9100, { min: 1, max: 65535 }),
+    taskLogDir: stringSetting(sources, SETTING_NAMES.taskLogDir, './data/task-logs'),
+    workerConcurrency: intSetting(sources, SETTING_NAMES.workerConcurrency, 2, { min: 1, max: 64 }),
+    runMode: runModeSetting(sources),
+    rcloneExecutable: stringSetting(
+      sources,
+      SETTING_NAMES.rcloneExecutable,
+      findOnPath('rclone', sources.env.PATH) ?? FALLBACK_RCLONE,
+    ),
+    ...(version === undefined ? {} : { version: nonEmptyString(version, sources) }),
+    raw: Object.freeze(rawValues(sources)),
+  };
+}
+
+/**
+ * The first of `names` set in the environment, else the first set in the file. An empty
+ * environment variable counts as unset, as shells make `VAR=` easy to leave behind.
+ */
+function find(sources: Sources, names: readonly string[]): Found | undefined {
+  for (const key of names) {
+    const value = sources.env[key];
+    if (value !== undefined && value !== '') return { key, source: ENV_SOURCE, value };
+  }
+  for (const key of names) {
+    const value = sources.file[key];
+    if (value !== undefined) return { key, source: sources.fileName, value };
+  }
+  return undefined;
+}
+
+function rawValues(sources: Sources): Record<string, LocalCfgValue> {
+  const raw: Record<string, LocalCfgValue> = { ...sources.file };
+  for (const key of ENV_KEYS) {
+    const value = sources.env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  return raw;
+}
+
+function stringSetting(sources: Sources, names: readonly string[], fallback: string): string {
+  const found = find(sources, names);
+  return found === undefined ? fallback : nonEmptyString(found, sources);
+}
+
+function nonEmptyString(found: Found, sources: Sources): string {
+  if (typeof found.value === 'string' && found.value.trim() !== '') return found.value;
+  const allowed = typeof found.value === 'string' ? 'a non-empty string' : 'a quoted string';
+  throw invalid(found, sources, allowed, describeType(found.value));
+}
+
+function intSetting(
+  sources: Sources,
+  names: readonly string[],
+  fallback: number,
+  range: { readonly min: number; readonly max: number },
+): number {
+  const found = find(sources, names);
+  if (found === undefined) return fallback;
+  const value = toInteger(found.value);
+  if (value !== undefined && value >= range.min && value <= range.max) return value;
+  throw invalid(found, sources, `a whole number from ${range.min} to ${range.max}`, describeValue(found.value));
+}
+
+/** Environment values are strings, and Baricadr's own files quote numbers (`'3600'`). */
+function toInteger(value: LocalCfgValue): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
+  if (typeof value === 'string' && /^\s*\d+\s*$/.test(value)) return Number(value);
+  return undefined;
+}
+
+function runModeSetting(sources: Sources): RunMode {
+  const found = find(sources, SETTING_NAMES.runMode);
+  if (found === undefined) return 'prod';
+  const mode = RUN_MODES.find((m) => m === found.value);
+  if (mode !== undefined) return mode;
+  throw invalid(found, sources, `one of ${RUN_MODES.join(', ')}`, describeValue(found.value));
+}
+
+/** The URL may carry a password, so it is never quoted back. */
+function redisUrl(found: Found, sources: Sources): string {
+  const url = nonEmptyString(found, sources);
+  if (/^rediss?:\/\/./.test(url)) return url;
+  throw invalid(found, sources, 'a redis:// or rediss:// URL');
+}
+
+/** Glacis stores its state in SQLite; a Baricadr-style postgres URL here is a mistake. */
+function databaseUrlSetting(sources: Sources): string {
+  const found = find(sources, SETTING_NAMES.databaseUrl);
+  if (found === undefined) return './data/glacis.sqlite';
+  const url = nonEmptyString(found, sources);
+  // Two letters or more, so that a Windows drive letter is not taken for a scheme.
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined || scheme === 'sqlite' || scheme === 'file') return url;
+  throw invalid(found, sources, 'a file path or a sqlite: URL (Glacis uses SQLite)');
+}
+
+function invalid(found: Found, sources: Sources, allowed: string, got?: string): ConfigError {
+  const file = found.source === ENV_SOURCE ? ENV_SOURCE : sources.fileName;
+  return ConfigError.invalidValue({ file }, found.key, allowed, got);
+}
+
+/**
+ * The first executable `command` in the directories of `pathVar`. Empty and relative entries
+ * are skipped: they mean the current directory, which must not choose our rclone.
+ */
+function findOnPath(command: string, pathVar: string | undefined): string | undefined {
+  for (const dir of (pathVar ?? '').split(path.delimiter)) {
+    if (!path.isAbsolute(dir)) continue;
+    const candidate = path.join(dir, command);
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function isExecutableFile(candidate: string): boolean {
+  try {
+    fs.accessSync(candidate, fs.constants.X_OK);
+    return fs.statSync(candidate).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The validated shape of Glacis's configuration: the service settings read from
+ * `local.cfg` and the environment, and the repositories read from the repos YAML file.
+ *
+ * Everything here has already passed validation: code that receives a {@link Settings}
+ * or a {@link Repo} may trust every field.
+ */
+
+/** How the service runs; Baricadr's `BARICADR_RUN_MODE` values. */
+export type RunMode = 'dev' | 'test' | 'prod';
+
+/**
+ * Service settings, from `local.cfg` (Baricadr's format) overridden by environment
+ * variables of the same name.
+ *
+ * @example
+ * ```ts
+ * const settings = loadSettings({ configPath: './local.cfg', env: process.env });
+ * console.log(settings.port); // 9100
+ * ```
+ */
+export interface Settings {
+  /** Path of the repos YAML file (`REPOS_CONF`, alias `BARICADR_REPOS_CONF`). */
+  readonly reposConf: string;
+  /** `REDIS_URL`, default `redis://127.0.0.1:6379`. */
+  readonly redisUrl: string;
+  /** True when `REDIS_URL` came from the file or the environment rather than the default. */
+  readonly redisUrlExplicit: boolean;
+  /** `DATABASE_URL`, default `./data/glacis.sqlite`: a file path or `sqlite:` URL. */
+  readonly databaseUrl: string;
+  /** `HOST`, default `127.0.0.1`. */
+  readonly host: string;
+  /** `PORT`, default `9100`. */
+  readonly port: number;
+  /** `TASK_LOG_DIR`, default `./data/task-logs`. */
+  readonly taskLogDir: string;
+  /** `WORKER_CONCURRENCY`, default 2. */
+  readonly workerConcurrency: number;
+  /** `RUN_MODE` (alias `BARICADR_RUN_MODE`), default `prod`. */
+  readonly runMode: RunMode;
+  /** `QUEUE_PREFIX`, default `glacis`: prefix of every Redis key (queue and locks); instances sharing a Redis need distinct ones. */
+  readonly queuePrefix: string;
+  /** `WORKER_LOCK_DURATION` (seconds, default 30): a killed worker's task is retried after about this long. */
+  readonly workerLockDurationMs: number;
+  /** `WORKER_SHUTDOWN_GRACE` (seconds, default 60): how long SIGTERM lets running tasks finish before handing them back. */
+  readonly shutdownGraceMs: number;
+  /** `RCLONE_EXECUTABLE`, default the `rclone` found on `PATH`. */
+  readonly rcloneExecutable: string;
+  /** `BARICADR_VERSION`-style override of the reported version; undefined means the package version. */
+  readonly version?: string;
+  /** Every key read from the file, as parsed, for keys that later issues add (mail, cleanup, auth). */
+  readonly raw: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Remote reached over SFTP. Baricadr's `url: "host:remote/prefix"`. */
+export interface SftpRemote {
+  readonly backend: 'sftp';
+  readonly host: string;
+  readonly port?: number;
+  /** Path on the server, as written after the colon (may be relative to the login directory). */
+  readonly path: string;
+  readonly user?: string;
+  /** Secret: never log it, never put it on a command line. */
+  readonly password?: string;
+  readonly keyFile?: string;
+}
+
+/** Remote in an S3-compatible store. `path` is `bucket/prefix`. */
+export interface S3Remote {
+  readonly backend: 's3';
+  readonly provider: string;
+  readonly endpoint?: string;
+  readonly path: string;
+  readonly accessKeyId?: string;
+  /** Secret: never log it, never put it on a command line. */
+  readonly secretAccessKey?: string;
+  readonly region?: string;
+}
+
+/** A local (or mounted: NFS, Lustre) directory used as the remote. */
+export interface LocalRemote {
+  readonly backend: 'local';
+  /** Absolute directory path. */
+  readonly path: string;
+}
+
+/** Any rclone backend: `type` is rclone's backend name, `options` its options (rclone's names, without the `--type-` prefix). */
+export interface GenericRcloneRemote {
+  readonly backend: 'rclone';
+  readonly type: string;
+  readonly path: string;
+  /** Values may be secrets: never logged, handed to rclone through the environment. */
+  readonly options: Readonly<Record<string, string>>;
+}
+
+export type RemoteSpec = SftpRemote | S3Remote | LocalRemote | GenericRcloneRemote;
+
+/** What freeze compares before deleting: size and mtime, or also a hash. */
+export type VerifyMode = 'size' | 'hash';
+
+/**
+ * One repository: a local tree with a full copy on a remote.
+ *
+ * @example
+ * ```ts
+ * const repos = loadRepos('/etc/glacis/repos.yaml');
+ * const repo = repos.find((r) => r.localPath === '/data/lab1');
+ * ```
+ */
+export interface Repo {
+  /** Absolute, `realpath`-resolved, without trailing slash (except for `/`). */
+  readonly localPath: string;
+  /** The key as written in the repos file, for error messages. */
+  readonly name: string;
+  readonly remote: RemoteSpec;
+  /** Glob patterns, rclone filter syntax (Baricadr's `exclude: "*xml , *tsv"`). */
+  readonly exclude: readonly string[];
+  readonly freezable: boolean;
+  /** Days, 2..10000, default 180. */
+  readonly freezeAge: number;
+  readonly autoFreeze: boolean;
+  /** Days, 2..10000, default 7. */
+  readonly autoFreezeInterval: number;
+  /** A cron expression replacing the interval, when set. */
+  readonly autoFreezeCron?: string;
+  /** 0..65535 */
+  readonly chownUid?: number;
+  /** 0..65535 */
+  readonly chownGid?: number;
+  readonly disableAtimeTest: boolean;
+  readonly verify: VerifyMode;
+}

@@ -1,0 +1,43 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * How a Redis connection behaves when Redis is unreachable.
+ * - `producer` (API): commands fail at once instead of queueing in ioredis's offline
+ *   queue, so a request can answer 503 within two seconds; it keeps reconnecting.
+ * - `worker` (BullMQ Worker, blocking commands): waits for Redis for ever, as BullMQ requires.
+ */
+export type ConnectionRole = 'producer' | 'worker';
+
+/**
+ * Opens a Redis connection for the given role.
+ *
+ * @example
+ * ```ts
+ * const redis = connectRedis('redis://127.0.0.1:6379', 'producer');
+ * ```
+ */
+export function connectRedis(url: string, role: ConnectionRole): Redis {
+  const common: RedisOptions = {
+    connectTimeout: 1500,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 1000),
+    lazyConnect: false,
+  };
+  const options: RedisOptions =
+    role === 'producer'
+      ? { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1500 }
+      : { ...common, maxRetriesPerRequest: null, enableReadyCheck: false };
+  const redis = new Redis(url, options);
+  // Without a listener ioredis prints every failed reconnection; the health of the
+  // connection is reported through requests (503) instead.
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+/** True for errors that mean "Redis is not reachable right now". */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|Command timed out|MaxRetriesPerRequest|Reached the max retries/i.test(error.message) ||
+    (error as NodeJS.ErrnoException).code === 'ECONNREFUSED'
+  );
+}

@@ -1,0 +1,269 @@
+/**
+ * One rclone child process: spawning through rclone.js, draining stderr into a redacted
+ * tail, abort handling (SIGTERM, then SIGKILL), and turning the exit into an error.
+ *
+ * Internal to src/rclone: the rest of Glacis goes through {@link Rclone}.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { abortError, RcloneError, RemoteNotFoundError } from './errors.js';
+import type { RcloneJsApi } from './rclone-js.js';
+import type { Redactor } from './redact.js';
+
+/** Grace period between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 2000;
+const TAIL_LINES = 30;
+const TAIL_LINE_MAX = 2000;
+
+// rclone's documented exit codes for "directory not found" and "file not found".
+const NOT_FOUND_EXIT_CODES = new Set([3, 4]);
+
+/** How to start one rclone command. */
+export interface StartOptions {
+  readonly api: RcloneJsApi;
+  /** The subcommand, for error messages. */
+  readonly command: string;
+  /** Full argument list, subcommand first. Must hold no secret. */
+  readonly args: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly redact: Redactor;
+  readonly signal?: AbortSignal | undefined;
+  /** Written to rclone's stdin, which is then closed; stdin is /dev/null otherwise. */
+  readonly stdin?: string | undefined;
+  readonly stdout: 'pipe' | 'ignore';
+  /**
+   * Sees every stderr line (not yet redacted) and returns the text to keep in the error
+   * tail, or undefined to keep nothing for it. Default: the line itself.
+   */
+  readonly onStderrLine?: ((line: string) => string | undefined) | undefined;
+}
+
+/** How a child ended. */
+export interface ExitInfo {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+// A Node process that exits while a transfer runs must not leave rclone behind.
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+}
+
+/**
+ * A running rclone command.
+ *
+ * @example
+ * ```ts
+ * const proc = RcloneProcess.start({ api, command: 'version', args: ['version'], env, redact, stdout: 'pipe' });
+ * for await (const line of readLines(proc.stdout!)) console.log(line);
+ * await proc.finish();
+ * ```
+ */
+export class RcloneProcess {
+  readonly child: ChildProcess;
+  /** Resolves once the child has exited and its pipes are closed; never rejects. */
+  readonly exited: Promise<ExitInfo>;
+  private readonly options: StartOptions;
+  private readonly tail: string[] = [];
+  private exitInfo: ExitInfo | undefined;
+  private spawnError: Error | undefined;
+  private failure: { error: unknown } | undefined;
+  private aborted = false;
+  private killTimer: NodeJS.Timeout | undefined;
+  private readonly onAbort = (): void => {
+    this.aborted = true;
+    this.kill();
+  };
+
+  private constructor(options: StartOptions, child: ChildProcess) {
+    this.options = options;
+    this.child = child;
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      child.once('error', (err) => {
+        // Only a failure to start means no 'close' will follow for sure.
+        if (child.pid === undefined) {
+          this.spawnError = err;
+          this.settle({ code: null, signal: null }, resolve);
+        }
+      });
+      child.once('close', (code, signal) => this.settle({ code, signal }, resolve));
+    });
+    if (child.pid !== undefined) {
+      live.add(child);
+      installExitHook();
+    }
+    this.drainStderr();
+    if (options.signal) options.signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /**
+   * Spawns rclone; throws an AbortError without spawning when `signal` already aborted.
+   */
+  static start(options: StartOptions): RcloneProcess {
+    if (options.signal?.aborted) throw abortError(options.signal);
+    let child: ChildProcess;
+    try {
+      child = options.api(...options.args, {
+        env: options.env,
+        stdio: [options.stdin === undefined ? 'ignore' : 'pipe', options.stdout, 'pipe'],
+      });
+    } catch (err) {
+      // Node's spawn errors quote offending env values, which may be secrets.
+      const message = options.redact(err instanceof Error ? err.message : String(err));
+      throw new RcloneError(`Could not start rclone ${options.command}: ${message}`, {
+        exitCode: null,
+        command: options.command,
+      });
+    }
+    const proc = new RcloneProcess(options, child);
+    if (options.stdin !== undefined && child.stdin) {
+      // EPIPE when rclone exits early is reported through the exit code, not here.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.stdin);
+    }
+    return proc;
+  }
+
+  /** rclone's stdout (only when started with `stdout: 'pipe'`). */
+  get stdout(): Readable | null {
+    return this.child.stdout;
+  }
+
+  /** True once the child has exited. */
+  get hasExited(): boolean {
+    return this.exitInfo !== undefined;
+  }
+
+  /** SIGTERM now, SIGKILL after {@link KILL_GRACE_MS} if it is still alive. Idempotent. */
+  kill(): void {
+    if (this.exitInfo || this.killTimer) return;
+    this.child.kill('SIGTERM');
+    this.killTimer = setTimeout(() => {
+      if (!this.exitInfo) this.child.kill('SIGKILL');
+    }, KILL_GRACE_MS);
+    this.killTimer.unref();
+  }
+
+  /**
+   * Stops the child because the caller hit an error of its own (bad output, a throwing
+   * callback); {@link finish} then rejects with that error.
+   */
+  fail(error: unknown): void {
+    if (!this.failure) this.failure = { error };
+    this.kill();
+  }
+
+  /** The kept stderr lines, redacted. */
+  stderrTail(): string {
+    return this.tail.join('\n');
+  }
+
+  /**
+   * Waits for the exit and throws what it means: the caller's own failure, an AbortError,
+   * {@link RemoteNotFoundError} for exit codes 3/4 when `notFoundMeansMissing`, or
+   * {@link RcloneError} for any other non-zero exit.
+   */
+  async finish(opts: { notFoundMeansMissing?: boolean } = {}): Promise<void> {
+    const { code, signal } = await this.exited;
+    const command = this.options.command;
+    if (this.failure) throw this.failure.error;
+    if (this.aborted) throw abortError(this.options.signal);
+    const stderrTail = this.stderrTail();
+    if (this.spawnError) {
+      throw new RcloneError(`Could not start rclone ${command}: ${this.options.redact(this.spawnError.message)}`, {
+        exitCode: null,
+        stderrTail,
+        command,
+        cause: this.spawnError,
+      });
+    }
+    if (code === 0) return;
+    const last = this.tail.at(-1);
+    const why = `${code === null ? `killed by ${signal ?? 'a signal'}` : `exit code ${code}`}${last ? `: ${last}` : ''}`;
+    const details = { exitCode: code, stderrTail, command };
+    if (code !== null && NOT_FOUND_EXIT_CODES.has(code) && opts.notFoundMeansMissing) {
+      throw new RemoteNotFoundError(`rclone ${command}: not found on the remote (${why})`, details);
+    }
+    throw new RcloneError(`rclone ${command} failed (${why})`, details);
+  }
+
+  private settle(info: ExitInfo, resolve: (info: ExitInfo) => void): void {
+    if (this.exitInfo) return;
+    this.exitInfo = info;
+    live.delete(this.child);
+    if (this.killTimer) clearTimeout(this.killTimer);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    resolve(info);
+  }
+
+  private drainStderr(): void {
+    const stderr = this.child.stderr;
+    if (!stderr) return;
+    const decoder = new StringDecoder('utf8');
+    let pending = '';
+    const handle = (line: string): void => {
+      if (line === '') return;
+      let kept: string | undefined = line;
+      if (this.options.onStderrLine) {
+        try {
+          kept = this.options.onStderrLine(line);
+        } catch (err) {
+          this.fail(err);
+        }
+      }
+      if (kept === undefined || kept === '') return;
+      const safe = this.options.redact(kept);
+      this.tail.push(safe.length > TAIL_LINE_MAX ? `${safe.slice(0, TAIL_LINE_MAX)}…` : safe);
+      if (this.tail.length > TAIL_LINES) this.tail.shift();
+    };
+    stderr.on('data', (chunk: Buffer) => {
+      pending += decoder.write(chunk);
+      let start = 0;
+      let nl: number;
+      while ((nl = pending.indexOf('\n', start)) !== -1) {
+        handle(pending.slice(start, nl).replace(/\r$/, ''));
+        start = nl + 1;
+      }
+      pending = pending.slice(start);
+    });
+    stderr.on('end', () => {
+      pending += decoder.end();
+      if (pending !== '') handle(pending);
+      pending = '';
+    });
+  }
+}
+
+/**
+ * Splits a byte stream into UTF-8 lines as it arrives, with the stream's backpressure:
+ * nothing more is read while the consumer is busy with a line.
+ *
+ * @example
+ * ```ts
+ * for await (const line of readLines(child.stdout)) handle(line);
+ * ```
+ */
+export async function* readLines(stream: Readable): AsyncGenerator<string, void, undefined> {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    pending += decoder.write(chunk);
+    let start = 0;
+    let nl: number;
+    while ((nl = pending.indexOf('\n', start)) !== -1) {
+      yield pending.slice(start, nl);
+      start = nl + 1;
+    }
+    pending = pending.slice(start);
+  }
+  pending += decoder.end();
+  if (pending !== '') yield pending;
+}

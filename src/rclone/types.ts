@@ -1,0 +1,160 @@
+/**
+ * Public shapes of the rclone wrapper's API.
+ */
+
+/**
+ * How to run rclone.
+ *
+ * @example
+ * ```ts
+ * const options: RcloneOptions = { executable: settings.rcloneExecutable };
+ * ```
+ */
+export interface RcloneOptions {
+  /** Path or PATH-resolved name of the rclone binary. */
+  executable: string;
+  /** Environment the child's is derived from (minus `RCLONE_*`); default `process.env`, read at each call. */
+  baseEnv?: NodeJS.ProcessEnv;
+}
+
+/**
+ * One file or directory on a remote, as rclone's `lsjson` reports it.
+ *
+ * @example
+ * ```ts
+ * const e: RemoteEntry = { path: 'sub/b.txt', name: 'b.txt', size: 6, modTime: '2026-11-23T11:05:44.884029437Z', isDir: false };
+ * ```
+ */
+export interface RemoteEntry {
+  /**
+   * Relative to the listed directory, `/`-separated, as rclone reports it. Symlinks keep
+   * their `.rclonelink` suffix. For {@link Rclone.stat} it is the normalized path asked for.
+   */
+  path: string;
+  name: string;
+  /** Bytes; for directories rclone reports -1 or 0, which mean nothing. */
+  size: number;
+  /** RFC 3339 with rclone's precision (nanoseconds locally, seconds over sftp). Meaningless for directories. */
+  modTime: string;
+  isDir: boolean;
+  /** Hash type (`md5`, `sha1`, ...) to lowercase hex, when hashes were asked for and the remote has them. */
+  hashes?: Readonly<Record<string, string>>;
+}
+
+/**
+ * What {@link Rclone.list} lists.
+ *
+ * @example
+ * ```ts
+ * const opts: ListOptions = { recursive: true, filesOnly: true, exclude: repo.exclude };
+ * ```
+ */
+export interface ListOptions {
+  /** Descend into subdirectories; otherwise only the directory's own entries. */
+  recursive?: boolean;
+  /** With `recursive`: how many levels (1 = the directory's own entries); 0 or undefined = unlimited. */
+  maxDepth?: number;
+  /** Leave directories out of the output (they are still descended into). */
+  filesOnly?: boolean;
+  /**
+   * rclone filter patterns. Anchored patterns (`/x`) are relative to the listed
+   * directory, not to the repository root.
+   */
+  exclude?: readonly string[];
+  /** Ask for hashes (`RemoteEntry.hashes`); can be slow: local remotes read every file. */
+  hash?: boolean;
+  /** With `hash`: only these types (e.g. `['md5']`), rather than every type the remote supports. */
+  hashTypes?: readonly string[];
+  signal?: AbortSignal;
+}
+
+/**
+ * What {@link Rclone.stat} asks for.
+ *
+ * @example
+ * ```ts
+ * await rclone.stat(remote, 'a/b.txt', { hash: true, hashTypes: ['md5'] });
+ * ```
+ */
+export interface StatOptions {
+  signal?: AbortSignal;
+  /** Ask for hashes of a file. */
+  hash?: boolean;
+  /** With `hash`: only these types. */
+  hashTypes?: readonly string[];
+}
+
+/**
+ * A snapshot of a running copy, from rclone's once-a-second stats.
+ *
+ * @example
+ * ```ts
+ * onProgress: (p: CopyProgress) => console.log(`${p.bytes}/${p.totalBytes} ${p.currentFile ?? ''}`)
+ * ```
+ */
+export interface CopyProgress {
+  bytes: number;
+  totalBytes: number;
+  /** Files finished. */
+  transfers: number;
+  totalTransfers: number;
+  /** Bytes per second. */
+  speed: number;
+  etaSeconds: number | null;
+  /** The first file in flight, if any. */
+  currentFile?: string;
+}
+
+/**
+ * A copy from a remote directory to a local one, restricted to a list of names.
+ *
+ * @example
+ * ```ts
+ * const opts: CopyFilesOptions = { sourceDir: 'sub', filesFrom: '/tmp/list.txt', destDir: '/data/lab1/sub' };
+ * ```
+ */
+export interface CopyFilesOptions {
+  /** Remote directory, relative to the remote's root (repo-relative). */
+  sourceDir: string;
+  /**
+   * Local file listing names relative to `sourceDir`, one per line, taken raw (no
+   * comments, no filter syntax). Symlinks are named with their `.rclonelink` suffix.
+   * Names that do not exist on the remote are skipped silently by rclone: compare
+   * {@link CopyResult} with what was asked for.
+   */
+  filesFrom: string;
+  /** Local destination directory; created if needed. */
+  destDir: string;
+  signal?: AbortSignal;
+  /** Called with every stats line (about once a second, and once at the end). */
+  onProgress?: (p: CopyProgress) => void;
+  /** Called once per file written, with its name as rclone reports it (keeps `.rclonelink`). */
+  onCopied?: (relativeName: string) => void;
+  /** rclone's log lines as readable text, already redacted; the final stats summary comes last. */
+  onLog?: (line: string) => void;
+  /** `--transfers`, default 4. */
+  transfers?: number;
+  /** `--checkers`, default 8. */
+  checkers?: number;
+  /** `--bwlimit` value, e.g. `'10M'` or `'08:00,512k 19:00,off'`. */
+  bwLimit?: string;
+}
+
+/**
+ * What a finished copy did.
+ *
+ * @example
+ * ```ts
+ * const { files, bytes } = await rclone.copyFiles(remote, opts);
+ * ```
+ */
+export interface CopyResult {
+  /** Files (and symlinks) written to the destination. */
+  files: number;
+  /** Bytes transferred, from rclone's final stats. */
+  bytes: number;
+  /** Errors rclone counted (non-zero makes {@link Rclone.copyFiles} reject, so 0 on success). */
+  errors: number;
+  /** Files already identical at the destination, hence not copied. */
+  unchanged: number;
+}

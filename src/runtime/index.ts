@@ -1,0 +1,127 @@
+/**
+ * Wires the pieces together for a process: the outside systems (database, Redis,
+ * rclone, task logs) and the services built on them. `glacis serve`, `glacis worker`
+ * and `glacis up` all start from here.
+ */
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import { createApp } from '../api/app.js';
+import type { Repo, Settings } from '../config/types.js';
+import { PathLocks } from '../locks/index.js';
+import { describeError, type Logger } from '../log/index.js';
+import { connectRedis } from '../queue/connection.js';
+import { TaskQueue } from '../queue/task-queue.js';
+import { Rclone, secretsOf } from '../rclone/index.js';
+import { ListingService } from '../services/listing-service.js';
+import { TaskService } from '../services/task-service.js';
+import { cleanZombies } from '../services/zombies.js';
+import { openTaskStore, type TaskStore } from '../store/index.js';
+import { TaskLogs } from '../store/task-logs.js';
+import { startWorker, type RunningWorker } from '../../workers/index.js';
+
+/** The package version, reported by `/version` unless the settings override it. */
+export const PACKAGE_VERSION: string = readPackageVersion();
+
+// The same code runs from src/ (tests) and dist/src/ (installed): look upwards.
+function readPackageVersion(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'glacis' && pkg.version) return pkg.version;
+    } catch {
+      // not here: keep looking
+    }
+  }
+  return '0.0.0';
+}
+
+/** What every Glacis process shares. */
+export interface Runtime {
+  readonly settings: Settings;
+  readonly repos: readonly Repo[];
+  readonly log: Logger;
+  readonly store: TaskStore;
+  readonly redis: Redis;
+  readonly locks: PathLocks;
+  readonly queue: TaskQueue;
+  readonly logs: TaskLogs;
+  readonly rclone: Rclone;
+  readonly redact: (text: string) => string;
+  close(): Promise<void>;
+}
+
+/**
+ * @example
+ * ```ts
+ * const runtime = await openRuntime(settings, repos, logger);
+ * const server = await startApi(runtime);
+ * ```
+ */
+export async function openRuntime(settings: Settings, repos: readonly Repo[], log: Logger): Promise<Runtime> {
+  const store = await openTaskStore(settings.databaseUrl);
+  const redis = connectRedis(settings.redisUrl, 'producer');
+  const prefix = settings.queuePrefix;
+  const queue = new TaskQueue(redis, prefix);
+  const secrets = repos.flatMap((repo) => secretsOf(repo.remote));
+  return {
+    settings,
+    repos,
+    log,
+    store,
+    redis,
+    locks: new PathLocks(redis, `${prefix}:locks`),
+    queue,
+    logs: new TaskLogs(settings.taskLogDir),
+    rclone: new Rclone({ executable: settings.rcloneExecutable }),
+    redact: (text) => secrets.reduce((out, secret) => (secret.length >= 3 ? out.split(secret).join('***') : out), text),
+    async close() {
+      await queue.close().catch(() => undefined);
+      redis.disconnect();
+      await store.close();
+    },
+  };
+}
+
+/** Starts the REST API; resolves once it listens. */
+export async function startApi(runtime: Runtime): Promise<Server> {
+  const { settings, log } = runtime;
+  const tasks = new TaskService({
+    repos: runtime.repos,
+    store: runtime.store,
+    locks: runtime.locks,
+    queue: runtime.queue,
+    logs: runtime.logs,
+    redis: runtime.redis,
+    prefix: settings.queuePrefix,
+  });
+  const app = createApp({
+    tasks,
+    listing: new ListingService(runtime.repos, runtime.rclone),
+    version: settings.version ?? PACKAGE_VERSION,
+    cleanZombies: () => cleanZombies(runtime),
+    onServerError: (error) => log.error('request failed', { error: runtime.redact(describeError(error)) }),
+  });
+  return new Promise((resolve, reject) => {
+    const server = app.listen(settings.port, settings.host, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+/** Starts a worker consuming the task queue. */
+export async function startTaskWorker(runtime: Runtime): Promise<RunningWorker> {
+  const { settings, log } = runtime;
+  return startWorker(
+    connectRedis(settings.redisUrl, 'worker'),
+    { repos: runtime.repos, store: runtime.store, locks: runtime.locks, logs: runtime.logs, rclone: runtime.rclone, redact: runtime.redact },
+    {
+      concurrency: settings.workerConcurrency,
+      prefix: settings.queuePrefix,
+      lockDurationMs: settings.workerLockDurationMs,
+      shutdownGraceMs: settings.shutdownGraceMs,
+      onError: (error) => log.error('worker error', { error: runtime.redact(describeError(error)) }),
+    },
+  );
+}

@@ -1,0 +1,128 @@
+/**
+ * `/list` and `/tree`: what the remote holds under a path, and which of it is
+ * missing locally. Streams: entries flow from rclone's listing to the response one
+ * at a time, so a remote with millions of files is never held in memory.
+ */
+import path from 'node:path';
+import type { Repo } from '../config/types.js';
+import { PathError, pathExists, resolveRequestPath } from '../paths/index.js';
+import type { Rclone, RemoteEntry } from '../rclone/index.js';
+import { BadRequestError, NotFoundError } from './errors.js';
+import { findOnRemote, localNameOf, parentOf } from './remote-paths.js';
+
+export interface ListRequest {
+  readonly path: unknown;
+  /** Only files on the remote that are not present locally. */
+  readonly missing?: boolean;
+  /** All of rclone's fields (size, mtime, …), not just `Path`. */
+  readonly full?: boolean;
+  /** Directory levels to descend; 0 = everything. Default 1. */
+  readonly maxDepth?: number;
+  /** Paths relative to the repository root instead of the asked path. */
+  readonly fromRoot?: boolean;
+}
+
+/** One `/list` entry: `Path` plus, with `full`, rclone's other fields. */
+export type ListEntry = { Path: string } & Partial<Omit<RemoteEntryJson, 'Path'>>;
+/** One `/tree` entry. */
+export interface TreeEntry {
+  Path: string;
+  missing: boolean;
+}
+
+interface RemoteEntryJson {
+  Path: string;
+  Name: string;
+  Size: number;
+  ModTime: string;
+  IsDir: boolean;
+  Hashes?: Readonly<Record<string, string>>;
+}
+
+/**
+ * @example
+ * ```ts
+ * for await (const entry of listing.list({ path: '/data/lab1/raw', missing: true })) console.log(entry.Path);
+ * ```
+ */
+export class ListingService {
+  constructor(
+    private readonly repos: readonly Repo[],
+    private readonly rclone: Rclone,
+  ) {}
+
+  /**
+   * Checks the request and locates it on the remote, before anything is streamed,
+   * so that errors can still become a 4xx; then returns the entries' stream.
+   */
+  async list(request: ListRequest): Promise<AsyncIterable<ListEntry>> {
+    const scope = await this.scope(request);
+    return mapEntries(scope, (entry, relToAsked, relToRepo) => {
+      const shown = request.fromRoot ? relToRepo : relToAsked;
+      return request.full ? { ...toJson(entry), Path: shown } : { Path: shown };
+    }, request.missing ?? false);
+  }
+
+  /** Like {@link list}, each entry flagged `missing` when it is not present locally. */
+  async tree(request: ListRequest): Promise<AsyncIterable<TreeEntry>> {
+    const scope = await this.scope(request);
+    return mapEntries(scope, (_entry, relToAsked, _relToRepo, missing) => ({ Path: relToAsked, missing }), false);
+  }
+
+  private async scope(request: ListRequest): Promise<Scope> {
+    if (request.path === undefined || request.path === null) throw new BadRequestError('Missing "path"');
+    let resolved;
+    try {
+      resolved = await resolveRequestPath(this.repos, request.path);
+    } catch (error) {
+      if (error instanceof PathError) throw new BadRequestError(error.message);
+      throw error;
+    }
+    const { repo, relativePath } = resolved;
+    const target = await findOnRemote(this.rclone, repo, relativePath);
+    if (!target) throw new NotFoundError(`${resolved.path} does not exist on the remote`);
+    const maxDepth = request.maxDepth ?? 1;
+    // Listing a file yields that one file; its paths are then relative to its directory.
+    const listedDir = target.isDir ? target.remotePath : parentOf(target.remotePath);
+    const entries = target.isDir
+      ? this.rclone.list(repo.remote, target.remotePath, { recursive: true, maxDepth, filesOnly: true })
+      : singleEntry(target.entry);
+    return { repo, listedDir, entries };
+  }
+}
+
+interface Scope {
+  readonly repo: Repo;
+  /** Repo-relative remote directory the entries' paths are relative to. */
+  readonly listedDir: string;
+  readonly entries: AsyncIterable<RemoteEntry>;
+}
+
+async function* singleEntry(entry: RemoteEntry | undefined): AsyncIterable<RemoteEntry> {
+  if (entry) yield { ...entry, path: entry.name };
+}
+
+async function* mapEntries<T>(
+  scope: Scope,
+  shape: (entry: RemoteEntry, relToAsked: string, relToRepo: string, missing: boolean) => T,
+  onlyMissing: boolean,
+): AsyncIterable<T> {
+  for await (const entry of scope.entries) {
+    if (entry.isDir) continue;
+    const relToRepo = scope.listedDir === '' ? entry.path : `${scope.listedDir}/${entry.path}`;
+    const missing = !(await pathExists(path.join(scope.repo.localPath, localNameOf(relToRepo))));
+    if (onlyMissing && !missing) continue;
+    yield shape(entry, entry.path, relToRepo, missing);
+  }
+}
+
+function toJson(entry: RemoteEntry): RemoteEntryJson {
+  return {
+    Path: entry.path,
+    Name: entry.name,
+    Size: entry.size,
+    ModTime: entry.modTime,
+    IsDir: entry.isDir,
+    ...(entry.hashes ? { Hashes: entry.hashes } : {}),
+  };
+}

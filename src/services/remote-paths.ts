@@ -1,0 +1,53 @@
+/**
+ * How a local path maps to what the remote holds. With rclone's `--links`, a local
+ * symlink `x` is stored on the remote as a file `x.rclonelink` holding the target.
+ */
+import path from 'node:path/posix';
+import type { Repo } from '../config/types.js';
+import type { Rclone, RemoteEntry } from '../rclone/index.js';
+
+export const RCLONE_LINK_SUFFIX = '.rclonelink';
+
+/**
+ * The local name of a remote entry: `x.rclonelink` is the symlink `x`.
+ *
+ * @example
+ * ```ts
+ * localNameOf('runs/latest.rclonelink'); // 'runs/latest'
+ * ```
+ */
+export function localNameOf(remoteName: string): string {
+  return remoteName.endsWith(RCLONE_LINK_SUFFIX) ? remoteName.slice(0, -RCLONE_LINK_SUFFIX.length) : remoteName;
+}
+
+/** A repo-relative path as found on the remote. */
+export interface RemoteTarget {
+  /** Repo-relative path on the remote (with `.rclonelink` for a symlink). */
+  readonly remotePath: string;
+  readonly isDir: boolean;
+  readonly entry?: RemoteEntry;
+}
+
+/**
+ * Finds what the remote holds at a repo-relative path: a directory, a file, or a
+ * symlink stored as `.rclonelink`. Undefined when the remote has nothing there.
+ *
+ * @example
+ * ```ts
+ * const target = await findOnRemote(rclone, repo, 'runs/latest'); // { remotePath: 'runs/latest.rclonelink', isDir: false }
+ * ```
+ */
+export async function findOnRemote(rclone: Rclone, repo: Repo, relativePath: string, signal?: AbortSignal): Promise<RemoteTarget | undefined> {
+  if (relativePath === '') return { remotePath: '', isDir: true };
+  for (const candidate of [relativePath, relativePath + RCLONE_LINK_SUFFIX]) {
+    const entry = await rclone.stat(repo.remote, candidate, signal ? { signal } : {});
+    if (entry) return { remotePath: candidate, isDir: entry.isDir, entry };
+  }
+  return undefined;
+}
+
+/** The directory part of a repo-relative path ('' at the root). */
+export function parentOf(relativePath: string): string {
+  const dir = path.dirname(relativePath);
+  return dir === '.' ? '' : dir;
+}

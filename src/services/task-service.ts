@@ -1,0 +1,152 @@
+/**
+ * Task life cycle as the API sees it: submit a pull or freeze, look tasks up,
+ * read their logs, cancel and remove them.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Repo } from '../config/types.js';
+import type { PathLocks } from '../locks/index.js';
+import { PathError, resolveRequestPath } from '../paths/index.js';
+import { publishCancel } from '../queue/cancellation.js';
+import { isRedisUnavailable } from '../queue/connection.js';
+import type { TaskQueue } from '../queue/task-queue.js';
+import { isTaskId, type TaskLogs } from '../store/task-logs.js';
+import { ENDED_STATUSES, type Task, type TaskOrigin, type TaskQuery, type TaskStore, type TaskType } from '../store/index.js';
+import { normalizeEmail } from './email.js';
+import { BadRequestError, NotFoundError, UnavailableError } from './errors.js';
+
+/** A request to pull or freeze, as received (validated here). */
+export interface SubmitRequest {
+  readonly type: TaskType;
+  readonly path: unknown;
+  readonly email?: unknown;
+  readonly dryRun?: boolean;
+  readonly force?: boolean;
+  readonly origin?: TaskOrigin;
+}
+
+/** What the task service works with: one module per outside system. */
+export interface TaskServiceDeps {
+  readonly repos: readonly Repo[];
+  readonly store: TaskStore;
+  readonly locks: PathLocks;
+  readonly queue: TaskQueue;
+  readonly logs: TaskLogs;
+  /** Producer connection, for cancellation messages. */
+  readonly redis: Redis;
+  readonly prefix: string;
+}
+
+/**
+ * @example
+ * ```ts
+ * const tasks = new TaskService(deps);
+ * const id = await tasks.submit({ type: 'pull', path: '/data/lab1/raw' });
+ * const task = await tasks.get(id);
+ * ```
+ */
+export class TaskService {
+  constructor(private readonly deps: TaskServiceDeps) {}
+
+  /**
+   * Returns the id of the task that will do the work: an unfinished task of the same
+   * kind already covering the path, or a new one.
+   */
+  async submit(request: SubmitRequest): Promise<string> {
+    const { path } = await resolveOrBadRequest(this.deps.repos, request.path);
+    const email = normalizeEmail(request.email);
+    const dryRun = request.dryRun ?? false;
+    const force = request.force ?? false;
+    const taskId = randomUUID();
+    const outcome = await redisOr503(() => this.deps.locks.claim({ taskId, type: request.type, path, dryRun }));
+    if (outcome.kind === 'existing') return outcome.taskId;
+    try {
+      await this.deps.store.create({ id: taskId, type: request.type, path, dryRun, force, email, origin: request.origin ?? 'user' });
+    } catch (error) {
+      await this.deps.locks.release(taskId).catch(() => undefined);
+      throw error;
+    }
+    try {
+      await redisOr503(() => this.deps.queue.add({ taskId, type: request.type, path, dryRun, force }));
+    } catch (error) {
+      // The claim would otherwise hold the path until zombie clean-up.
+      await this.deps.locks.release(taskId).catch(() => undefined);
+      await this.deps.store.update(taskId, { status: 'failed', finished: new Date().toISOString(), error: 'could not be queued: Redis unreachable' });
+      throw error;
+    }
+    return taskId;
+  }
+
+  /** @throws NotFoundError */
+  async get(taskId: string): Promise<Task> {
+    const task = isTaskId(taskId) ? await this.deps.store.get(taskId) : undefined;
+    if (!task) throw new NotFoundError(`Task ${taskId} not found. Maybe it is too old.`);
+    return task;
+  }
+
+  list(query?: TaskQuery): Promise<Task[]> {
+    return this.deps.store.list(query);
+  }
+
+  /** The task's log text ('' if it has not written any yet). @throws NotFoundError */
+  async log(taskId: string): Promise<string> {
+    await this.get(taskId);
+    return (await this.deps.logs.read(taskId)) ?? '';
+  }
+
+  /**
+   * Cancels the task if it has not ended, then deletes its record and log.
+   * A running task is stopped by its worker, which releases the lock once its rclone
+   * process has exited and its staging files are gone.
+   */
+  async remove(taskId: string): Promise<Task> {
+    const task = await this.get(taskId);
+    if (!ENDED_STATUSES.includes(task.status)) await this.cancel(task);
+    await this.deps.store.delete(taskId);
+    await this.deps.logs.remove(taskId);
+    return task;
+  }
+
+  private async cancel(task: Task): Promise<void> {
+    await this.deps.store.transition(task.id, ['waiting', 'started', 'pulling', 'freezing'], {
+      status: 'cancelled',
+      finished: new Date().toISOString(),
+      error: 'cancelled by request',
+    });
+    await redisOr503(async () => {
+      const job = await this.deps.queue.getJob(task.id);
+      if (job && (await job.isActive())) {
+        await publishCancel(this.deps.redis, this.deps.prefix, task.id);
+        return;
+      }
+      try {
+        await job?.remove();
+      } catch {
+        // It became active in between: its worker will see the cancelled status.
+        await publishCancel(this.deps.redis, this.deps.prefix, task.id);
+        return;
+      }
+      await this.deps.locks.release(task.id);
+    });
+  }
+}
+
+async function resolveOrBadRequest(repos: readonly Repo[], path: unknown): Promise<{ repo: Repo; path: string }> {
+  if (path === undefined || path === null) throw new BadRequestError('Missing "path"');
+  try {
+    return await resolveRequestPath(repos, path);
+  } catch (error) {
+    if (error instanceof PathError) throw new BadRequestError(error.message);
+    throw error;
+  }
+}
+
+/** Runs a Redis operation, turning "Redis unreachable" into a 503. */
+export async function redisOr503<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (isRedisUnavailable(error)) throw new UnavailableError('Redis is unreachable; try again shortly');
+    throw error;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Task records: what Glacis remembers about every pull and freeze.
+ */
+
+/** The two operations a task performs. */
+export type TaskType = 'pull' | 'freeze';
+export const TASK_TYPES: readonly TaskType[] = ['pull', 'freeze'];
+
+/**
+ * Life cycle: `waiting` (queued, or held back by an overlapping task) → `started`
+ * → `pulling` | `freezing` → `finished` | `failed` | `cancelled`.
+ */
+export type TaskStatus = 'waiting' | 'started' | 'pulling' | 'freezing' | 'finished' | 'failed' | 'cancelled';
+export const TASK_STATUSES: readonly TaskStatus[] = ['waiting', 'started', 'pulling', 'freezing', 'finished', 'failed', 'cancelled'];
+export const ENDED_STATUSES: readonly TaskStatus[] = ['finished', 'failed', 'cancelled'];
+
+/** Who asked for the task: a user through the API, or an auto-freeze schedule. */
+export type TaskOrigin = 'user' | 'schedule';
+
+/** One task record. Timestamps are ISO 8601 strings in UTC. */
+export interface Task {
+  readonly id: string;
+  readonly type: TaskType;
+  readonly path: string;
+  readonly status: TaskStatus;
+  readonly origin: TaskOrigin;
+  readonly dryRun: boolean;
+  readonly force: boolean;
+  readonly email: string | null;
+  readonly created: string;
+  readonly started: string | null;
+  readonly finished: string | null;
+  readonly error: string | null;
+  /** Files pulled or frozen (or that would be, for a dry run). */
+  readonly files: number | null;
+  /** Bytes pulled or freed (or that would be, for a dry run). */
+  readonly bytes: number | null;
+}
+
+/** What a caller supplies to record a new task; the store fills the rest. */
+export type NewTask = Pick<Task, 'id' | 'type' | 'path' | 'dryRun' | 'force' | 'email' | 'origin'>;
+
+/** Fields that change as a task runs. */
+export type TaskUpdate = Partial<Pick<Task, 'status' | 'started' | 'finished' | 'error' | 'files' | 'bytes'>>;
+
+/** Filters and paging for {@link TaskStore.list}. */
+export interface TaskQuery {
+  readonly status?: TaskStatus;
+  readonly type?: TaskType;
+  /** Tasks whose path equals this path or lies below it. */
+  readonly pathPrefix?: string;
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+/**
+ * The task records, behind one interface so another database can be added
+ * without touching callers.
+ *
+ * @example
+ * ```ts
+ * const store = await openTaskStore('./data/glacis.sqlite');
+ * await store.create({ id, type: 'pull', path: '/data/lab1/raw', dryRun: false, force: false, email: null, origin: 'user' });
+ * await store.update(id, { status: 'started', started: new Date().toISOString() });
+ * ```
+ */
+export interface TaskStore {
+  create(task: NewTask): Promise<Task>;
+  get(id: string): Promise<Task | undefined>;
+  update(id: string, patch: TaskUpdate): Promise<Task | undefined>;
+  /**
+   * Moves a task to a new status only if it is still in one of `from`; returns
+   * the updated record, or undefined when it was not (for instance already cancelled).
+   */
+  transition(id: string, from: readonly TaskStatus[], patch: TaskUpdate & { status: TaskStatus }): Promise<Task | undefined>;
+  list(query?: TaskQuery): Promise<Task[]>;
+  delete(id: string): Promise<boolean>;
+  close(): Promise<void>;
+}

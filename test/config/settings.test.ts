@@ -1,0 +1,279 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { ConfigError } from '../../src/config/errors.js';
+import { loadSettings, type LoadSettingsOptions } from '../../src/config/settings.js';
+import type { Settings } from '../../src/config/types.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixtures = path.join(here, 'fixtures');
+const repoRoot = path.resolve(here, '..', '..');
+
+let dir: string;
+/** An empty PATH, so the rclone default does not depend on the machine running the tests. */
+const NO_PATH = { PATH: '' };
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glacis-settings-'));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function writeCfg(text: string, name = 'local.cfg'): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+function load(opts: Partial<LoadSettingsOptions>): { settings: Settings; warnings: string[] } {
+  const warnings: string[] = [];
+  const settings = loadSettings({ env: NO_PATH, cwd: dir, warn: (m) => warnings.push(m), ...opts });
+  return { settings, warnings };
+}
+
+function loadError(opts: Partial<LoadSettingsOptions>): ConfigError {
+  try {
+    load(opts);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadSettings: sources', () => {
+  it('uses the defaults when there is no file', () => {
+    const { settings, warnings } = load({});
+    expect(settings).toEqual({
+      reposConf: './repos.yaml',
+      redisUrl: 'redis://127.0.0.1:6379',
+      redisUrlExplicit: false,
+      databaseUrl: './data/glacis.sqlite',
+      host: '127.0.0.1',
+      port: 9100,
+      taskLogDir: './data/task-logs',
+      workerConcurrency: 2,
+      runMode: 'prod',
+      rcloneExecutable: '/usr/bin/rclone',
+      raw: {},
+    });
+    expect(settings.version).toBeUndefined();
+    expect(warnings).toEqual([]);
+  });
+
+  it('reads ./local.cfg from the working directory when it exists', () => {
+    writeCfg('PORT = 9200\n');
+    expect(load({}).settings.port).toBe(9200);
+  });
+
+  it('prefers configPath over GLACIS_CONFIG over ./local.cfg', () => {
+    writeCfg('PORT = 9201\n');
+    const viaEnv = writeCfg('PORT = 9202\n', 'env.cfg');
+    const explicit = writeCfg('PORT = 9203\n', 'explicit.cfg');
+    expect(load({ env: { ...NO_PATH, GLACIS_CONFIG: viaEnv } }).settings.port).toBe(9202);
+    expect(load({ configPath: explicit, env: { ...NO_PATH, GLACIS_CONFIG: viaEnv } }).settings.port).toBe(9203);
+  });
+
+  it('reads a relative config path against cwd and keeps relative paths as written', () => {
+    writeCfg("REPOS_CONF = 'conf/repos.yaml'\nTASK_LOG_DIR = 'logs'\n", 'glacis.cfg');
+    const { settings } = load({ configPath: 'glacis.cfg' });
+    expect(settings.reposConf).toBe('conf/repos.yaml');
+    expect(settings.taskLogDir).toBe('logs');
+  });
+
+  it('fails on an explicit config file that does not exist', () => {
+    const err = loadError({ configPath: path.join(dir, 'missing.cfg') });
+    expect(err.message).toBe(`${path.join(dir, 'missing.cfg')}: cannot read the settings file (ENOENT)`);
+  });
+
+  it('lets an environment variable override the file, key by key', () => {
+    const file = writeCfg("PORT = 9300\nHOST = '0.0.0.0'\nREDIS_URL = 'redis://file:6379'\n");
+    const { settings } = load({
+      configPath: file,
+      env: { ...NO_PATH, PORT: '9301', REDIS_URL: 'redis://env:6379/1' },
+    });
+    expect(settings.port).toBe(9301);
+    expect(settings.host).toBe('0.0.0.0');
+    expect(settings.redisUrl).toBe('redis://env:6379/1');
+    expect(settings.redisUrlExplicit).toBe(true);
+  });
+
+  it('treats an empty environment variable as unset', () => {
+    const file = writeCfg('PORT = 9300\n');
+    expect(load({ configPath: file, env: { ...NO_PATH, PORT: '' } }).settings.port).toBe(9300);
+  });
+
+  it('marks REDIS_URL explicit when it comes from the file', () => {
+    const file = writeCfg("REDIS_URL = 'redis://127.0.0.1:6379'\n");
+    expect(load({ configPath: file }).settings.redisUrlExplicit).toBe(true);
+  });
+
+  it("accepts Baricadr's names as aliases, the Glacis name winning within a source", () => {
+    const file = writeCfg(
+      "BARICADR_REPOS_CONF = '/etc/baricadr/repos.yml'\nBARICADR_RUN_MODE = 'dev'\nBARICADR_VERSION = '1.2.3'\n",
+    );
+    expect(load({ configPath: file }).settings).toMatchObject({
+      reposConf: '/etc/baricadr/repos.yml',
+      runMode: 'dev',
+      version: '1.2.3',
+    });
+    const env = { ...NO_PATH, BARICADR_RUN_MODE: 'test', REPOS_CONF: './mine.yaml', GLACIS_VERSION: '2.0.0' };
+    expect(load({ configPath: file, env }).settings).toMatchObject({
+      reposConf: './mine.yaml',
+      runMode: 'test',
+      version: '2.0.0',
+    });
+    const both = writeCfg("RUN_MODE = 'prod'\nBARICADR_RUN_MODE = 'dev'\n", 'both.cfg');
+    expect(load({ configPath: both }).settings.runMode).toBe('prod');
+  });
+
+  it('finds rclone on PATH, in PATH order, ignoring relative entries', () => {
+    const first = path.join(dir, 'bin1');
+    const second = path.join(dir, 'bin2');
+    for (const binDir of [first, second]) {
+      fs.mkdirSync(binDir);
+      fs.writeFileSync(path.join(binDir, 'rclone'), '#!/bin/sh\n', { mode: 0o755 });
+    }
+    fs.writeFileSync(path.join(dir, 'rclone'), '#!/bin/sh\n', { mode: 0o755 });
+    const PATH = ['.', 'relative', path.join(dir, 'empty'), second, first].join(path.delimiter);
+    expect(load({ env: { PATH } }).settings.rcloneExecutable).toBe(path.join(second, 'rclone'));
+    const file = writeCfg("RCLONE_EXECUTABLE = '/opt/rclone/rclone'\n");
+    expect(load({ configPath: file, env: { PATH } }).settings.rcloneExecutable).toBe('/opt/rclone/rclone');
+  });
+
+  it('skips a non-executable rclone on PATH', () => {
+    fs.writeFileSync(path.join(dir, 'rclone'), 'not a program', { mode: 0o644 });
+    // root may execute anything with an x bit; a 0644 file has none, so this holds for root too.
+    expect(load({ env: { PATH: dir } }).settings.rcloneExecutable).toBe('/usr/bin/rclone');
+  });
+});
+
+describe('loadSettings: Baricadr compatibility and raw keys', () => {
+  it("loads a Baricadr local.cfg, warning once per Baricadr-only key", () => {
+    const file = path.join(fixtures, 'baricadr-local.cfg');
+    const { settings, warnings } = load({ configPath: file });
+    expect(settings.reposConf).toBe('/etc/baricadr/repos.yml');
+    expect(settings.taskLogDir).toBe('/var/log/baricadr/tasks/');
+    expect(settings.version).toBe('1.0.0');
+    const ignored = [
+      'SECRET_KEY', 'DEBUG', 'TESTING', 'BROKER_TRANSPORT', 'CELERY_BROKER_URL', 'CELERY_RESULT_BACKEND',
+      'CELERY_TASK_SERIALIZER', 'CELERY_DISABLE_RATE_LIMITS', 'CELERY_ACCEPT_CONTENT', 'CELERYD_CONCURRENCY',
+      'SQLALCHEMY_DATABASE_URI', 'SQLALCHEMY_ECHO', 'SQLALCHEMY_TRACK_MODIFICATIONS',
+      'SQLALCHEMY_ENGINE_OPTIONS', 'LOG_FOLDER', 'MAX_TASK_DURATION',
+    ];
+    const expected = ignored.map((key) => `${file}: key "${key}" ignored: only meaningful to Baricadr`);
+    expect([...warnings].sort()).toEqual(expected.sort());
+    for (const key of ignored) expect(settings.raw).not.toHaveProperty(key);
+    expect(settings.raw).toMatchObject({
+      MAIL_SENDER: 'baricadr@lab.example.org',
+      MAIL_SERVER: 'mailhog',
+      MAIL_PORT: 1025,
+      CLEANUP_INTERVAL: '21600',
+      CLEANUP_AGE: 31536000,
+    });
+  });
+
+  it('warns about an unknown key by name and ignores it', () => {
+    const file = writeCfg("PROT = 9100\nMAIL_DEBUG = True\n");
+    const { settings, warnings } = load({ configPath: file });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(new RegExp(`^${escape(file)}: unknown key "PROT" ignored \\(known keys: REPOS_CONF, .*PORT`));
+    expect(settings.raw).toEqual({ MAIL_DEBUG: true });
+  });
+
+  it('overrides later keys from the environment, as strings, but never reads unknown variables', () => {
+    const file = writeCfg("MAIL_SERVER = 'mailhog'\n");
+    const env = { ...NO_PATH, MAIL_SERVER: 'smtp.example.org', CLEANUP_AGE: '600', HOME: '/root', CELERY_X: '1' };
+    const { settings } = load({ configPath: file, env });
+    expect(settings.raw).toEqual({ MAIL_SERVER: 'smtp.example.org', CLEANUP_AGE: '600' });
+  });
+});
+
+describe('loadSettings: validation', () => {
+  it.each([
+    ['PORT = 0', 'local.cfg: key "PORT" must be a whole number from 1 to 65535 (got 0)'],
+    ['PORT = 70000', 'local.cfg: key "PORT" must be a whole number from 1 to 65535 (got 70000)'],
+    ['PORT = 9100.5', 'local.cfg: key "PORT" must be a whole number from 1 to 65535 (got 9100.5)'],
+    ["PORT = 'http'", 'local.cfg: key "PORT" must be a whole number from 1 to 65535 (got "http")'],
+    ['WORKER_CONCURRENCY = 65', 'local.cfg: key "WORKER_CONCURRENCY" must be a whole number from 1 to 64 (got 65)'],
+    ["RUN_MODE = 'production'", 'local.cfg: key "RUN_MODE" must be one of dev, test, prod (got "production")'],
+    ['HOST = 127', 'local.cfg: key "HOST" must be a quoted string (got a number)'],
+    ["TASK_LOG_DIR = ''", 'local.cfg: key "TASK_LOG_DIR" must be a non-empty string (got a string)'],
+    ['BARICADR_VERSION = 1.0', 'local.cfg: key "BARICADR_VERSION" must be a quoted string (got a number)'],
+  ])('%s', (line, message) => {
+    writeCfg(`${line}\n`);
+    expect(loadError({ configPath: 'local.cfg' }).message).toBe(message);
+  });
+
+  it('accepts quoted numbers, as Baricadr files write them', () => {
+    writeCfg("PORT = '9400'\nWORKER_CONCURRENCY = '4'\n");
+    expect(load({}).settings).toMatchObject({ port: 9400, workerConcurrency: 4 });
+  });
+
+  it('names the environment as the source of a bad environment value', () => {
+    const err = loadError({ env: { ...NO_PATH, BARICADR_RUN_MODE: 'staging' } });
+    expect(err.message).toBe('environment: key "BARICADR_RUN_MODE" must be one of dev, test, prod (got "staging")');
+  });
+
+  it('never shows a REDIS_URL or DATABASE_URL, which may hold a password', () => {
+    writeCfg("REDIS_URL = 'http://user:s3cret@redis:6379'\n");
+    const redis = loadError({});
+    fs.rmSync(path.join(dir, 'local.cfg'));
+    expect(redis.message).toBe('local.cfg: key "REDIS_URL" must be a redis:// or rediss:// URL');
+    const db = loadError({ env: { ...NO_PATH, DATABASE_URL: 'postgresql://pg:s3cret@db/pg' } });
+    expect(db.message).toBe(
+      'environment: key "DATABASE_URL" must be a file path or a sqlite: URL (Glacis uses SQLite)',
+    );
+    expect(redis.message + db.message).not.toContain('s3cret');
+  });
+
+  it('accepts SQLite URLs and plain paths for DATABASE_URL', () => {
+    for (const url of ['sqlite:///var/lib/glacis.sqlite', 'file:glacis.sqlite', '/var/lib/glacis.sqlite', 'db.sqlite']) {
+      expect(load({ env: { ...NO_PATH, DATABASE_URL: url } }).settings.databaseUrl).toBe(url);
+    }
+  });
+});
+
+describe('local.example.cfg', () => {
+  const example = path.join(repoRoot, 'local.example.cfg');
+
+  it('loads without error or warning', () => {
+    const { settings, warnings } = load({ configPath: example });
+    expect(settings.reposConf).toBe('./repos.example.yaml');
+    expect(warnings).toEqual([]);
+  });
+
+  it('documents the real defaults: uncommenting every example still loads, without warnings', () => {
+    const text = fs.readFileSync(example, 'utf8');
+    const uncommented = text.replace(/^# ([A-Z_]+ = .*)$/gm, '$1');
+    expect(uncommented).not.toBe(text);
+    const file = writeCfg(uncommented, 'uncommented.cfg');
+    const { settings, warnings } = load({ configPath: file });
+    expect(warnings).toEqual([]);
+    const defaults = load({}).settings;
+    expect({ ...settings, raw: {}, version: undefined, rcloneExecutable: '' }).toEqual({
+      ...defaults,
+      reposConf: './repos.example.yaml',
+      redisUrlExplicit: true,
+      raw: {},
+      version: undefined,
+      rcloneExecutable: '',
+    });
+    expect(Object.keys(settings.raw)).toEqual(
+      expect.arrayContaining([
+        'MAIL_SERVER', 'MAIL_PORT', 'MAIL_USE_SSL', 'MAIL_USE_TLS', 'MAIL_USERNAME', 'MAIL_PASSWORD',
+        'MAIL_SENDER', 'MAIL_ADMIN', 'MAIL_SUPPRESS_SEND', 'CLEANUP_INTERVAL', 'CLEANUP_AGE',
+        'CLEANUP_ZOMBIES_INTERVAL',
+      ]),
+    );
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,91 @@
+/**
+ * The worker process: consumes the task queue, runs pulls and freezes, and reacts to
+ * cancellations. Several workers, on several hosts, share one queue.
+ */
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { subscribeCancel } from '../src/queue/cancellation.js';
+import { TASK_QUEUE_NAME, type TaskJobData, type TaskJobResult } from '../src/queue/task-queue.js';
+import type { TaskType } from '../src/store/types.js';
+import type { AbortReason } from './errors.js';
+import { removeStaleStaging } from './staging.js';
+import { recordAbandonedJob, runTaskJob, type RunnerDeps } from './task-runner.js';
+
+export interface WorkerOptions {
+  readonly concurrency: number;
+  /** Key prefix shared with the API (queue and locks). */
+  readonly prefix: string;
+  /** How long a job's lock lasts without renewal: a killed worker's job is retried after about this long. */
+  readonly lockDurationMs: number;
+  /** How long SIGTERM waits for running tasks before handing them back to the queue. */
+  readonly shutdownGraceMs: number;
+  /** Called with errors that concern no particular task. */
+  readonly onError: (error: unknown) => void;
+}
+
+export interface RunningWorker {
+  /** Stops taking jobs; running ones finish within the grace period or are handed back. */
+  close(): Promise<void>;
+  readonly worker: Worker<TaskJobData, TaskJobResult | undefined, TaskType>;
+}
+
+/**
+ * @example
+ * ```ts
+ * const running = await startWorker(connectRedis(url, 'worker'), deps, { concurrency: 2, prefix: 'glacis', lockDurationMs: 30_000, shutdownGraceMs: 60_000, onError: console.error });
+ * process.on('SIGTERM', () => void running.close());
+ * ```
+ */
+export async function startWorker(connection: Redis, deps: RunnerDeps, options: WorkerOptions): Promise<RunningWorker> {
+  const locksLive = async (taskId: string): Promise<boolean> => (await deps.locks.blockers(taskId)) !== -1;
+  for (const repo of deps.repos) await removeStaleStaging(repo, locksLive).catch(options.onError);
+
+  const running = new Map<string, AbortController>();
+  const worker = new Worker<TaskJobData, TaskJobResult | undefined, TaskType>(
+    TASK_QUEUE_NAME,
+    async (job, token) => {
+      const controller = new AbortController();
+      running.set(job.data.taskId, controller);
+      try {
+        return await runTaskJob(job, token, controller.signal, deps);
+      } finally {
+        running.delete(job.data.taskId);
+      }
+    },
+    {
+      connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+      lockDuration: options.lockDurationMs,
+      stalledInterval: Math.max(1000, Math.floor(options.lockDurationMs / 2)),
+      maxStalledCount: 2,
+    },
+  );
+  worker.on('error', options.onError);
+  worker.on('failed', (job, error) => {
+    // Jobs failed by our own processor are already recorded; this catches the ones
+    // BullMQ failed because they stalled too often, whose processor never finished.
+    if (job && /stalled/i.test(error.message)) void recordAbandonedJob(deps, job.data.taskId, error.message).catch(options.onError);
+  });
+
+  const subscriber = connection.duplicate();
+  subscriber.on('error', () => undefined);
+  await subscribeCancel(subscriber, options.prefix, (taskId) => running.get(taskId)?.abort('cancelled' satisfies AbortReason));
+  await worker.waitUntilReady();
+
+  return {
+    worker,
+    async close() {
+      const closing = worker.close();
+      const timer = setTimeout(() => {
+        for (const controller of running.values()) controller.abort('shutdown' satisfies AbortReason);
+      }, options.shutdownGraceMs);
+      try {
+        await closing;
+      } finally {
+        clearTimeout(timer);
+        subscriber.disconnect();
+      }
+    },
+  };
+}

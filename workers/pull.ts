@@ -1,0 +1,174 @@
+/**
+ * Pull: bring files back from the remote without ever replacing a local file.
+ *
+ * 1. Stream the remote listing; keep what is not excluded and not present locally,
+ *    writing those names to a list file (nothing is held in memory).
+ * 2. `rclone copy --files-from-raw` that list into a staging directory on the same
+ *    filesystem, so a killed transfer never leaves a truncated file under a final name.
+ * 3. As rclone reports each file complete, link it into place (refusing an existing
+ *    target) and drop the staged name. Whatever is left in staging is discarded.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Repo } from '../src/config/types.js';
+import { compileExcludes } from '../src/paths/exclude.js';
+import { pathExists, relativeToRepo } from '../src/paths/index.js';
+import type { TaskJobData, TaskJobResult, TaskProgress } from '../src/queue/task-queue.js';
+import type { CopyProgress, Rclone, RemoteEntry } from '../src/rclone/index.js';
+import { findOnRemote, localNameOf, parentOf } from '../src/services/remote-paths.js';
+import type { TaskLogWriter } from '../src/store/task-logs.js';
+import { TaskFailedError } from './errors.js';
+import { placeStagedFile } from './place.js';
+import { stagingRoot } from './staging.js';
+
+export interface PullContext {
+  readonly repo: Repo;
+  readonly task: TaskJobData;
+  readonly rclone: Rclone;
+  readonly log: TaskLogWriter;
+  readonly signal: AbortSignal;
+  readonly progress: (progress: TaskProgress) => void;
+  /** Called once the transfer itself begins (status `pulling`). */
+  readonly onTransferStart: () => Promise<void>;
+}
+
+/**
+ * @example
+ * ```ts
+ * const { files, bytes } = await runPull({ repo, task: job.data, rclone, log, signal, progress, onTransferStart });
+ * ```
+ */
+export async function runPull(ctx: PullContext): Promise<TaskJobResult> {
+  const { repo, task, rclone, log, signal } = ctx;
+  const relativePath = relativeToRepo(repo, task.path);
+  const target = await findOnRemote(rclone, repo, relativePath, signal);
+  if (!target) throw new TaskFailedError(`${task.path} does not exist on the remote`);
+
+  const listedDir = target.isDir ? target.remotePath : parentOf(target.remotePath);
+  const entries = target.isDir
+    ? rclone.list(repo.remote, target.remotePath, { recursive: true, filesOnly: true, signal })
+    : single(target.entry!);
+
+  const staging = path.join(stagingRoot(repo), task.taskId);
+  const listFile = `${staging}.files`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true, mode: 0o700 });
+  try {
+    const wanted = await writeMissingList(repo, listedDir, entries, listFile, log, task.dryRun);
+    if (task.dryRun) {
+      log.line(`dry run: would pull ${wanted.files} files, ${wanted.bytes} bytes`);
+      return wanted;
+    }
+    if (wanted.files === 0) {
+      log.line('nothing to pull: every file is present locally');
+      return { files: 0, bytes: 0 };
+    }
+    await ctx.onTransferStart();
+    log.line(`pulling ${wanted.files} files, ${wanted.bytes} bytes`);
+    return await transfer(ctx, listedDir, staging, listFile, wanted);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+    await rm(listFile, { force: true });
+  }
+}
+
+async function* single(entry: RemoteEntry): AsyncIterable<RemoteEntry> {
+  yield { ...entry, path: entry.name };
+}
+
+/** Streams the listing into the list file, keeping only files to fetch. */
+async function writeMissingList(
+  repo: Repo,
+  listedDir: string,
+  entries: AsyncIterable<RemoteEntry>,
+  listFile: string,
+  log: TaskLogWriter,
+  dryRun: boolean,
+): Promise<TaskJobResult> {
+  const isExcluded = compileExcludes(repo.exclude);
+  const out = createWriteStream(listFile, { mode: 0o600 });
+  let files = 0;
+  let bytes = 0;
+  try {
+    for await (const entry of entries) {
+      if (entry.isDir) continue;
+      const localRelative = localNameOf(listedDir === '' ? entry.path : `${listedDir}/${entry.path}`);
+      if (isExcluded(localRelative)) continue;
+      if (await pathExists(path.join(repo.localPath, localRelative))) continue;
+      if (!out.write(`${entry.path}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      if (dryRun) log.line(`would pull ${localRelative} (${entry.size} bytes)`);
+      files++;
+      bytes += Math.max(entry.size, 0);
+    }
+  } finally {
+    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  }
+  return { files, bytes };
+}
+
+async function transfer(ctx: PullContext, listedDir: string, staging: string, listFile: string, wanted: TaskJobResult): Promise<TaskJobResult> {
+  const { repo, rclone, log, signal } = ctx;
+  const owner = { ...(repo.chownUid !== undefined ? { uid: repo.chownUid } : {}), ...(repo.chownGid !== undefined ? { gid: repo.chownGid } : {}) };
+  const finalDir = path.join(repo.localPath, listedDir);
+  let placed = 0;
+  let placedBytes = 0;
+  let kept = 0;
+  let placing: Promise<void> = Promise.resolve();
+  let lastProgress: CopyProgress | undefined;
+
+  const report = (): void => {
+    const bytes = lastProgress?.bytes ?? placedBytes;
+    ctx.progress({
+      percent: wanted.bytes > 0 ? Math.min(100, Math.round((bytes / wanted.bytes) * 1000) / 10) : Math.round((placed / wanted.files) * 100),
+      bytes,
+      totalBytes: wanted.bytes,
+      files: placed,
+      totalFiles: wanted.files,
+      ...(lastProgress?.currentFile ? { currentFile: lastProgress.currentFile } : {}),
+      ...(lastProgress ? { speed: lastProgress.speed } : {}),
+    });
+  };
+
+  const place = async (name: string): Promise<void> => {
+    const local = localNameOf(name);
+    const outcome = await placeStagedFile(path.join(staging, local), path.join(finalDir, local), repo.localPath, owner);
+    if (outcome.placed) {
+      placed++;
+      placedBytes += outcome.size;
+      log.line(`pulled ${path.join(listedDir, local)}`);
+    } else {
+      kept++;
+      log.line(
+        outcome.reason === 'exists'
+          ? `kept the local ${path.join(listedDir, local)}: it appeared during the pull`
+          : `skipped ${path.join(listedDir, local)}: its directory leads outside the repository`,
+      );
+    }
+  };
+
+  try {
+    await rclone.copyFiles(repo.remote, {
+      sourceDir: listedDir,
+      filesFrom: listFile,
+      destDir: staging,
+      signal,
+      onProgress: (p) => {
+        lastProgress = p;
+        report();
+      },
+      onCopied: (name) => {
+        placing = placing
+          .then(() => place(name))
+          .catch((error: unknown) => log.line(`could not place ${name}: ${error instanceof Error ? error.message : String(error)}`));
+      },
+      onLog: (line) => log.line(`rclone: ${line}`),
+    });
+  } finally {
+    // Files rclone finished before a failure are still good: let them land.
+    await placing;
+  }
+  report();
+  log.line(`pulled ${placed} files, ${placedBytes} bytes${kept ? `; ${kept} kept as they were locally` : ''}`);
+  return { files: placed, bytes: placedBytes };
+}

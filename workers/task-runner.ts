@@ -1,0 +1,116 @@
+/**
+ * The life cycle every task goes through in a worker, whatever its type: wait for
+ * overlapping tasks, mark it started, run it, record the outcome, release the lock.
+ */
+import { DelayedError } from 'bullmq';
+import type { Repo } from '../src/config/types.js';
+import type { PathLocks } from '../src/locks/index.js';
+import { findRepo } from '../src/paths/index.js';
+import type { TaskJob, TaskJobResult, TaskProgress } from '../src/queue/task-queue.js';
+import type { Rclone } from '../src/rclone/index.js';
+import type { TaskLogs } from '../src/store/task-logs.js';
+import { ENDED_STATUSES, type TaskStatus, type TaskStore } from '../src/store/index.js';
+import { TaskFailedError, type AbortReason } from './errors.js';
+import { runFreeze } from './freeze.js';
+import { runPull } from './pull.js';
+
+const UNFINISHED: readonly TaskStatus[] = ['waiting', 'started', 'pulling', 'freezing'];
+const RUNNING: readonly TaskStatus[] = ['started', 'pulling', 'freezing'];
+
+/** How often a task held back by an overlapping one checks again. */
+export const BLOCKED_RECHECK_MS = 500;
+
+export interface RunnerDeps {
+  readonly repos: readonly Repo[];
+  readonly store: TaskStore;
+  readonly locks: PathLocks;
+  readonly logs: TaskLogs;
+  readonly rclone: Rclone;
+  /** Removes secrets from any text before it is stored. */
+  readonly redact: (text: string) => string;
+}
+
+/**
+ * Processes one job. Returns undefined when there was nothing to do (the task was
+ * cancelled or removed before it started).
+ *
+ * @throws DelayedError when the task must wait for an overlapping one (BullMQ's protocol).
+ */
+export async function runTaskJob(job: TaskJob, token: string | undefined, signal: AbortSignal, deps: RunnerDeps): Promise<TaskJobResult | undefined> {
+  const { taskId } = job.data;
+  const task = await deps.store.get(taskId);
+  if (!task || ENDED_STATUSES.includes(task.status)) {
+    await deps.locks.release(taskId);
+    return undefined;
+  }
+  const blockers = await deps.locks.blockers(taskId);
+  if (blockers === -1) {
+    await fail(deps, taskId, 'its path lock was released while it waited (cleaned up as a zombie); submit it again');
+    return undefined;
+  }
+  if (blockers > 0) {
+    await job.moveToDelayed(Date.now() + BLOCKED_RECHECK_MS, token);
+    throw new DelayedError();
+  }
+
+  const log = await deps.logs.open(taskId);
+  try {
+    const repo = findRepo(deps.repos, task.path);
+    if (!repo) throw new TaskFailedError(`${task.path} is no longer in a configured repository`);
+    const started = await deps.store.transition(taskId, UNFINISHED, { status: 'started', started: new Date().toISOString() });
+    if (!started) return undefined;
+    log.line(`${task.type}${task.dryRun ? ' (dry run)' : ''} of ${task.path} started`);
+    const result =
+      task.type === 'pull'
+        ? await runPull({
+            repo,
+            task: job.data,
+            rclone: deps.rclone,
+            log,
+            signal,
+            progress: (p: TaskProgress) => void job.updateProgress({ ...p }).catch(() => undefined),
+            onTransferStart: async () => {
+              await deps.store.transition(taskId, RUNNING, { status: 'pulling' });
+            },
+          })
+        : await runFreeze(repo);
+    await deps.store.transition(taskId, RUNNING, { status: 'finished', finished: new Date().toISOString(), files: result.files, bytes: result.bytes });
+    log.line(`finished: ${result.files} files, ${result.bytes} bytes`);
+    return result;
+  } catch (error) {
+    if (signal.aborted && (signal.reason as AbortReason) === 'shutdown') {
+      // Hand the job back: another worker (or this one, restarted) picks it up again.
+      log.line('worker shutting down: task handed back to the queue');
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
+    const message = signal.aborted ? 'cancelled by request' : deps.redact(errorMessage(error));
+    log.line(signal.aborted ? 'cancelled' : `failed: ${message}`);
+    await (signal.aborted
+      ? deps.store.transition(taskId, UNFINISHED, { status: 'cancelled', finished: new Date().toISOString(), error: message })
+      : fail(deps, taskId, message));
+    throw new TaskFailedError(message);
+  } finally {
+    await log.close();
+    if (!(signal.aborted && signal.reason === 'shutdown')) await deps.locks.release(taskId);
+  }
+}
+
+async function fail(deps: RunnerDeps, taskId: string, message: string): Promise<void> {
+  await deps.store.transition(taskId, UNFINISHED, { status: 'failed', finished: new Date().toISOString(), error: message });
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof TaskFailedError) return error.message;
+  if (error instanceof Error) return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`;
+  return String(error);
+}
+
+/**
+ * Records a job that BullMQ itself gave up on (stalled too often: its worker died
+ * repeatedly) as failed, and frees its path.
+ */
+export async function recordAbandonedJob(deps: RunnerDeps, taskId: string, reason: string): Promise<void> {
+  await fail(deps, taskId, `terminated prematurely: ${deps.redact(reason)}`);
+  await deps.locks.release(taskId);
+}
