@@ -24,6 +24,11 @@ export interface LoadSettingsOptions {
 const ENV_SOURCE = 'environment';
 const RUN_MODES: readonly RunMode[] = ['dev', 'test', 'prod'];
 const FALLBACK_RCLONE = '/usr/bin/rclone';
+/** Redis key characters that read well in `redis-cli`; braces allow a Redis Cluster hash tag. */
+const QUEUE_PREFIX_PATTERN = /^[A-Za-z0-9_.:{}-]+$/;
+/** Below a few seconds a busy worker misses lock renewals and healthy tasks get retried. */
+const LOCK_SECONDS = { min: 5, max: 3600 } as const;
+const GRACE_SECONDS = { min: 0, max: 86400 } as const;
 
 /** Each setting's name, and the names it is also accepted under (Baricadr's, checked after it). */
 const SETTING_NAMES = {
@@ -35,6 +40,9 @@ const SETTING_NAMES = {
   taskLogDir: ['TASK_LOG_DIR'],
   workerConcurrency: ['WORKER_CONCURRENCY'],
   runMode: ['RUN_MODE', 'BARICADR_RUN_MODE'],
+  queuePrefix: ['QUEUE_PREFIX'],
+  workerLockDuration: ['WORKER_LOCK_DURATION'],
+  shutdownGrace: ['WORKER_SHUTDOWN_GRACE'],
   rcloneExecutable: ['RCLONE_EXECUTABLE'],
   version: ['GLACIS_VERSION', 'BARICADR_VERSION'],
 } as const satisfies Record<string, readonly string[]>;
@@ -155,6 +163,9 @@ function buildSettings(sources: Sources): Settings {
     taskLogDir: stringSetting(sources, SETTING_NAMES.taskLogDir, './data/task-logs'),
     workerConcurrency: intSetting(sources, SETTING_NAMES.workerConcurrency, 2, { min: 1, max: 64 }),
     runMode: runModeSetting(sources),
+    queuePrefix: queuePrefixSetting(sources),
+    workerLockDurationMs: 1000 * intSetting(sources, SETTING_NAMES.workerLockDuration, 30, LOCK_SECONDS),
+    shutdownGraceMs: 1000 * intSetting(sources, SETTING_NAMES.shutdownGrace, 60, GRACE_SECONDS),
     rcloneExecutable: stringSetting(
       sources,
       SETTING_NAMES.rcloneExecutable,
@@ -229,6 +240,14 @@ function runModeSetting(sources: Sources): RunMode {
   throw invalid(found, sources, `one of ${RUN_MODES.join(', ')}`, describeValue(found.value));
 }
 
+function queuePrefixSetting(sources: Sources): string {
+  const found = find(sources, SETTING_NAMES.queuePrefix);
+  if (found === undefined) return 'glacis';
+  const prefix = nonEmptyString(found, sources);
+  if (QUEUE_PREFIX_PATTERN.test(prefix)) return prefix;
+  throw invalid(found, sources, 'letters, digits and _ . : { } - only', describeValue(prefix));
+}
+
 /** The URL may carry a password, so it is never quoted back. */
 function redisUrl(found: Found, sources: Sources): string {
   const url = nonEmptyString(found, sources);
@@ -254,11 +273,15 @@ function invalid(found: Found, sources: Sources, allowed: string, got?: string):
 
 /**
  * The first executable `command` in the directories of `pathVar`. Empty and relative entries
- * are skipped: they mean the current directory, which must not choose our rclone.
+ * are skipped: they mean the current directory, which must not choose our rclone. So are
+ * `node_modules` directories (see below).
  */
 function findOnPath(command: string, pathVar: string | undefined): string | undefined {
   for (const dir of (pathVar ?? '').split(path.delimiter)) {
     if (!path.isAbsolute(dir)) continue;
+    // npm puts node_modules/.bin first on PATH, and rclone.js installs a `rclone` there:
+    // a Node wrapper that would download rclone, not rclone itself.
+    if (dir.split(path.sep).includes('node_modules')) continue;
     const candidate = path.join(dir, command);
     if (isExecutableFile(candidate)) return candidate;
   }

@@ -137,6 +137,11 @@ export class RcloneProcess {
     return this.child.stdout;
   }
 
+  /** The redactor of this child's remote, for text the caller derives from its output. */
+  get redact(): Redactor {
+    return this.options.redact;
+  }
+
   /** True once the child has exited. */
   get hasExited(): boolean {
     return this.exitInfo !== undefined;

@@ -56,7 +56,7 @@ export interface RemoteEnv {
  */
 export function remoteEnv(remote: RemoteSpec): RemoteEnv {
   const vars: Record<string, string> = {};
-  const secrets: string[] = [];
+  const secrets = secretsOf(remote);
   const set = (key: string, value: string | number | boolean | undefined): void => {
     if (value === undefined || value === '') return;
     vars[CONFIG_PREFIX + key] = String(value);
@@ -75,7 +75,7 @@ export function remoteEnv(remote: RemoteSpec): RemoteEnv {
       if (remote.password !== undefined && remote.password !== '') {
         const obscured = obscure(remote.password);
         set('PASS', obscured);
-        secrets.push(remote.password, obscured);
+        secrets.push(obscured);
       }
       break;
     case 's3': {
@@ -89,24 +89,52 @@ export function remoteEnv(remote: RemoteSpec): RemoteEnv {
       // Credentials come from the repo config only, never from whatever AWS_* the service inherited.
       set('ENV_AUTH', false);
       if (PATH_STYLE_PROVIDERS.has(provider)) set('FORCE_PATH_STYLE', true);
-      if (remote.secretAccessKey) secrets.push(remote.secretAccessKey);
       break;
     }
     case 'rclone':
       for (const [name, value] of Object.entries(remote.options)) {
         const key = optionEnvKey(name);
-        if (key === 'TYPE') continue;
-        set(key, value);
-        if (isSecretOption(name, value)) {
-          secrets.push(value);
-          const revealed = reveal(value);
-          if (revealed !== undefined && /^[\P{C}]+$/u.test(revealed)) secrets.push(revealed);
-        }
+        if (key !== 'TYPE') set(key, value);
       }
       set('TYPE', remote.type);
       break;
   }
   return { vars, secrets };
+}
+
+/**
+ * The secret values of a remote spec, for redacting text outside this module (the
+ * obscured forms this module generates never leave it unredacted, so they are not here).
+ * Generic rclone options count as secret unless they are booleans, plain numbers or
+ * sizes, or under 3 characters, under a name that does not suggest a secret; an option
+ * value that is an obscured password contributes its plain form too.
+ *
+ * @example
+ * ```ts
+ * secretsOf({ backend: 's3', provider: 'AWS', path: 'b', secretAccessKey: 'abc/123' }); // ['abc/123']
+ * ```
+ */
+export function secretsOf(remote: RemoteSpec): string[] {
+  const secrets: string[] = [];
+  switch (remote.backend) {
+    case 'local':
+      break;
+    case 'sftp':
+      if (remote.password) secrets.push(remote.password);
+      break;
+    case 's3':
+      if (remote.secretAccessKey) secrets.push(remote.secretAccessKey);
+      break;
+    case 'rclone':
+      for (const [name, value] of Object.entries(remote.options)) {
+        if (!isSecretOption(name, value)) continue;
+        secrets.push(value);
+        const revealed = reveal(value);
+        if (revealed !== undefined && /^[\P{C}]+$/u.test(revealed)) secrets.push(revealed);
+      }
+      break;
+  }
+  return secrets;
 }
 
 /** Child environment and extra flags for one rclone invocation. */

@@ -14,7 +14,7 @@ import { PathLocks } from '../locks/index.js';
 import { describeError, type Logger } from '../log/index.js';
 import { connectRedis } from '../queue/connection.js';
 import { TaskQueue } from '../queue/task-queue.js';
-import { Rclone, secretsOf } from '../rclone/index.js';
+import { makeRedactor, Rclone, remoteEnv } from '../rclone/index.js';
 import { ListingService } from '../services/listing-service.js';
 import { TaskService } from '../services/task-service.js';
 import { cleanZombies } from '../services/zombies.js';
@@ -65,7 +65,7 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
   const redis = connectRedis(settings.redisUrl, 'producer');
   const prefix = settings.queuePrefix;
   const queue = new TaskQueue(redis, prefix);
-  const secrets = repos.flatMap((repo) => secretsOf(repo.remote));
+  const redact = makeRedactor(repos.flatMap((repo) => remoteEnv(repo.remote).secrets));
   return {
     settings,
     repos,
@@ -76,7 +76,7 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
     queue,
     logs: new TaskLogs(settings.taskLogDir),
     rclone: new Rclone({ executable: settings.rcloneExecutable }),
-    redact: (text) => secrets.reduce((out, secret) => (secret.length >= 3 ? out.split(secret).join('***') : out), text),
+    redact,
     async close() {
       await queue.close().catch(() => undefined);
       redis.disconnect();

@@ -59,6 +59,9 @@ describe('loadSettings: sources', () => {
       taskLogDir: './data/task-logs',
       workerConcurrency: 2,
       runMode: 'prod',
+      queuePrefix: 'glacis',
+      workerLockDurationMs: 30_000,
+      shutdownGraceMs: 60_000,
       rcloneExecutable: '/usr/bin/rclone',
       raw: {},
     });
@@ -204,10 +207,22 @@ describe('loadSettings: validation', () => {
     ["RUN_MODE = 'production'", 'local.cfg: key "RUN_MODE" must be one of dev, test, prod (got "production")'],
     ['HOST = 127', 'local.cfg: key "HOST" must be a quoted string (got a number)'],
     ["TASK_LOG_DIR = ''", 'local.cfg: key "TASK_LOG_DIR" must be a non-empty string (got a string)'],
+    ["QUEUE_PREFIX = 'my queue'", 'local.cfg: key "QUEUE_PREFIX" must be letters, digits and _ . : { } - only (got "my queue")'],
+    ['WORKER_LOCK_DURATION = 1', 'local.cfg: key "WORKER_LOCK_DURATION" must be a whole number from 5 to 3600 (got 1)'],
+    ['WORKER_SHUTDOWN_GRACE = -1', 'local.cfg: key "WORKER_SHUTDOWN_GRACE" must be a whole number from 0 to 86400 (got -1)'],
     ['BARICADR_VERSION = 1.0', 'local.cfg: key "BARICADR_VERSION" must be a quoted string (got a number)'],
   ])('%s', (line, message) => {
     writeCfg(`${line}\n`);
     expect(loadError({ configPath: 'local.cfg' }).message).toBe(message);
+  });
+
+  it('reads the queue settings, converting seconds to milliseconds', () => {
+    const env = { ...NO_PATH, QUEUE_PREFIX: '{glacis-prod}', WORKER_LOCK_DURATION: '45', WORKER_SHUTDOWN_GRACE: '0' };
+    expect(load({ env }).settings).toMatchObject({
+      queuePrefix: '{glacis-prod}',
+      workerLockDurationMs: 45_000,
+      shutdownGraceMs: 0,
+    });
   });
 
   it('accepts quoted numbers, as Baricadr files write them', () => {

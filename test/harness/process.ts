@@ -82,10 +82,14 @@ export function removeOnExit(dir: string): { cancel(): void } {
   return { cancel: () => exitCleanups.delete(cleanup) };
 }
 
-/** Absolute path of `name` on PATH, or undefined. */
+/**
+ * Absolute path of `name` on PATH, or undefined. PATH entries inside node_modules are
+ * skipped: npm/npx put node_modules/.bin first, and the rclone.js dependency installs an
+ * `rclone` shim there that wraps a binary its (skipped) postinstall never downloaded.
+ */
 export function findBinary(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
+    if (dir === '' || dir.split(path.sep).includes('node_modules')) continue;
     const candidate = path.join(dir, name);
     try {
       accessSync(candidate, fsConstants.X_OK);

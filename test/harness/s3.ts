@@ -71,6 +71,29 @@ function requireS3rverPackage(): void {
   }
 }
 
+/**
+ * Creates a bucket on any s3rver endpoint (e.g. the shared one, known only by coordinates)
+ * with an unsigned PUT; fails if it exists already.
+ */
+export async function s3CreateBucket(endpoint: string, name: string): Promise<void> {
+  const response = await fetch(`${endpoint}/${encodeURIComponent(name)}`, { method: 'PUT' });
+  await expectOk(response, `create bucket "${name}"`);
+}
+
+/** Stores an object on any s3rver endpoint with an unsigned PUT (no rclone metadata). */
+export async function s3PutObject(
+  endpoint: string,
+  bucket: string,
+  key: string,
+  body: string | Uint8Array,
+): Promise<void> {
+  const response = await fetch(`${endpoint}/${encodeURIComponent(bucket)}/${encodeKey(key)}`, {
+    method: 'PUT',
+    body,
+  });
+  await expectOk(response, `put "${bucket}/${key}"`);
+}
+
 export async function startS3(opts: StartS3Options): Promise<S3Server> {
   requireS3rverPackage();
   const root = path.resolve(opts.root);
@@ -91,17 +114,8 @@ export async function startS3(opts: StartS3Options): Promise<S3Server> {
     accessKeyId: S3RVER_ACCESS_KEY_ID,
     secretAccessKey: S3RVER_SECRET_ACCESS_KEY,
     root,
-    createBucket: async (name) => {
-      const response = await fetch(`${endpoint}/${encodeURIComponent(name)}`, { method: 'PUT' });
-      await expectOk(response, `create bucket "${name}"`);
-    },
-    putObject: async (bucket, key, body) => {
-      const response = await fetch(`${endpoint}/${encodeURIComponent(bucket)}/${encodeKey(key)}`, {
-        method: 'PUT',
-        body,
-      });
-      await expectOk(response, `put "${bucket}/${key}"`);
-    },
+    createBucket: (name) => s3CreateBucket(endpoint, name),
+    putObject: (bucket, key, body) => s3PutObject(endpoint, bucket, key, body),
     stop: async () => {
       await proc.terminate();
     },

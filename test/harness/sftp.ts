@@ -71,6 +71,9 @@ async function launch(
     '--user', opts.user,
     '--key', state.hostKey,
     '--authorized-keys', state.authorizedKeys,
+    // Serve what is on disk NOW: tests write fixtures straight into `root`, and the VFS
+    // would otherwise keep showing a directory listing up to 5 minutes old.
+    '--dir-cache-time', '0s',
   ];
   const env = {
     ...rcloneBaseEnv(),

@@ -1,0 +1,36 @@
+/**
+ * Glacis's rclone driver. Everything that runs rclone goes through {@link Rclone}.
+ *
+ * @example
+ * ```ts
+ * import { Rclone, RemoteNotFoundError } from '../rclone/index.js';
+ * const rclone = new Rclone({ executable: settings.rcloneExecutable });
+ * console.log(await rclone.version()); // '1.60.1'
+ * ```
+ */
+export { Rclone, RCLONELINK_SUFFIX } from './rclone.js';
+export { RcloneError, RemoteNotFoundError, abortError, isAbortError } from './errors.js';
+export type { AbortErrorLike, RcloneErrorDetails } from './errors.js';
+export {
+  REMOTE_NAME,
+  childEnv,
+  isBucketBased,
+  normalizeRelPath,
+  remoteEnv,
+  secretsOf,
+  remotePath,
+  remoteRoot,
+} from './remote-env.js';
+export type { ChildEnv, RemoteEnv } from './remote-env.js';
+export { makeRedactor, REDACTED } from './redact.js';
+export type { Redactor } from './redact.js';
+export { obscure, reveal } from './obscure.js';
+export type {
+  CopyFilesOptions,
+  CopyProgress,
+  CopyResult,
+  ListOptions,
+  RcloneOptions,
+  RemoteEntry,
+  StatOptions,
+} from './types.js';

@@ -1,0 +1,391 @@
+/**
+ * The rclone driver: the only code in Glacis that runs rclone.
+ *
+ * Every call configures the remote through the child's environment (see remote-env.ts),
+ * checks rclone's exit code itself, and redacts stderr before it escapes. The remote is
+ * only ever read: listings, stats, and copies whose source is the remote.
+ */
+import { posix, resolve as resolvePath } from 'node:path';
+import type { RemoteSpec } from '../config/types.js';
+import { RcloneError, RemoteNotFoundError } from './errors.js';
+import { parseCopyLogLine, parseLsjsonLine, toRemoteEntry, type StatsTotals } from './parse.js';
+import { RcloneProcess, readLines } from './process.js';
+import { rcloneJsFor } from './rclone-js.js';
+import { childEnv, isBucketBased, normalizeRelPath, remotePath, remoteRoot } from './remote-env.js';
+import type {
+  CopyFilesOptions,
+  CopyResult,
+  ListOptions,
+  RcloneOptions,
+  RemoteEntry,
+  StatOptions,
+} from './types.js';
+
+/** rclone's name suffix for symlinks stored as regular files (`--links`). */
+export const RCLONELINK_SUFFIX = '.rclonelink';
+
+const DEFAULT_TRANSFERS = 4;
+const DEFAULT_CHECKERS = 8;
+// `lsjson --stat` prints one object; anything far larger is not rclone talking.
+const STAT_OUTPUT_MAX = 1 << 20;
+
+interface StartSpec {
+  readonly remote?: RemoteSpec | undefined;
+  readonly args: readonly string[];
+  readonly signal?: AbortSignal | undefined;
+  readonly stdin?: string | undefined;
+  readonly stdout: 'pipe' | 'ignore';
+  readonly onStderrLine?: ((line: string, redact: (s: string) => string) => string | undefined) | undefined;
+}
+
+/**
+ * Runs rclone against Glacis remotes.
+ *
+ * @example
+ * ```ts
+ * const rclone = new Rclone({ executable: settings.rcloneExecutable });
+ * for await (const e of rclone.list(repo.remote, '', { recursive: true, filesOnly: true })) {
+ *   console.log(e.path, e.size);
+ * }
+ * ```
+ */
+export class Rclone {
+  private readonly executable: string;
+  private readonly baseEnv: NodeJS.ProcessEnv | undefined;
+
+  constructor(options: RcloneOptions) {
+    if (options.executable === '') throw new TypeError('RcloneOptions.executable must not be empty');
+    this.executable = options.executable;
+    this.baseEnv = options.baseEnv;
+  }
+
+  /**
+   * The rclone version, from the first line of `rclone version` (`rclone v1.60.1-DEV` → `1.60.1`).
+   *
+   * @example
+   * ```ts
+   * if ((await rclone.version()) < '1.60') throw new Error('rclone too old');
+   * ```
+   */
+  async version(opts: { signal?: AbortSignal } = {}): Promise<string> {
+    const proc = this.start('version', { args: [], signal: opts.signal, stdout: 'pipe' });
+    let first: string | undefined;
+    try {
+      for await (const line of readLines(proc.stdout!)) first ??= line;
+      await proc.finish();
+    } finally {
+      await this.reap(proc);
+    }
+    const match = /^rclone v?(\d+\.\d+\.\d+)/.exec(first ?? '');
+    if (!match?.[1]) {
+      throw new RcloneError(`Unexpected \`rclone version\` output: ${JSON.stringify(first ?? '')}`, {
+        exitCode: 0,
+        command: 'version',
+      });
+    }
+    return match[1];
+  }
+
+  /**
+   * Describes one path of the remote, or returns null when it does not exist.
+   *
+   * The entry's `path` is `relPath` normalized (`''` for the root) and `name` its last
+   * segment. On bucket-based stores (S3...) a directory exists only while some object
+   * lies under it; an empty prefix is reported as missing.
+   *
+   * @example
+   * ```ts
+   * const e = await rclone.stat(repo.remote, 'sub/b.txt');
+   * if (e && !e.isDir && e.size === localSize) console.log('safe on the remote');
+   * ```
+   */
+  async stat(remote: RemoteSpec, relPath: string, opts: StatOptions = {}): Promise<RemoteEntry | null> {
+    const rel = normalizeRelPath(relPath);
+    const args = ['--stat', '--links', '--no-mimetype', ...hashArgs(opts), remoteRoot(remote, rel)];
+    const out = await this.collect(remote, args, opts.signal);
+    let entry = out === null ? null : parseStat(out);
+    // rclone 1.60's local backend cannot stat a symlink by its ".rclonelink" name
+    // ("directory not found"); fetching that one name from its parent works.
+    if (entry === null && rel.endsWith(RCLONELINK_SUFFIX)) entry = await this.statByListing(remote, rel, opts);
+    if (entry === null) return null;
+    if (entry.isDir && isBucketBased(remote) && !isBucketRoot(remote, rel)) {
+      if (!(await this.hasAnyEntry(remote, rel, opts.signal))) return null;
+    }
+    return { ...entry, path: rel, name: rel === '' ? '' : posix.basename(rel) };
+  }
+
+  /**
+   * Streams the entries under `relPath` as rclone produces them (never buffering the whole
+   * listing). Iteration ends normally only when rclone exited 0: a failure throws
+   * {@link RcloneError} after the entries already yielded, and a missing directory throws
+   * {@link RemoteNotFoundError}, so an incomplete listing can never pass for a complete one.
+   * Breaking out of the loop kills rclone.
+   *
+   * Symlinks appear as `name.rclonelink` files (`--links`).
+   *
+   * @example
+   * ```ts
+   * for await (const e of rclone.list(remote, 'sub', { recursive: true, exclude: ['*.tmp'] })) {
+   *   if (!e.isDir) await record(e);
+   * }
+   * ```
+   */
+  list(remote: RemoteSpec, relPath: string, opts: ListOptions = {}): AsyncIterable<RemoteEntry> {
+    return this.listEntries(remote, relPath, opts);
+  }
+
+  /**
+   * Copies the files named in `opts.filesFrom` from `remote:sourceDir` into the local
+   * `opts.destDir`, symlinks (`x.rclonelink` on the remote) becoming local symlinks. The
+   * remote is always the source: this never writes to it. Rejects with
+   * {@link RcloneError} on a non-zero exit, with an AbortError when `opts.signal` aborts
+   * (after rclone has exited), or with whatever a callback threw.
+   *
+   * An aborted or failed copy may leave partially written destination files (rclone 1.60
+   * writes local files in place); a later copy replaces them.
+   *
+   * @example
+   * ```ts
+   * const result = await rclone.copyFiles(repo.remote, {
+   *   sourceDir: 'sub', filesFrom: listPath, destDir: join(repo.localPath, 'sub'),
+   *   onProgress: (p) => task.progress(p.bytes, p.totalBytes),
+   *   onLog: (line) => task.log(line),
+   * });
+   * ```
+   */
+  async copyFiles(remote: RemoteSpec, opts: CopyFilesOptions): Promise<CopyResult> {
+    const transfers = positiveInt(opts.transfers ?? DEFAULT_TRANSFERS, 'transfers');
+    const checkers = positiveInt(opts.checkers ?? DEFAULT_CHECKERS, 'checkers');
+    const args = [
+      remoteRoot(remote, opts.sourceDir),
+      resolvePath(opts.destDir),
+      `--files-from-raw=${resolvePath(opts.filesFrom)}`,
+      // Look up each listed name instead of listing whole directories on either side.
+      '--no-traverse',
+      '--links',
+      '--use-json-log',
+      '-v',
+      '--stats=1s',
+      '--stats-log-level=INFO',
+      // One attempt: the caller owns retries, and a retry would re-report totals.
+      '--retries=1',
+      `--transfers=${transfers}`,
+      `--checkers=${checkers}`,
+    ];
+    if (opts.bwLimit !== undefined) args.push(`--bwlimit=${opts.bwLimit}`);
+
+    let files = 0;
+    let replaced = 0;
+    let totals: StatsTotals | undefined;
+    let finalSummary: string | undefined;
+    const proc = this.start('copy', {
+      remote,
+      args,
+      signal: opts.signal,
+      stdout: 'ignore',
+      onStderrLine: (line, redact) => {
+        const event = parseCopyLogLine(line);
+        switch (event.kind) {
+          case 'copied':
+            files += 1;
+            if (event.replaced) replaced += 1;
+            opts.onCopied?.(event.object);
+            opts.onLog?.(redact(event.text));
+            return undefined;
+          case 'stats':
+            totals = event.totals;
+            finalSummary = event.text;
+            opts.onProgress?.(event.progress);
+            return undefined;
+          case 'log':
+            opts.onLog?.(redact(event.text));
+            // Routine info lines would push the errors out of the error's tail.
+            return event.level === 'info' ? undefined : event.text;
+        }
+      },
+    });
+    await proc.finish({ notFoundMeansMissing: true });
+    if (finalSummary !== undefined && opts.onLog) {
+      for (const l of finalSummary.split('\n')) if (l.trim() !== '') opts.onLog(proc.redact(l.trimEnd()));
+    }
+    return {
+      files,
+      bytes: totals?.bytes ?? 0,
+      errors: totals?.errors ?? 0,
+      unchanged: Math.max(0, (totals?.checks ?? 0) - replaced),
+    };
+  }
+
+  private async *listEntries(remote: RemoteSpec, relPath: string, opts: ListOptions): AsyncGenerator<RemoteEntry> {
+    const rel = normalizeRelPath(relPath);
+    const args = ['--links', '--no-mimetype'];
+    if (opts.recursive) {
+      args.push('-R');
+      const depth = opts.maxDepth ?? 0;
+      if (!Number.isInteger(depth) || depth < 0) throw new TypeError(`maxDepth must be a non-negative integer: ${depth}`);
+      if (depth > 0) args.push(`--max-depth=${depth}`);
+    }
+    if (opts.filesOnly) args.push('--files-only');
+    for (const pattern of opts.exclude ?? []) args.push(`--exclude=${pattern}`);
+    args.push(...hashArgs(opts), remoteRoot(remote, rel));
+
+    const proc = this.start('lsjson', { remote, args, signal: opts.signal, stdout: 'pipe' });
+    let yielded = 0;
+    try {
+      for await (const line of readLines(proc.stdout!)) {
+        let entry: RemoteEntry | undefined;
+        try {
+          entry = parseLsjsonLine(line);
+        } catch (err) {
+          proc.fail(outputError('lsjson', err));
+          break;
+        }
+        if (entry === undefined) continue;
+        yielded += 1;
+        yield entry;
+      }
+      // Exit 3 after entries were produced is a subdirectory vanishing mid-listing, not a missing root.
+      await proc.finish({ notFoundMeansMissing: yielded === 0 });
+    } finally {
+      await this.reap(proc);
+    }
+    if (yielded === 0 && isBucketBased(remote) && !isBucketRoot(remote, rel)) {
+      if (!(await this.hasAnyEntry(remote, rel, opts.signal))) {
+        throw new RemoteNotFoundError(`rclone lsjson: nothing under ${remoteRoot(remote, rel)} on the remote`, {
+          exitCode: 0,
+          command: 'lsjson',
+        });
+      }
+    }
+  }
+
+  /** Runs `lsjson` and returns its stdout, or null when rclone says the path is missing. */
+  private async collect(remote: RemoteSpec, args: readonly string[], signal: AbortSignal | undefined): Promise<string | null> {
+    const proc = this.start('lsjson', { remote, args, signal, stdout: 'pipe' });
+    let out = '';
+    try {
+      for await (const line of readLines(proc.stdout!)) {
+        out += `${line}\n`;
+        if (out.length > STAT_OUTPUT_MAX) {
+          proc.fail(outputError('lsjson', new Error('output too large for --stat')));
+          break;
+        }
+      }
+      await proc.finish({ notFoundMeansMissing: true });
+    } catch (err) {
+      if (err instanceof RemoteNotFoundError) return null;
+      throw err;
+    } finally {
+      await this.reap(proc);
+    }
+    return out;
+  }
+
+  /** Finds one file by name in its parent directory without listing the whole directory. */
+  private async statByListing(remote: RemoteSpec, rel: string, opts: StatOptions): Promise<RemoteEntry | null> {
+    const parent = posix.dirname(rel) === '.' ? '' : posix.dirname(rel);
+    const name = posix.basename(rel);
+    const args = ['--links', '--no-mimetype', '--no-traverse', '--files-from-raw=-', ...hashArgs(opts), remoteRoot(remote, parent)];
+    const proc = this.start('lsjson', { remote, args, signal: opts.signal, stdin: `${name}\n`, stdout: 'pipe' });
+    let found: RemoteEntry | null = null;
+    try {
+      for await (const line of readLines(proc.stdout!)) {
+        try {
+          const entry = parseLsjsonLine(line);
+          if (entry && entry.path === name) found = entry;
+        } catch (err) {
+          proc.fail(outputError('lsjson', err));
+          break;
+        }
+      }
+      await proc.finish({ notFoundMeansMissing: true });
+    } catch (err) {
+      if (err instanceof RemoteNotFoundError) return null;
+      throw err;
+    } finally {
+      await this.reap(proc);
+    }
+    return found;
+  }
+
+  /** Whether anything at all lies directly under `rel` (stops rclone at the first entry). */
+  private async hasAnyEntry(remote: RemoteSpec, rel: string, signal: AbortSignal | undefined): Promise<boolean> {
+    const args = ['--links', '--no-mimetype', '--no-modtime', remoteRoot(remote, rel)];
+    const proc = this.start('lsjson', { remote, args, signal, stdout: 'pipe' });
+    try {
+      for await (const line of readLines(proc.stdout!)) {
+        const t = line.trim();
+        if (t !== '' && t !== '[' && t !== ']') return true;
+      }
+      await proc.finish({ notFoundMeansMissing: true });
+      return false;
+    } catch (err) {
+      if (err instanceof RemoteNotFoundError) return false;
+      throw err;
+    } finally {
+      await this.reap(proc);
+    }
+  }
+
+  private start(command: string, spec: StartSpec): RcloneProcess {
+    const { env, args: globalArgs, redact } = childEnv(this.baseEnv ?? process.env, spec.remote);
+    const onStderrLine = spec.onStderrLine;
+    return RcloneProcess.start({
+      api: rcloneJsFor(this.executable),
+      command,
+      args: [command, ...globalArgs, ...spec.args],
+      env,
+      redact,
+      signal: spec.signal,
+      stdin: spec.stdin,
+      stdout: spec.stdout,
+      onStderrLine: onStderrLine && ((line) => onStderrLine(line, redact)),
+    });
+  }
+
+  /** Makes sure the child is gone before a call returns or throws. */
+  private async reap(proc: RcloneProcess): Promise<void> {
+    if (!proc.hasExited) {
+      proc.kill();
+      await proc.exited;
+    }
+  }
+}
+
+function parseStat(out: string): RemoteEntry | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(out);
+  } catch (err) {
+    throw outputError('lsjson', err);
+  }
+  // rclone prints `null` (exit 0) for a name its backend maps to nothing, e.g. a symlink's
+  // on-disk name under --links.
+  if (raw === null) return null;
+  try {
+    return toRemoteEntry(raw);
+  } catch (err) {
+    throw outputError('lsjson', err);
+  }
+}
+
+function hashArgs(opts: { hash?: boolean | undefined; hashTypes?: readonly string[] | undefined }): string[] {
+  if (!opts.hash) return [];
+  return ['--hash', ...(opts.hashTypes ?? []).map((t) => `--hash-type=${t}`)];
+}
+
+// The bucket itself (or the account root): rclone reports a missing one with exit 3, so
+// its answer can be trusted there, unlike for prefixes.
+function isBucketRoot(remote: RemoteSpec, rel: string): boolean {
+  return !remotePath(remote, rel).includes('/');
+}
+
+function outputError(command: string, cause: unknown): RcloneError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new RcloneError(`Unreadable rclone ${command} output: ${detail}`, { exitCode: null, command, cause });
+}
+
+function positiveInt(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new TypeError(`${name} must be a positive integer: ${value}`);
+  return value;
+}
