@@ -20,7 +20,7 @@ import { findOnRemote, localNameOf, parentOf } from '../src/services/remote-path
 import type { TaskLogWriter } from '../src/store/task-logs.js';
 import { TaskFailedError } from './errors.js';
 import { placeStagedFile } from './place.js';
-import { stagingRoot } from './staging.js';
+import { removeEarlierAttempts, stagingDirFor } from './staging.js';
 
 export interface PullContext {
   readonly repo: Repo;
@@ -50,9 +50,11 @@ export async function runPull(ctx: PullContext): Promise<TaskJobResult> {
     ? rclone.list(repo.remote, target.remotePath, { recursive: true, filesOnly: true, signal })
     : single(target.entry!);
 
-  const staging = path.join(stagingRoot(repo), task.taskId);
+  // A fresh directory per attempt: an rclone orphaned by a killed worker may still be
+  // writing into the previous attempt's staging, which must never be linked into place.
+  await removeEarlierAttempts(repo, task.taskId);
+  const staging = stagingDirFor(repo, task.taskId);
   const listFile = `${staging}.files`;
-  await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true, mode: 0o700 });
   try {
     const wanted = await writeMissingList(repo, listedDir, entries, listFile, log, task.dryRun);

@@ -1,8 +1,9 @@
 /**
  * Staging directories: where a pull downloads before files are linked into place.
- * One per task, `<repo>/.glacis-staging/<task id>`, on the repo's own filesystem so
+ * One per attempt of a task, `<repo>/.glacis-staging/<task id>.<nonce>`, on the repo's own filesystem so
  * the final `link` is atomic and costs no copy.
  */
+import { randomUUID } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Repo } from '../src/config/types.js';
@@ -12,6 +13,24 @@ export const STAGING_DIR_NAME = '.glacis-staging';
 
 export function stagingRoot(repo: Repo): string {
   return path.join(repo.localPath, STAGING_DIR_NAME);
+}
+
+/** A new staging directory name for one attempt of a task: `<task id>.<nonce>`. */
+export function stagingDirFor(repo: Repo, taskId: string): string {
+  return path.join(stagingRoot(repo), `${taskId}.${randomUUID().slice(0, 8)}`);
+}
+
+/** Removes what earlier attempts of the same task left (its worker was killed). */
+export async function removeEarlierAttempts(repo: Repo, taskId: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(stagingRoot(repo));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(taskId)) await rm(path.join(stagingRoot(repo), name), { recursive: true, force: true });
+  }
 }
 
 /**
@@ -29,7 +48,7 @@ export async function removeStaleStaging(repo: Repo, isLive: (taskId: string) =>
   }
   const removed: string[] = [];
   for (const name of names) {
-    const taskId = name.replace(/\.files$/, '');
+    const taskId = name.slice(0, 36);
     if (isTaskId(taskId) && (await isLive(taskId))) continue;
     await rm(path.join(stagingRoot(repo), name), { recursive: true, force: true });
     removed.push(taskId);

@@ -41,3 +41,25 @@ export function isRedisUnavailable(error: unknown): boolean {
     (error as NodeJS.ErrnoException).code === 'ECONNREFUSED'
   );
 }
+
+/**
+ * Waits until the connection is ready, or `timeoutMs` passes. A producer connection
+ * refuses commands until it has connected, so a process gives it this chance at
+ * start-up; if Redis is down it starts anyway and answers 503 until Redis is back.
+ *
+ * @returns whether the connection is ready.
+ */
+export function waitUntilConnected(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    redis.once('ready', onReady);
+  });
+}

@@ -87,7 +87,8 @@ export class RcloneProcess {
     this.options = options;
     this.child = child;
     this.exited = new Promise<ExitInfo>((resolve) => {
-      child.once('error', (err) => {
+      // `on`, not `once`: an 'error' without a listener (a failed kill, say) would crash Node.
+      child.on('error', (err) => {
         // Only a failure to start means no 'close' will follow for sure.
         if (child.pid === undefined) {
           this.spawnError = err;
@@ -191,7 +192,8 @@ export class RcloneProcess {
       });
     }
     if (code === 0) return;
-    const last = this.tail.at(-1);
+    // rclone's own timestamp adds nothing to a message that is logged with its own.
+    const last = this.tail.at(-1)?.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d /, '');
     const why = `${code === null ? `killed by ${signal ?? 'a signal'}` : `exit code ${code}`}${last ? `: ${last}` : ''}`;
     const details = { exitCode: code, stderrTail, command };
     if (code !== null && NOT_FOUND_EXIT_CODES.has(code) && opts.notFoundMeansMissing) {
@@ -212,6 +214,7 @@ export class RcloneProcess {
   private drainStderr(): void {
     const stderr = this.child.stderr;
     if (!stderr) return;
+    stderr.on('error', () => undefined);
     const decoder = new StringDecoder('utf8');
     let pending = '';
     const handle = (line: string): void => {

@@ -12,7 +12,7 @@ import { createApp } from '../api/app.js';
 import type { Repo, Settings } from '../config/types.js';
 import { PathLocks } from '../locks/index.js';
 import { describeError, type Logger } from '../log/index.js';
-import { connectRedis } from '../queue/connection.js';
+import { connectRedis, waitUntilConnected } from '../queue/connection.js';
 import { TaskQueue } from '../queue/task-queue.js';
 import { makeRedactor, Rclone, remoteEnv } from '../rclone/index.js';
 import { ListingService } from '../services/listing-service.js';
@@ -63,6 +63,7 @@ export interface Runtime {
 export async function openRuntime(settings: Settings, repos: readonly Repo[], log: Logger): Promise<Runtime> {
   const store = await openTaskStore(settings.databaseUrl);
   const redis = connectRedis(settings.redisUrl, 'producer');
+  if (!(await waitUntilConnected(redis, 3000))) log.warn('Redis is not reachable yet; requests that need it answer 503 until it is');
   const prefix = settings.queuePrefix;
   const queue = new TaskQueue(redis, prefix);
   const redact = makeRedactor(repos.flatMap((repo) => remoteEnv(repo.remote).secrets));

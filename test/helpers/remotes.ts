@@ -36,6 +36,8 @@ export interface TestRemote {
   readonly settings: Record<string, unknown>;
   /** Secrets in `settings`, for tests that check they leak nowhere. */
   readonly secrets: readonly string[];
+  /** The directory behind the remote, for local and SFTP remotes (tests add files there). */
+  readonly root?: string;
 }
 
 /**
@@ -81,7 +83,7 @@ export async function makeRemote(kind: RemoteKind, extra: Record<string, string 
   if (kind === 'local') {
     const dir = tempDir('remote');
     writeFixture(dir, 'symlink', extra);
-    return { kind, settings: { backend: 'local', path: dir }, secrets: [] };
+    return { kind, settings: { backend: 'local', path: dir }, secrets: [], root: dir };
   }
   if (kind === 'sftp') {
     const name = `remote-${randomUUID()}`;
@@ -90,6 +92,7 @@ export async function makeRemote(kind: RemoteKind, extra: Record<string, string 
       kind,
       settings: { backend: 'sftp', url: `${services.sftp.host}:${name}`, port: services.sftp.port, user: services.sftp.user, password: services.sftp.password },
       secrets: [services.sftp.password],
+      root: path.join(services.sftp.root, name),
     };
   }
   const bucket = `b-${randomUUID().slice(0, 18)}`;
