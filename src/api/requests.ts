@@ -15,8 +15,10 @@ const depth = z
   .union([z.number().int().min(0).max(10_000), z.string().regex(/^\d{1,5}$/)])
   .transform((v) => Number(v));
 
-// `path` stays unknown here: src/paths owns its rules and its error messages.
-const path = z.unknown();
+// `path` stays unknown here: src/paths owns its rules and its error messages, and the
+// services answer a missing one with Baricadr's `Missing "path"`. Optional, because zod 4
+// makes a bare `z.unknown()` key required and would report it as an invalid path.
+const path = z.unknown().optional();
 const email = z.union([z.string().max(1000), z.null()]).optional();
 
 export const pullBody = z.strictObject({ path, email, dry_run: flag.optional() });
