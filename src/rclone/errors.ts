@@ -3,7 +3,14 @@
  * been through the remote's redactor: they may be logged or shown to users as they are.
  */
 
-/** Details carried by an {@link RcloneError}. */
+/**
+ * Details carried by an {@link RcloneError}.
+ *
+ * @example
+ * ```ts
+ * new RcloneError('rclone lsjson failed', { exitCode: 1, stderrTail: redact(tail), command: 'lsjson' });
+ * ```
+ */
 export interface RcloneErrorDetails {
   /** rclone's exit code; null when it never started or died from a signal. */
   readonly exitCode: number | null;
@@ -61,7 +68,15 @@ export class RemoteNotFoundError extends RcloneError {
   }
 }
 
-/** What an aborted call rejects with: Node's convention (`name` AbortError, `code` ABORT_ERR). */
+/**
+ * What an aborted call rejects with: Node's convention (`name` AbortError, `code` ABORT_ERR,
+ * `cause` the signal's reason).
+ *
+ * @example
+ * ```ts
+ * if (isAbortError(err)) console.log(err.code); // 'ABORT_ERR'
+ * ```
+ */
 export interface AbortErrorLike extends Error {
   readonly name: 'AbortError';
   readonly code: 'ABORT_ERR';

@@ -45,14 +45,29 @@ export function parseLsjsonLine(line: string): RemoteEntry | undefined {
   return toRemoteEntry(JSON.parse(text));
 }
 
-/** The counters of a stats line that the result needs besides the progress. */
+/**
+ * The counters of a stats line that the result needs besides the progress.
+ *
+ * @example
+ * ```ts
+ * const unchanged = totals.checks - replaced;
+ * ```
+ */
 export interface StatsTotals {
   readonly bytes: number;
   readonly errors: number;
   readonly checks: number;
 }
 
-/** One stderr line of `rclone copy --use-json-log -v`. */
+/**
+ * One stderr line of `rclone copy --use-json-log -v`.
+ *
+ * @example
+ * ```ts
+ * const event: CopyLogEvent = parseCopyLogLine(line);
+ * if (event.kind === 'copied') onCopied(event.object);
+ * ```
+ */
 export type CopyLogEvent =
   | { readonly kind: 'copied'; readonly object: string; readonly replaced: boolean; readonly text: string }
   | { readonly kind: 'stats'; readonly progress: CopyProgress; readonly totals: StatsTotals; readonly text: string }

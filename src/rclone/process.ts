@@ -11,7 +11,14 @@ import { abortError, RcloneError, RemoteNotFoundError } from './errors.js';
 import type { RcloneJsApi } from './rclone-js.js';
 import type { Redactor } from './redact.js';
 
-/** Grace period between SIGTERM and SIGKILL. */
+/**
+ * Grace period between SIGTERM and SIGKILL.
+ *
+ * @example
+ * ```ts
+ * setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+ * ```
+ */
 export const KILL_GRACE_MS = 2000;
 const TAIL_LINES = 30;
 const TAIL_LINE_MAX = 2000;
@@ -19,7 +26,14 @@ const TAIL_LINE_MAX = 2000;
 // rclone's documented exit codes for "directory not found" and "file not found".
 const NOT_FOUND_EXIT_CODES = new Set([3, 4]);
 
-/** How to start one rclone command. */
+/**
+ * How to start one rclone command.
+ *
+ * @example
+ * ```ts
+ * const opts: StartOptions = { api, command: 'lsjson', args: ['lsjson', 'glacisremote:'], env, redact, stdout: 'pipe' };
+ * ```
+ */
 export interface StartOptions {
   readonly api: RcloneJsApi;
   /** The subcommand, for error messages. */
@@ -39,7 +53,14 @@ export interface StartOptions {
   readonly onStderrLine?: ((line: string) => string | undefined) | undefined;
 }
 
-/** How a child ended. */
+/**
+ * How a child ended.
+ *
+ * @example
+ * ```ts
+ * const { code, signal }: ExitInfo = await proc.exited;
+ * ```
+ */
 export interface ExitInfo {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;

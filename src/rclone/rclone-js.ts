@@ -11,13 +11,30 @@
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { createRequire } from 'node:module';
 
-/** The child-process options this module hands rclone.js (it forwards them to `spawn`). */
+/**
+ * The child-process options this module hands rclone.js (it forwards them to `spawn`).
+ *
+ * @example
+ * ```ts
+ * const options: RcloneJsChildOptions = { env, stdio: ['ignore', 'pipe', 'pipe'] };
+ * ```
+ */
 export interface RcloneJsChildOptions {
   env: NodeJS.ProcessEnv;
   stdio: StdioOptions;
 }
 
-/** rclone.js's `api(...args, options)`: spawns rclone with `args` verbatim. */
+/**
+ * rclone.js's `api(...args, options)`: spawns rclone with `args` verbatim (this module
+ * never passes it a flags object, whose `--key value` form would mis-handle values
+ * starting with `-`).
+ *
+ * @example
+ * ```ts
+ * const api: RcloneJsApi = rcloneJsFor('/usr/bin/rclone');
+ * api('lsjson', '--stat', 'glacisremote:x', { env, stdio: ['ignore', 'pipe', 'pipe'] });
+ * ```
+ */
 export type RcloneJsApi = (...args: [...string[], RcloneJsChildOptions]) => ChildProcess;
 
 const require = createRequire(import.meta.url);

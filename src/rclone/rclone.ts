@@ -21,7 +21,14 @@ import type {
   StatOptions,
 } from './types.js';
 
-/** rclone's name suffix for symlinks stored as regular files (`--links`). */
+/**
+ * rclone's name suffix for symlinks stored as regular files (`--links`).
+ *
+ * @example
+ * ```ts
+ * const isLink = entry.path.endsWith(RCLONELINK_SUFFIX);
+ * ```
+ */
 export const RCLONELINK_SUFFIX = '.rclonelink';
 
 const DEFAULT_TRANSFERS = 4;

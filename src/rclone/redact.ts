@@ -2,10 +2,24 @@
  * Removal of secrets from any text that leaves the rclone module (errors, logs).
  */
 
-/** Replaces every known secret in a text by `***`. */
+/**
+ * Replaces every known secret in a text by `***`.
+ *
+ * @example
+ * ```ts
+ * const redact: Redactor = makeRedactor(secretsOf(repo.remote));
+ * ```
+ */
 export type Redactor = (text: string) => string;
 
-/** What a secret is replaced by. */
+/**
+ * What a secret is replaced by.
+ *
+ * @example
+ * ```ts
+ * makeRedactor(['pw'])('pw') === REDACTED; // true
+ * ```
+ */
 export const REDACTED = '***';
 
 /**

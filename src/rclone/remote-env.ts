@@ -8,7 +8,14 @@ import type { RemoteSpec } from '../config/types.js';
 import { obscure, reveal } from './obscure.js';
 import { makeRedactor, type Redactor } from './redact.js';
 
-/** The one remote name Glacis configures in every rclone child. */
+/**
+ * The one remote name Glacis configures in every rclone child.
+ *
+ * @example
+ * ```ts
+ * `${REMOTE_NAME}:bucket/prefix`; // 'glacisremote:bucket/prefix'
+ * ```
+ */
 export const REMOTE_NAME = 'glacisremote';
 
 const CONFIG_PREFIX = `RCLONE_CONFIG_${REMOTE_NAME.toUpperCase()}_`;
@@ -33,7 +40,14 @@ const BUCKET_BACKENDS = new Set([
 // Generic option names whose values are secrets whatever they look like.
 const SECRET_OPTION = /pass|secret|key|token|credential|sas_url/i;
 
-/** A remote turned into child-environment variables. */
+/**
+ * A remote turned into child-environment variables.
+ *
+ * @example
+ * ```ts
+ * const { vars, secrets }: RemoteEnv = remoteEnv(repo.remote);
+ * ```
+ */
 export interface RemoteEnv {
   /** `RCLONE_CONFIG_GLACISREMOTE_*` variables. */
   readonly vars: Readonly<Record<string, string>>;
@@ -137,7 +151,14 @@ export function secretsOf(remote: RemoteSpec): string[] {
   return secrets;
 }
 
-/** Child environment and extra flags for one rclone invocation. */
+/**
+ * Child environment and extra flags for one rclone invocation.
+ *
+ * @example
+ * ```ts
+ * const { env, args, redact }: ChildEnv = childEnv(process.env, repo.remote);
+ * ```
+ */
 export interface ChildEnv {
   readonly env: NodeJS.ProcessEnv;
   /** Flags that must accompany the environment (e.g. `--ca-cert` replacing `AWS_CA_BUNDLE`). */

@@ -1,0 +1,165 @@
+/**
+ * `/list` and `/tree` against each kind of remote on real servers: depth, full entries,
+ * paths from the repo root, missing-only, single files, symlinks as rclone names them.
+ */
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
+import { FIXTURE_FILES, FIXTURE_MTIME, REMOTE_KINDS, makeRemote, tempDir, type RemoteKind } from '../helpers/remotes.js';
+
+/** Every file of the fixture as the remote's listing names it. */
+const ALL = [
+  'big/large.bin',
+  'file1.txt',
+  'file2.xml',
+  'links/absolute.txt.rclonelink',
+  'links/dangling.rclonelink',
+  'links/relative.txt.rclonelink',
+  'subdir/subfile.txt',
+  'subdir/subsubdir/poutrelle.tsv',
+  'subdir/subsubdir2/poutrelle.xml',
+  'subdir/subsubdir2/subsubfile.txt',
+];
+/** What exists locally in every repo below (see beforeAll). */
+const PRESENT_LOCALLY = ['file1.txt', 'links/relative.txt.rclonelink', 'subdir/subsubdir/poutrelle.tsv'];
+
+const paths = (entries: Array<{ Path: string }>): string[] => entries.map((e) => e.Path).sort();
+
+describe.each(REMOTE_KINDS)('listing a %s remote', (kind: RemoteKind) => {
+  let glacis: TestGlacis;
+  let local: string;
+  const at = (rel: string): string => (rel === '' ? local : path.join(local, rel));
+  const list = async (body: Record<string, unknown>) => {
+    const reply = await glacis.post('/list', body);
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    return reply.body as Array<Record<string, unknown> & { Path: string }>;
+  };
+  const tree = async (body: Record<string, unknown>) => {
+    const reply = await glacis.post('/tree', body);
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    return reply.body as Array<{ Path: string; missing: boolean }>;
+  };
+
+  beforeAll(async () => {
+    const remote = await makeRemote(kind);
+    local = tempDir('repo');
+    // Present locally: a file with other content (presence is what counts), a symlink, a deep file.
+    writeFileSync(path.join(local, 'file1.txt'), 'changed locally');
+    mkdirSync(path.join(local, 'links'));
+    symlinkSync('../file1.txt', path.join(local, 'links/relative.txt'));
+    mkdirSync(path.join(local, 'subdir/subsubdir'), { recursive: true });
+    writeFileSync(path.join(local, 'subdir/subsubdir/poutrelle.tsv'), FIXTURE_FILES['subdir/subsubdir/poutrelle.tsv']!);
+    // A directory that exists only locally.
+    mkdirSync(path.join(local, 'local-only'));
+    glacis = await startGlacis({ repos: { [local]: remote.settings }, worker: false });
+  });
+  afterAll(async () => {
+    await glacis?.stop();
+  });
+
+  it('lists the top-level files only by default (max_depth 1), and by max_depth', async () => {
+    const top = await list({ path: local });
+    expect(paths(top)).toEqual(['file1.txt', 'file2.xml']);
+    expect(top.every((e) => Object.keys(e).length === 1)).toBe(true);
+    expect(paths(await list({ path: local, max_depth: 1 }))).toEqual(['file1.txt', 'file2.xml']);
+    expect(paths(await list({ path: local, max_depth: 2 }))).toEqual([
+      'big/large.bin',
+      'file1.txt',
+      'file2.xml',
+      'links/absolute.txt.rclonelink',
+      'links/dangling.rclonelink',
+      'links/relative.txt.rclonelink',
+      'subdir/subfile.txt',
+    ]);
+    // Baricadr's clients may send numbers as strings.
+    expect(paths(await list({ path: local, max_depth: '2' }))).toHaveLength(7);
+  });
+
+  it('lists everything with max_depth 0', async () => {
+    expect(paths(await list({ path: local, max_depth: 0 }))).toEqual(ALL);
+  });
+
+  it('full: every entry has Path, Name, Size, ModTime, IsDir', async () => {
+    const entries = await list({ path: local, max_depth: 0, full: true });
+    expect(paths(entries)).toEqual(ALL);
+    for (const entry of entries) {
+      expect(Object.keys(entry).sort(), entry.Path).toEqual(['IsDir', 'ModTime', 'Name', 'Path', 'Size']);
+      expect(entry.IsDir).toBe(false);
+      expect(entry.Name).toBe(path.posix.basename(entry.Path));
+      expect(Math.abs(Date.parse(entry.ModTime as string) - FIXTURE_MTIME.getTime()), `${entry.Path} ModTime ${String(entry.ModTime)}`).toBeLessThan(2000);
+    }
+    const byPath = Object.fromEntries(entries.map((e) => [e.Path, e]));
+    expect(byPath['big/large.bin']!.Size).toBe(3 * 1024 * 1024);
+    expect(byPath['subdir/subfile.txt']!.Size).toBe(Buffer.byteLength(FIXTURE_FILES['subdir/subfile.txt']!));
+    // The symlink's .rclonelink holds its target.
+    expect(byPath['links/relative.txt.rclonelink']!.Size).toBe('../file1.txt'.length);
+  });
+
+  it('from_root: paths relative to the repository root instead of the asked directory', async () => {
+    const sub = ['subdir/subfile.txt', 'subdir/subsubdir/poutrelle.tsv', 'subdir/subsubdir2/poutrelle.xml', 'subdir/subsubdir2/subsubfile.txt'];
+    expect(paths(await list({ path: at('subdir'), max_depth: 0, from_root: true }))).toEqual(sub);
+    expect(paths(await list({ path: at('subdir'), max_depth: 0 }))).toEqual(sub.map((p) => p.slice('subdir/'.length)));
+    expect(paths(await list({ path: at('subdir'), from_root: true }))).toEqual(['subdir/subfile.txt']);
+    expect(paths(await list({ path: at('subdir/subsubdir2'), from_root: 'true' }))).toEqual(['subdir/subsubdir2/poutrelle.xml', 'subdir/subsubdir2/subsubfile.txt']);
+    const full = await list({ path: at('subdir/subsubdir2'), from_root: true, full: true });
+    expect(full.find((e) => e.Name === 'subsubfile.txt')).toMatchObject({ Path: 'subdir/subsubdir2/subsubfile.txt', IsDir: false, Size: 13 });
+    // Unnormalised spellings of the same directory.
+    expect(paths(await list({ path: `${local}/./subdir/subsubdir/../subsubdir2/`, from_root: true }))).toEqual(['subdir/subsubdir2/poutrelle.xml', 'subdir/subsubdir2/subsubfile.txt']);
+  });
+
+  it('missing: only the files not present locally', async () => {
+    const missing = ALL.filter((p) => !PRESENT_LOCALLY.includes(p));
+    expect(paths(await list({ path: local, max_depth: 0, missing: true }))).toEqual(missing);
+    expect(paths(await list({ path: local, missing: true }))).toEqual(['file2.xml']);
+    expect(paths(await list({ path: at('subdir/subsubdir'), missing: true }))).toEqual([]);
+    expect(paths(await list({ path: at('links'), missing: true, from_root: true }))).toEqual(['links/absolute.txt.rclonelink', 'links/dangling.rclonelink']);
+    expect(paths(await list({ path: at('subdir'), max_depth: 0, missing: 'False' }))).toHaveLength(4);
+  });
+
+  it('a single file lists that file, relative to its directory (or the root)', async () => {
+    expect(await list({ path: at('subdir/subsubdir2/subsubfile.txt') })).toEqual([{ Path: 'subsubfile.txt' }]);
+    expect(await list({ path: at('subdir/subsubdir2/subsubfile.txt'), from_root: true })).toEqual([{ Path: 'subdir/subsubdir2/subsubfile.txt' }]);
+    const [full] = await list({ path: at('file2.xml'), full: true });
+    expect(full).toMatchObject({ Path: 'file2.xml', Name: 'file2.xml', Size: Buffer.byteLength(FIXTURE_FILES['file2.xml']!), IsDir: false });
+    expect(await list({ path: at('file1.txt'), missing: true })).toEqual([]);
+    expect(await list({ path: at('file2.xml'), missing: true })).toEqual([{ Path: 'file2.xml' }]);
+  });
+
+  it('a symlink is listed under the name rclone gives it', async () => {
+    expect(await list({ path: at('links/dangling') })).toEqual([{ Path: 'dangling.rclonelink' }]);
+    expect(await list({ path: at('links/absolute.txt'), from_root: true })).toEqual([{ Path: 'links/absolute.txt.rclonelink' }]);
+    expect(await list({ path: at('links/relative.txt'), missing: true })).toEqual([]);
+    expect(paths(await list({ path: at('links') }))).toEqual(['absolute.txt.rclonelink', 'dangling.rclonelink', 'relative.txt.rclonelink']);
+  });
+
+  it('a path the remote does not have → 404 JSON, for /list and /tree', async () => {
+    for (const rel of ['no/such/thing', 'subdir/nothing.txt', 'local-only']) {
+      for (const route of ['/list', '/tree']) {
+        const reply = await glacis.post(route, { path: at(rel) });
+        expect(reply.status, `${route} ${rel}`).toBe(404);
+        expect(reply.body).toStrictEqual({ error: `${at(rel)} does not exist on the remote` });
+      }
+    }
+  });
+
+  it('/tree: every file as {Path, missing}, flagged by what exists locally', async () => {
+    const entries = await tree({ path: local, max_depth: 0 });
+    expect(entries.every((e) => Object.keys(e).sort().join() === 'Path,missing')).toBe(true);
+    expect(Object.fromEntries(entries.map((e) => [e.Path, e.missing]))).toEqual(Object.fromEntries(ALL.map((p) => [p, !PRESENT_LOCALLY.includes(p)])));
+    expect(entries).toHaveLength(ALL.length);
+    // Default depth 1, paths relative to the asked directory.
+    expect((await tree({ path: local })).sort((a, b) => a.Path.localeCompare(b.Path))).toEqual([
+      { Path: 'file1.txt', missing: false },
+      { Path: 'file2.xml', missing: true },
+    ]);
+    expect((await tree({ path: at('subdir'), max_depth: 2 })).sort((a, b) => a.Path.localeCompare(b.Path))).toEqual([
+      { Path: 'subfile.txt', missing: true },
+      { Path: 'subsubdir/poutrelle.tsv', missing: false },
+      { Path: 'subsubdir2/poutrelle.xml', missing: true },
+      { Path: 'subsubdir2/subsubfile.txt', missing: true },
+    ]);
+    expect(await tree({ path: at('links/relative.txt') })).toEqual([{ Path: 'relative.txt.rclonelink', missing: false }]);
+    expect(await tree({ path: at('links/dangling') })).toEqual([{ Path: 'dangling.rclonelink', missing: true }]);
+  });
+});
