@@ -3,6 +3,7 @@
  * Routes are thin: parse the request, call a service, shape the answer.
  */
 import { once } from 'node:events';
+import path from 'node:path';
 import express, { type Express, type Response } from 'express';
 import type { ListingService } from '../services/listing-service.js';
 import type { TaskService } from '../services/task-service.js';
@@ -88,7 +89,9 @@ export function createApp(deps: ApiDeps): Express {
     const tasks = await deps.tasks.list({
       ...(query.status ? { status: query.status as Task['status'] } : {}),
       ...(query.type ? { type: query.type as Task['type'] } : {}),
-      ...(query.path ? { pathPrefix: query.path } : {}),
+      // Normalised as submitted paths are (`/a/b/` and `/a/./b` are `/a/b`), or the task on
+      // the directory itself would be left out.
+      ...(query.path ? { pathPrefix: path.posix.resolve(query.path) } : {}),
       ...(query.limit !== undefined ? { limit: query.limit } : {}),
       ...(query.offset !== undefined ? { offset: query.offset } : {}),
     });

@@ -25,9 +25,10 @@ export interface RcloneJsChildOptions {
 }
 
 /**
- * rclone.js's `api(...args, options)`: spawns rclone with `args` verbatim (this module
- * never passes it a flags object, whose `--key value` form would mis-handle values
- * starting with `-`).
+ * rclone.js's `api(...args, options)`: spawns rclone with `args` verbatim. This module
+ * hands it ready-made `--flag=value` strings rather than a flags object (which it would
+ * expand with `false` → `--no-flag` and JSON-quoted values), so the argv is what the
+ * code shows.
  *
  * @example
  * ```ts

@@ -5,6 +5,7 @@
  * checks rclone's exit code itself, and redacts stderr before it escapes. The remote is
  * only ever read: listings, stats, and copies whose source is the remote.
  */
+import { existsSync } from 'node:fs';
 import { posix, resolve as resolvePath } from 'node:path';
 import type { RemoteSpec } from '../config/types.js';
 import { RcloneError, RemoteNotFoundError } from './errors.js';
@@ -337,10 +338,12 @@ export class Rclone {
   private start(command: string, spec: StartSpec): RcloneProcess {
     const { env, args: globalArgs, redact } = childEnv(this.baseEnv ?? process.env, spec.remote);
     const onStderrLine = spec.onStderrLine;
+    // A missing executable must keep failing as ENOENT (a clear message), not as setpriv's 127.
+    const launcher = existsSync(this.executable) ? deathSignalLauncher() : undefined;
     return RcloneProcess.start({
-      api: rcloneJsFor(this.executable),
+      api: rcloneJsFor(launcher?.executable ?? this.executable),
       command,
-      args: [command, ...globalArgs, ...spec.args],
+      args: [...(launcher ? [...launcher.args, this.executable] : []), command, ...globalArgs, ...spec.args],
       env,
       redact,
       signal: spec.signal,
@@ -395,4 +398,26 @@ function outputError(command: string, cause: unknown): RcloneError {
 function positiveInt(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1) throw new TypeError(`${name} must be a positive integer: ${value}`);
   return value;
+}
+
+let launcherLookup: { executable: string; args: string[] } | null | undefined;
+
+/**
+ * `setpriv --pdeathsig KILL --` when available (Linux, util-linux): the kernel then kills
+ * rclone if its worker dies, even by SIGKILL, when no exit hook can run. An orphaned
+ * rclone would go on writing into staging and keep the remote busy.
+ */
+function deathSignalLauncher(): { executable: string; args: string[] } | undefined {
+  if (launcherLookup === undefined) {
+    launcherLookup = null;
+    if (process.platform === 'linux') {
+      for (const candidate of ['/usr/bin/setpriv', '/bin/setpriv']) {
+        if (existsSync(candidate)) {
+          launcherLookup = { executable: candidate, args: ['--pdeathsig', 'KILL', '--'] };
+          break;
+        }
+      }
+    }
+  }
+  return launcherLookup ?? undefined;
 }

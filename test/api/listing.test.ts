@@ -26,7 +26,8 @@ const PRESENT_LOCALLY = ['file1.txt', 'links/relative.txt.rclonelink', 'subdir/s
 
 const paths = (entries: Array<{ Path: string }>): string[] => entries.map((e) => e.Path).sort();
 
-describe.each(REMOTE_KINDS)('listing a %s remote', (kind: RemoteKind) => {
+// The three remotes are listed side by side: each call waits mostly on rclone starting up.
+describe.concurrent.each(REMOTE_KINDS)('listing a %s remote', (kind: RemoteKind) => {
   let glacis: TestGlacis;
   let local: string;
   const at = (rel: string): string => (rel === '' ? local : path.join(local, rel));
@@ -58,12 +59,15 @@ describe.each(REMOTE_KINDS)('listing a %s remote', (kind: RemoteKind) => {
     await glacis?.stop();
   });
 
-  it('lists the top-level files only by default (max_depth 1), and by max_depth', async () => {
-    const top = await list({ path: local });
-    expect(paths(top)).toEqual(['file1.txt', 'file2.xml']);
-    expect(top.every((e) => Object.keys(e).length === 1)).toBe(true);
-    expect(paths(await list({ path: local, max_depth: 1 }))).toEqual(['file1.txt', 'file2.xml']);
-    expect(paths(await list({ path: local, max_depth: 2 }))).toEqual([
+  it('lists the top-level files only by default (max_depth 1); max_depth 2; max_depth 0 is everything', async () => {
+    const [top, two, all] = await Promise.all([
+      list({ path: local }),
+      // Baricadr's clients may send numbers and flags as strings.
+      list({ path: local, max_depth: '2', missing: 'False' }),
+      list({ path: local, max_depth: 0 }),
+    ]);
+    expect(top.sort((a, b) => a.Path.localeCompare(b.Path))).toStrictEqual([{ Path: 'file1.txt' }, { Path: 'file2.xml' }]);
+    expect(paths(two)).toEqual([
       'big/large.bin',
       'file1.txt',
       'file2.xml',
@@ -72,12 +76,7 @@ describe.each(REMOTE_KINDS)('listing a %s remote', (kind: RemoteKind) => {
       'links/relative.txt.rclonelink',
       'subdir/subfile.txt',
     ]);
-    // Baricadr's clients may send numbers as strings.
-    expect(paths(await list({ path: local, max_depth: '2' }))).toHaveLength(7);
-  });
-
-  it('lists everything with max_depth 0', async () => {
-    expect(paths(await list({ path: local, max_depth: 0 }))).toEqual(ALL);
+    expect(paths(all)).toEqual(ALL);
   });
 
   it('full: every entry has Path, Name, Size, ModTime, IsDir', async () => {
@@ -98,68 +97,83 @@ describe.each(REMOTE_KINDS)('listing a %s remote', (kind: RemoteKind) => {
 
   it('from_root: paths relative to the repository root instead of the asked directory', async () => {
     const sub = ['subdir/subfile.txt', 'subdir/subsubdir/poutrelle.tsv', 'subdir/subsubdir2/poutrelle.xml', 'subdir/subsubdir2/subsubfile.txt'];
-    expect(paths(await list({ path: at('subdir'), max_depth: 0, from_root: true }))).toEqual(sub);
-    expect(paths(await list({ path: at('subdir'), max_depth: 0 }))).toEqual(sub.map((p) => p.slice('subdir/'.length)));
-    expect(paths(await list({ path: at('subdir'), from_root: true }))).toEqual(['subdir/subfile.txt']);
-    expect(paths(await list({ path: at('subdir/subsubdir2'), from_root: 'true' }))).toEqual(['subdir/subsubdir2/poutrelle.xml', 'subdir/subsubdir2/subsubfile.txt']);
-    const full = await list({ path: at('subdir/subsubdir2'), from_root: true, full: true });
-    expect(full.find((e) => e.Name === 'subsubfile.txt')).toMatchObject({ Path: 'subdir/subsubdir2/subsubfile.txt', IsDir: false, Size: 13 });
-    // Unnormalised spellings of the same directory.
-    expect(paths(await list({ path: `${local}/./subdir/subsubdir/../subsubdir2/`, from_root: true }))).toEqual(['subdir/subsubdir2/poutrelle.xml', 'subdir/subsubdir2/subsubfile.txt']);
+    const [fromRoot, relative, fromRootDepth1, unnormalised] = await Promise.all([
+      list({ path: at('subdir'), max_depth: 0, from_root: true }),
+      list({ path: at('subdir'), max_depth: 0 }),
+      list({ path: at('subdir'), from_root: 'true' }),
+      // An unnormalised spelling of subdir/subsubdir2.
+      list({ path: `${local}/./subdir/subsubdir/../subsubdir2/`, from_root: true, full: true }),
+    ]);
+    expect(paths(fromRoot)).toEqual(sub);
+    expect(paths(relative)).toEqual(sub.map((p) => p.slice('subdir/'.length)));
+    expect(paths(fromRootDepth1)).toEqual(['subdir/subfile.txt']);
+    expect(paths(unnormalised)).toEqual(['subdir/subsubdir2/poutrelle.xml', 'subdir/subsubdir2/subsubfile.txt']);
+    expect(unnormalised.find((e) => e.Name === 'subsubfile.txt')).toMatchObject({ Path: 'subdir/subsubdir2/subsubfile.txt', IsDir: false, Size: 13 });
   });
 
   it('missing: only the files not present locally', async () => {
-    const missing = ALL.filter((p) => !PRESENT_LOCALLY.includes(p));
-    expect(paths(await list({ path: local, max_depth: 0, missing: true }))).toEqual(missing);
-    expect(paths(await list({ path: local, missing: true }))).toEqual(['file2.xml']);
-    expect(paths(await list({ path: at('subdir/subsubdir'), missing: true }))).toEqual([]);
-    expect(paths(await list({ path: at('links'), missing: true, from_root: true }))).toEqual(['links/absolute.txt.rclonelink', 'links/dangling.rclonelink']);
-    expect(paths(await list({ path: at('subdir'), max_depth: 0, missing: 'False' }))).toHaveLength(4);
+    const [all, top, links] = await Promise.all([
+      list({ path: local, max_depth: 0, missing: true }),
+      list({ path: local, missing: true }),
+      list({ path: at('links'), missing: true, from_root: true }),
+    ]);
+    expect(paths(all)).toEqual(ALL.filter((p) => !PRESENT_LOCALLY.includes(p)));
+    expect(paths(top)).toEqual(['file2.xml']);
+    expect(paths(links)).toEqual(['links/absolute.txt.rclonelink', 'links/dangling.rclonelink']);
   });
 
-  it('a single file lists that file, relative to its directory (or the root)', async () => {
-    expect(await list({ path: at('subdir/subsubdir2/subsubfile.txt') })).toEqual([{ Path: 'subsubfile.txt' }]);
-    expect(await list({ path: at('subdir/subsubdir2/subsubfile.txt'), from_root: true })).toEqual([{ Path: 'subdir/subsubdir2/subsubfile.txt' }]);
-    const [full] = await list({ path: at('file2.xml'), full: true });
-    expect(full).toMatchObject({ Path: 'file2.xml', Name: 'file2.xml', Size: Buffer.byteLength(FIXTURE_FILES['file2.xml']!), IsDir: false });
-    expect(await list({ path: at('file1.txt'), missing: true })).toEqual([]);
-    expect(await list({ path: at('file2.xml'), missing: true })).toEqual([{ Path: 'file2.xml' }]);
-  });
-
-  it('a symlink is listed under the name rclone gives it', async () => {
-    expect(await list({ path: at('links/dangling') })).toEqual([{ Path: 'dangling.rclonelink' }]);
-    expect(await list({ path: at('links/absolute.txt'), from_root: true })).toEqual([{ Path: 'links/absolute.txt.rclonelink' }]);
-    expect(await list({ path: at('links/relative.txt'), missing: true })).toEqual([]);
-    expect(paths(await list({ path: at('links') }))).toEqual(['absolute.txt.rclonelink', 'dangling.rclonelink', 'relative.txt.rclonelink']);
+  it('a single file lists that file, relative to its directory (or the root); a symlink under its rclone name', async () => {
+    const results = await Promise.all([
+      list({ path: at('subdir/subsubdir2/subsubfile.txt') }),
+      list({ path: at('subdir/subsubdir2/subsubfile.txt'), from_root: true }),
+      list({ path: at('file2.xml'), full: true }),
+      list({ path: at('file1.txt'), missing: true }),
+      list({ path: at('links/dangling') }),
+      list({ path: at('links/absolute.txt'), from_root: true }),
+      list({ path: at('links/relative.txt'), missing: true }),
+    ]);
+    expect(results).toEqual([
+      [{ Path: 'subsubfile.txt' }],
+      [{ Path: 'subdir/subsubdir2/subsubfile.txt' }],
+      [{ Path: 'file2.xml', Name: 'file2.xml', Size: Buffer.byteLength(FIXTURE_FILES['file2.xml']!), IsDir: false, ModTime: expect.any(String) }],
+      [],
+      [{ Path: 'dangling.rclonelink' }],
+      [{ Path: 'links/absolute.txt.rclonelink' }],
+      [],
+    ]);
   });
 
   it('a path the remote does not have → 404 JSON, for /list and /tree', async () => {
-    for (const rel of ['no/such/thing', 'subdir/nothing.txt', 'local-only']) {
-      for (const route of ['/list', '/tree']) {
-        const reply = await glacis.post(route, { path: at(rel) });
-        expect(reply.status, `${route} ${rel}`).toBe(404);
-        expect(reply.body).toStrictEqual({ error: `${at(rel)} does not exist on the remote` });
-      }
-    }
+    const cases = [
+      ['/list', 'no/such/thing'],
+      ['/tree', 'subdir/nothing.txt'],
+      ['/list', 'local-only'],
+    ] as const;
+    const replies = await Promise.all(cases.map(([route, rel]) => glacis.post(route, { path: at(rel) })));
+    expect(replies).toEqual(cases.map(([, rel]) => ({ status: 404, body: { error: `${at(rel)} does not exist on the remote` } })));
   });
 
   it('/tree: every file as {Path, missing}, flagged by what exists locally', async () => {
-    const entries = await tree({ path: local, max_depth: 0 });
-    expect(entries.every((e) => Object.keys(e).sort().join() === 'Path,missing')).toBe(true);
-    expect(Object.fromEntries(entries.map((e) => [e.Path, e.missing]))).toEqual(Object.fromEntries(ALL.map((p) => [p, !PRESENT_LOCALLY.includes(p)])));
-    expect(entries).toHaveLength(ALL.length);
+    const [all, top, sub, link] = await Promise.all([
+      tree({ path: local, max_depth: 0 }),
+      tree({ path: local }),
+      tree({ path: at('subdir'), max_depth: 2 }),
+      tree({ path: at('links/dangling') }),
+    ]);
+    expect(all.every((e) => Object.keys(e).sort().join() === 'Path,missing')).toBe(true);
+    expect(all).toHaveLength(ALL.length);
+    expect(Object.fromEntries(all.map((e) => [e.Path, e.missing]))).toEqual(Object.fromEntries(ALL.map((p) => [p, !PRESENT_LOCALLY.includes(p)])));
     // Default depth 1, paths relative to the asked directory.
-    expect((await tree({ path: local })).sort((a, b) => a.Path.localeCompare(b.Path))).toEqual([
+    expect(top.sort((a, b) => a.Path.localeCompare(b.Path))).toEqual([
       { Path: 'file1.txt', missing: false },
       { Path: 'file2.xml', missing: true },
     ]);
-    expect((await tree({ path: at('subdir'), max_depth: 2 })).sort((a, b) => a.Path.localeCompare(b.Path))).toEqual([
+    expect(sub.sort((a, b) => a.Path.localeCompare(b.Path))).toEqual([
       { Path: 'subfile.txt', missing: true },
       { Path: 'subsubdir/poutrelle.tsv', missing: false },
       { Path: 'subsubdir2/poutrelle.xml', missing: true },
       { Path: 'subsubdir2/subsubfile.txt', missing: true },
     ]);
-    expect(await tree({ path: at('links/relative.txt') })).toEqual([{ Path: 'relative.txt.rclonelink', missing: false }]);
-    expect(await tree({ path: at('links/dangling') })).toEqual([{ Path: 'dangling.rclonelink', missing: true }]);
+    expect(link).toEqual([{ Path: 'dangling.rclonelink', missing: true }]);
   });
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
 import { makeRemote, tempDir } from '../helpers/remotes.js';
-import { bytesBelow, exited, hashOf, killWorkerProcesses, startWorkerProcess, until, writeBigFile } from '../helpers/worker-process.js';
+import { bytesBelow, exited, hashOf, killWorkerProcesses, rcloneProcessesMentioning, startWorkerProcess, until, writeBigFile } from '../helpers/worker-process.js';
 
 const BIG_FILES = 4;
 const instances: TestGlacis[] = [];
@@ -34,6 +34,8 @@ it('SIGKILL mid-transfer: no partial file under a final name, task ends, lock re
   await until(() => bytesBelow(staging) > 0, 30_000, async () => `the pull never started: ${JSON.stringify((await glacis.get(`/tasks/status/${taskId}`)).body)}`);
   worker.kill('SIGKILL');
   await exited(worker);
+  // Its rclone dies with it (no orphan writing on into staging).
+  await until(() => rcloneProcessesMentioning(staging).length === 0, 5_000, () => `orphaned rclone: ${rcloneProcessesMentioning(staging).join('\n')}`);
 
   const remoteHashes = new Map<string, string>();
   for (let i = 0; i < BIG_FILES; i++) remoteHashes.set(`part${i}.bin`, await hashOf(path.join(remote.root!, 'big', `part${i}.bin`)));

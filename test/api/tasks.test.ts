@@ -1,0 +1,310 @@
+/**
+ * Tasks through the API: listing and filtering, status and log, freeze (refused until
+ * it is built), removing a waiting task and cancelling a running pull.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
+import { FIXTURE_FILES, makeRemote, tempDir, type TestRemote } from '../helpers/remotes.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+const running: TestGlacis[] = [];
+const cleanups: Array<() => void> = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((g) => g.stop()));
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+async function setup(options: { worker?: boolean; repo?: Record<string, unknown>; remote?: TestRemote } = {}) {
+  const remote = options.remote ?? (await makeRemote('local'));
+  const local = tempDir('repo');
+  const glacis = await startGlacis({ repos: { [local]: { ...remote.settings, ...options.repo } }, ...(options.worker === undefined ? {} : { worker: options.worker }) });
+  running.push(glacis);
+  const submit = async (route: '/pull' | '/freeze', rel: string, extra: Record<string, unknown> = {}): Promise<string> => {
+    const { status, body } = await glacis.post(route, { path: rel === '' ? local : path.join(local, rel), ...extra });
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body.task).toMatch(UUID);
+    return body.task as string;
+  };
+  return { remote, local, glacis, submit };
+}
+
+const ids = (tasks: Array<{ task_id: string }>): string[] => tasks.map((t) => t.task_id);
+
+describe('GET /tasks', () => {
+  it('lists the tasks created, with Baricadr\'s fields, oldest first', async () => {
+    const { local, glacis, submit } = await setup({ worker: false });
+    const a = await submit('/pull', 'subdir');
+    const b = await submit('/freeze', 'subdir/subsubdir', { force: true });
+    const c = await submit('/pull', 'subdir2');
+    const d = await submit('/pull', 'file1.txt', { dry_run: true, email: 'ada@example.org' });
+    const { status, body } = await glacis.get('/tasks');
+    expect(status).toBe(200);
+    expect(ids(body)).toEqual([a, b, c, d]);
+    for (const task of body) {
+      expect(Object.keys(task).slice(0, 7)).toEqual(['task_id', 'type', 'path', 'status', 'created', 'started', 'finished']);
+      expect(task.created).toMatch(ISO);
+    }
+    expect(body[1]).toStrictEqual({
+      task_id: b,
+      type: 'freeze',
+      path: path.join(local, 'subdir/subsubdir'),
+      status: 'waiting',
+      created: body[1].created,
+      started: null,
+      finished: null,
+      error: null,
+      dry_run: false,
+      force: true,
+      origin: 'user',
+      email: null,
+      files: null,
+      bytes: null,
+    });
+    expect(body[3]).toMatchObject({ task_id: d, type: 'pull', path: path.join(local, 'file1.txt'), dry_run: true, email: 'ada@example.org' });
+  });
+
+  it('filters by status, type and path prefix (by segment), and pages with limit and offset', async () => {
+    const { local, glacis, submit } = await setup({ worker: false });
+    const a = await submit('/pull', 'subdir');
+    const b = await submit('/freeze', 'subdir/subsubdir');
+    const c = await submit('/pull', 'subdir2');
+    const d = await submit('/pull', 'file1.txt', { dry_run: true });
+    const q = async (query: string): Promise<string[]> => {
+      const { status, body } = await glacis.get(`/tasks?${query}`);
+      expect(status, `${query}: ${JSON.stringify(body)}`).toBe(200);
+      return ids(body);
+    };
+    expect(await q('type=freeze')).toEqual([b]);
+    expect(await q('type=pull')).toEqual([a, c, d]);
+    expect(await q('status=waiting')).toEqual([a, b, c, d]);
+    expect(await q('status=finished')).toEqual([]);
+    expect(await q(`path=${encodeURIComponent(path.join(local, 'subdir'))}`)).toEqual([a, b]);
+    expect(await q(`path=${encodeURIComponent(path.join(local, 'subdir/'))}`)).toEqual([a, b]);
+    expect(await q(`path=${encodeURIComponent(path.join(local, 'subdir/subsubdir'))}`)).toEqual([b]);
+    expect(await q(`path=${encodeURIComponent(local)}`)).toEqual([a, b, c, d]);
+    expect(await q(`path=${encodeURIComponent(local)}&type=pull&status=waiting`)).toEqual([a, c, d]);
+    expect(await q('limit=2')).toEqual([a, b]);
+    expect(await q('limit=2&offset=2')).toEqual([c, d]);
+    expect(await q('offset=3')).toEqual([d]);
+    expect(await q('limit=0')).toEqual([]);
+    expect(await q('offset=10')).toEqual([]);
+
+    // Once run: finished and failed are told apart.
+    await glacis.startWorker();
+    for (const id of [a, b, c, d]) await glacis.waitForTask(id);
+    expect(await q('status=finished')).toEqual([a, d]);
+    expect(await q('status=failed')).toEqual([b, c]);
+    expect(await q('status=failed&type=pull')).toEqual([c]);
+  });
+
+  it('refuses a bad filter with 400', async () => {
+    const { glacis } = await setup({ worker: false });
+    const cases: Array<[string, string]> = [
+      ['status=bogus', 'Invalid "status": expected one of waiting, started, pulling, freezing, finished, failed, cancelled'],
+      ['type=thaw', 'Invalid "type": expected one of pull, freeze'],
+      ['path=relative/dir', 'Invalid "path": expected an absolute path'],
+      ['limit=-1', 'Invalid "limit": expected a whole number'],
+      ['limit=ten', 'Invalid "limit": expected a whole number'],
+      ['offset=1.5', 'Invalid "offset": expected a whole number'],
+      ['status=waiting&status=failed', 'Invalid "status": expected one of waiting, started, pulling, freezing, finished, failed, cancelled'],
+      ['sort=created', 'Unknown field: "sort"'],
+    ];
+    for (const [query, error] of cases) {
+      const reply = await glacis.get(`/tasks?${query}`);
+      expect(reply, query).toStrictEqual({ status: 400, body: { error } });
+    }
+  });
+});
+
+describe('GET /tasks/status/:id and /tasks/log/:id', () => {
+  it('a finished pull: status with error null, its log; a failed pull: the error, in status and log', async () => {
+    const { local, glacis, submit } = await setup();
+    const ok = await submit('/pull', 'subdir/subsubdir2');
+    const bad = await submit('/pull', 'no/such/dir');
+    const done = await glacis.waitForTask(ok);
+    expect(done).toMatchObject({ task_id: ok, status: 'finished', error: null, files: 2, bytes: 18 });
+    expect(done.started).toMatch(ISO);
+    expect(done.finished).toMatch(ISO);
+    const failed = await glacis.waitForTask(bad);
+    expect(failed).toMatchObject({ task_id: bad, status: 'failed', error: `${path.join(local, 'no/such/dir')} does not exist on the remote` });
+
+    const log = await glacis.get(`/tasks/log/${ok}`);
+    expect(log.status).toBe(200);
+    expect(Object.keys(log.body)).toEqual(['logs']);
+    expect(typeof log.body.logs).toBe('string');
+    expect(log.body.logs).toMatch(/pulled subdir\/subsubdir2\/subsubfile\.txt/);
+    expect(log.body.logs).toMatch(/finished: 2 files, 18 bytes/);
+    const badLog = await glacis.get(`/tasks/log/${bad}`);
+    expect(badLog.body.logs).toContain(`failed: ${path.join(local, 'no/such/dir')} does not exist on the remote`);
+  });
+
+  it('a waiting task: status waiting, an empty log', async () => {
+    const { glacis, submit } = await setup({ worker: false });
+    const id = await submit('/pull', 'subdir');
+    expect((await glacis.get(`/tasks/status/${id}`)).body).toMatchObject({ task_id: id, status: 'waiting', started: null, finished: null, error: null });
+    expect(await glacis.get(`/tasks/log/${id}`)).toStrictEqual({ status: 200, body: { logs: '' } });
+  });
+});
+
+describe('freeze (not implemented yet)', () => {
+  it('on a repository that is not freezable: fails saying so, deletes nothing', async () => {
+    const { local, glacis, submit } = await setup();
+    await glacis.waitForTask(await submit('/pull', 'subdir'));
+    const task = await glacis.waitForTask(await submit('/freeze', 'subdir', { force: true }));
+    expect(task).toMatchObject({ type: 'freeze', status: 'failed', error: `freeze refused: repository ${local} is not freezable (freezable: false)` });
+    expect(readFileSync(path.join(local, 'subdir/subfile.txt'), 'utf8')).toBe(FIXTURE_FILES['subdir/subfile.txt']);
+    expect(readFileSync(path.join(local, 'subdir/subsubdir2/poutrelle.xml'), 'utf8')).toBe(FIXTURE_FILES['subdir/subsubdir2/poutrelle.xml']);
+  });
+
+  it('on a freezable repository: fails with "not implemented yet", deletes nothing', async () => {
+    const { local, glacis, submit } = await setup({ repo: { freezable: true } });
+    await glacis.waitForTask(await submit('/pull', ''));
+    // A file that exists only locally, never safe on the remote.
+    writeFileSync(path.join(local, 'subdir/local-only.txt'), 'only here');
+    const before = listTree(local);
+    expect(before).toContain('subdir/subfile.txt');
+    for (const extra of [{ force: true }, { force: false }, { dry_run: true }]) {
+      const task = await glacis.waitForTask(await submit('/freeze', '', extra));
+      expect(task, JSON.stringify(extra)).toMatchObject({ type: 'freeze', status: 'failed', error: 'freeze is not implemented yet in this version of Glacis; nothing was deleted' });
+    }
+    expect(listTree(local)).toEqual(before);
+    for (const [name, content] of Object.entries(FIXTURE_FILES)) {
+      expect(readFileSync(path.join(local, name)).equals(Buffer.from(content)), name).toBe(true);
+    }
+    expect(readFileSync(path.join(local, 'subdir/local-only.txt'), 'utf8')).toBe('only here');
+  });
+});
+
+describe('removing a waiting task', () => {
+  it.each([
+    ['GET /tasks/remove/:id', (g: TestGlacis, id: string) => fetch(`${g.url}/tasks/remove/${id}`)],
+    ['DELETE /tasks/:id', (g: TestGlacis, id: string) => fetch(`${g.url}/tasks/${id}`, { method: 'DELETE' })],
+  ])('%s: answers {info, error: ""}, forgets the task, its job and its log, and frees its path', async (_name, remove) => {
+    const { local, glacis, submit } = await setup({ worker: false });
+    const id = await submit('/pull', 'subdir');
+    // Same path again: the same task (the path is claimed by it).
+    expect(await submit('/pull', 'subdir')).toBe(id);
+    // A freeze below it waits for it.
+    const blocked = await submit('/freeze', 'subdir/subfile.txt');
+    expect(await glacis.runtime.locks.blockers(blocked)).toBe(1);
+
+    const response = await remove(glacis, id);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toStrictEqual({ info: `Task ${id} removed.`, error: '' });
+
+    expect((await glacis.get(`/tasks/status/${id}`)).status).toBe(404);
+    expect((await glacis.get(`/tasks/log/${id}`)).status).toBe(404);
+    expect(ids((await glacis.get('/tasks')).body)).toEqual([blocked]);
+    expect(await glacis.runtime.queue.getJob(id)).toBeUndefined();
+    // Its lock is gone: the freeze no longer waits, and a new pull is a new task.
+    expect(await glacis.runtime.locks.blockers(blocked)).toBe(0);
+    const again = await submit('/pull', 'subdir');
+    expect(again).not.toBe(id);
+    // Removing twice: the second time it is unknown.
+    expect((await remove(glacis, id)).status).toBe(404);
+
+    // The removed task never runs; the new one does.
+    await glacis.startWorker();
+    expect(await glacis.waitForTask(again)).toMatchObject({ status: 'finished', files: 4 });
+    expect(readFileSync(path.join(local, 'subdir/subfile.txt'), 'utf8')).toBe(FIXTURE_FILES['subdir/subfile.txt']);
+    expect((await glacis.get(`/tasks/status/${id}`)).status).toBe(404);
+  });
+
+  it('removing an ended task forgets it', async () => {
+    const { glacis, submit } = await setup();
+    const id = await submit('/pull', 'file1.txt');
+    await glacis.waitForTask(id);
+    expect((await glacis.get(`/tasks/remove/${id}`)).body).toStrictEqual({ info: `Task ${id} removed.`, error: '' });
+    expect((await glacis.get(`/tasks/status/${id}`)).status).toBe(404);
+    expect((await glacis.get('/tasks')).body).toEqual([]);
+  });
+});
+
+describe('cancelling a running pull', () => {
+  // Large enough that the copy is still running when the test sees it; sparse, so it costs
+  // no disk on the remote side.
+  const SIZE = 512 * 1024 * 1024;
+
+  it('removing it stops rclone, leaves no partial file and no staging, and frees the path', async () => {
+    const remote = await makeRemote('local');
+    const remoteDir = remote.settings.path as string;
+    mkdirSync(path.join(remoteDir, 'huge'));
+    const source = path.join(remoteDir, 'huge/big.bin');
+    writeFileSync(source, 'glacis');
+    truncateSync(source, SIZE);
+    const { local, glacis, submit } = await setup({ remote });
+    cleanups.push(() => {
+      rmSync(path.join(remoteDir, 'huge'), { recursive: true, force: true });
+      rmSync(path.join(local, 'huge'), { recursive: true, force: true });
+    });
+    const final = path.join(local, 'huge/big.bin');
+    const staging = path.join(local, '.glacis-staging');
+
+    const id = await submit('/pull', 'huge');
+    const rcloneOf = (taskId: string): string[] =>
+      execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.includes('rclone') && line.includes(path.join(staging, taskId)));
+    // Running for real: status pulling and an rclone copying into this task's staging.
+    for (const deadline = Date.now() + 20_000; ; ) {
+      const { body } = await glacis.get(`/tasks/status/${id}`);
+      expect(['waiting', 'started', 'pulling'], JSON.stringify(body)).toContain(body.status);
+      if (body.status === 'pulling' && rcloneOf(id).length > 0) break;
+      if (Date.now() > deadline) throw new Error(`pull ${id} never seen running (${body.status})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+
+    const removed = await glacis.get(`/tasks/remove/${id}`);
+    expect(removed).toStrictEqual({ status: 200, body: { info: `Task ${id} removed.`, error: '' } });
+    expect((await glacis.get(`/tasks/status/${id}`)).status).toBe(404);
+
+    // Within ~10 s: rclone gone, staging empty.
+    for (const deadline = Date.now() + 10_000; ; ) {
+      const leftovers = existsSync(staging) ? readdirSync(staging) : [];
+      if (rcloneOf(id).length === 0 && leftovers.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`after 10 s: rclone ${JSON.stringify(rcloneOf(id))}, staging ${JSON.stringify(leftovers)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Nothing partial under the final name: absent, or complete.
+    if (existsSync(final)) {
+      expect(statSync(final).size).toBe(SIZE);
+      expect(await sha256(final)).toBe(await sha256(source));
+    }
+
+    // The path is free: a new pull is a new task, and it brings the file whole.
+    const again = await submit('/pull', 'huge');
+    expect(again).not.toBe(id);
+    expect(await glacis.waitForTask(again, 60_000)).toMatchObject({ status: 'finished', error: null });
+    expect(statSync(final).size).toBe(SIZE);
+    expect(await sha256(final)).toBe(await sha256(source));
+    expect(existsSync(staging) ? readdirSync(staging) : []).toEqual([]);
+  });
+});
+
+function sha256(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file, { highWaterMark: 4 * 1024 * 1024 })
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')))
+      .on('error', reject);
+  });
+}
+
+/** Every file under dir, relative, skipping Glacis's staging directory. */
+function listTree(dir: string, base = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => {
+      if (e.name === '.glacis-staging') return [];
+      const full = path.join(dir, e.name);
+      return e.isDirectory() ? listTree(full, base) : [path.relative(base, full)];
+    })
+    .sort();
+}
