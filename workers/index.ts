@@ -4,6 +4,7 @@
  */
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { checkAtimeSupport, type AtimeSupport } from '../src/freeze/atime.js';
 import { subscribeCancel } from '../src/queue/cancellation.js';
 import { TASK_QUEUE_NAME, type TaskJobData, type TaskJobResult } from '../src/queue/task-queue.js';
 import type { TaskType } from '../src/store/types.js';
@@ -36,9 +37,17 @@ export interface RunningWorker {
  * process.on('SIGTERM', () => void running.close());
  * ```
  */
-export async function startWorker(connection: Redis, deps: RunnerDeps, options: WorkerOptions): Promise<RunningWorker> {
-  const locksLive = async (taskId: string): Promise<boolean> => (await deps.locks.blockers(taskId)) !== -1;
-  for (const repo of deps.repos) await removeStaleStaging(repo, locksLive).catch(options.onError);
+export async function startWorker(connection: Redis, baseDeps: Omit<RunnerDeps, 'atimeSupport'>, options: WorkerOptions): Promise<RunningWorker> {
+  const locksLive = async (taskId: string): Promise<boolean> => (await baseDeps.locks.blockers(taskId)) !== -1;
+  const atimeSupport = new Map<string, AtimeSupport>();
+  for (const repo of baseDeps.repos) {
+    await removeStaleStaging(repo, locksLive).catch(options.onError);
+    if (!repo.freezable) continue;
+    const support = await checkAtimeSupport(repo.localPath);
+    atimeSupport.set(repo.localPath, support);
+    if (!support.supported) options.onError(new Error(repo.disableAtimeTest ? `${support.reason} (ignored: disable_atime_test is set)` : support.reason));
+  }
+  const deps: RunnerDeps = { ...baseDeps, atimeSupport };
 
   const running = new Map<string, AbortController>();
   const worker = new Worker<TaskJobData, TaskJobResult | undefined, TaskType>(

@@ -10,6 +10,7 @@ import type { TaskJob, TaskJobResult, TaskProgress } from '../src/queue/task-que
 import type { Rclone } from '../src/rclone/index.js';
 import type { TaskLogs } from '../src/store/task-logs.js';
 import { ENDED_STATUSES, type TaskStatus, type TaskStore } from '../src/store/index.js';
+import type { AtimeSupport } from '../src/freeze/atime.js';
 import { TaskFailedError, type AbortReason } from './errors.js';
 import { runFreeze } from './freeze.js';
 import { runPull } from './pull.js';
@@ -28,6 +29,8 @@ export interface RunnerDeps {
   readonly rclone: Rclone;
   /** Removes secrets from any text before it is stored. */
   readonly redact: (text: string) => string;
+  /** Whether atime moves in each freezable repo (by local path), tested at worker start. */
+  readonly atimeSupport: ReadonlyMap<string, AtimeSupport>;
 }
 
 /**
@@ -73,7 +76,18 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
               await deps.store.transition(taskId, RUNNING, { status: 'pulling' });
             },
           })
-        : await runFreeze(repo);
+        : await runFreeze({
+            repo,
+            task: job.data,
+            rclone: deps.rclone,
+            log,
+            signal,
+            atime: deps.atimeSupport.get(repo.localPath),
+            progress: (p: TaskProgress) => void job.updateProgress({ ...p }).catch(() => undefined),
+            onFreezeStart: async () => {
+              await deps.store.transition(taskId, RUNNING, { status: 'freezing' });
+            },
+          });
     await deps.store.transition(taskId, RUNNING, { status: 'finished', finished: new Date().toISOString(), files: result.files, bytes: result.bytes });
     log.line(`finished: ${result.files} files, ${result.bytes} bytes`);
     return result;

@@ -293,14 +293,31 @@ export class Rclone {
   private async statByListing(remote: RemoteSpec, rel: string, opts: StatOptions): Promise<RemoteEntry | null> {
     const parent = posix.dirname(rel) === '.' ? '' : posix.dirname(rel);
     const name = posix.basename(rel);
-    const args = ['--links', '--no-mimetype', '--no-traverse', '--files-from-raw=-', ...hashArgs(opts), remoteRoot(remote, parent)];
-    const proc = this.start('lsjson', { remote, args, signal: opts.signal, stdin: `${name}\n`, stdout: 'pipe' });
-    let found: RemoteEntry | null = null;
+    const found = await this.statMany(remote, parent, [name], opts);
+    return found.get(name) ?? null;
+  }
+
+  /**
+   * Looks up named files under `dir` (paths relative to it, `.rclonelink` included) in one
+   * rclone call, without listing the rest of the directory tree: what freeze re-checks
+   * right before deleting. Names the remote does not hold are absent from the result.
+   *
+   * @example
+   * ```ts
+   * const found = await rclone.statMany(repo.remote, 'runs', ['a.fastq', 'sub/b.fastq']);
+   * found.get('a.fastq')?.size;
+   * ```
+   */
+  async statMany(remote: RemoteSpec, dir: string, names: readonly string[], opts: StatOptions = {}): Promise<Map<string, RemoteEntry>> {
+    const found = new Map<string, RemoteEntry>();
+    if (names.length === 0) return found;
+    const args = ['-R', '--links', '--no-mimetype', '--no-traverse', '--files-from-raw=-', ...hashArgs(opts), remoteRoot(remote, dir)];
+    const proc = this.start('lsjson', { remote, args, signal: opts.signal, stdin: `${names.join('\n')}\n`, stdout: 'pipe' });
     try {
       for await (const line of readLines(proc.stdout!)) {
         try {
           const entry = parseLsjsonLine(line);
-          if (entry && entry.path === name) found = entry;
+          if (entry && !entry.isDir) found.set(entry.path, entry);
         } catch (err) {
           proc.fail(outputError('lsjson', err));
           break;
@@ -308,7 +325,7 @@ export class Rclone {
       }
       await proc.finish({ notFoundMeansMissing: true });
     } catch (err) {
-      if (err instanceof RemoteNotFoundError) return null;
+      if (err instanceof RemoteNotFoundError) return new Map();
       throw err;
     } finally {
       await this.reap(proc);

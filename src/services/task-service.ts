@@ -3,6 +3,7 @@
  * read their logs, cancel and remove them.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Repo } from '../config/types.js';
 import type { PathLocks } from '../locks/index.js';
@@ -14,6 +15,14 @@ import { isTaskId, type TaskLogs } from '../store/task-logs.js';
 import { ENDED_STATUSES, type Task, type TaskOrigin, type TaskQuery, type TaskStore, type TaskType } from '../store/index.js';
 import { normalizeEmail } from './email.js';
 import { BadRequestError, NotFoundError, UnavailableError } from './errors.js';
+
+/**
+ * How long removing a running task waits for its worker to stop it (rclone gets SIGTERM,
+ * then SIGKILL two seconds later) and release its path. Past this the answer is given
+ * anyway and the worker releases the path when it is done.
+ */
+export const CANCEL_WAIT_MS = 8_000;
+const CANCEL_POLL_MS = 25;
 
 /** A request to pull or freeze, as received (validated here). */
 export interface SubmitRequest {
@@ -97,7 +106,9 @@ export class TaskService {
   /**
    * Cancels the task if it has not ended, then deletes its record and log.
    * A running task is stopped by its worker, which releases the lock once its rclone
-   * process has exited and its staging files are gone.
+   * process has exited and its staging files are gone; this waits for that (up to
+   * {@link CANCEL_WAIT_MS}), so that a request for the same path made after the answer
+   * gets a new task rather than the id of the one just removed.
    */
   async remove(taskId: string): Promise<Task> {
     const task = await this.get(taskId);
@@ -113,21 +124,31 @@ export class TaskService {
       finished: new Date().toISOString(),
       error: 'cancelled by request',
     });
-    await redisOr503(async () => {
+    const running = await redisOr503(async () => {
       const job = await this.deps.queue.getJob(task.id);
       if (job && (await job.isActive())) {
         await publishCancel(this.deps.redis, this.deps.prefix, task.id);
-        return;
+        return true;
       }
       try {
         await job?.remove();
       } catch {
         // It became active in between: its worker will see the cancelled status.
         await publishCancel(this.deps.redis, this.deps.prefix, task.id);
-        return;
+        return true;
       }
       await this.deps.locks.release(task.id);
+      return false;
     });
+    if (running) await this.waitForRelease(task.id);
+  }
+
+  /** Waits until the task no longer holds its path lock, or {@link CANCEL_WAIT_MS} passed. */
+  private async waitForRelease(taskId: string): Promise<void> {
+    const deadline = Date.now() + CANCEL_WAIT_MS;
+    while ((await redisOr503(() => this.deps.locks.blockers(taskId))) !== -1 && Date.now() < deadline) {
+      await sleep(CANCEL_POLL_MS);
+    }
   }
 }
 
