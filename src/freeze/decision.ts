@@ -76,7 +76,10 @@ export function decideFreeze(local: LocalFile, remote: RemoteFile | undefined, p
 /**
  * True when the file is exactly as it was when judged: same size, mtime and atime.
  * Checked right before deleting, so a file read or changed in between is kept.
+ * A symlink's atime is left out: reading its target (`readlink`, which freeze itself
+ * does to judge it) moves it; its target is compared instead.
  */
 export function unchangedSince(judged: LocalFile, now: LocalFile): boolean {
-  return judged.kind === now.kind && judged.size === now.size && judged.mtimeMs === now.mtimeMs && judged.atimeMs === now.atimeMs && judged.linkTarget === now.linkTarget;
+  if (judged.kind !== now.kind || judged.size !== now.size || judged.mtimeMs !== now.mtimeMs) return false;
+  return judged.kind === 'symlink' ? judged.linkTarget === now.linkTarget : judged.atimeMs === now.atimeMs;
 }

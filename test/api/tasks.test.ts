@@ -85,7 +85,10 @@ describe('GET /tasks', () => {
     expect(await q('status=waiting')).toEqual([a, b, c, d]);
     expect(await q('status=finished')).toEqual([]);
     expect(await q(`path=${encodeURIComponent(path.join(local, 'subdir'))}`)).toEqual([a, b]);
-    expect(await q(`path=${encodeURIComponent(path.join(local, 'subdir/'))}`)).toEqual([a, b]);
+    // Spelled as users spell it: a trailing slash, a dot segment.
+    expect(await q(`path=${encodeURIComponent(`${local}/subdir/`)}`)).toEqual([a, b]);
+    expect(await q(`path=${encodeURIComponent(`${local}/./subdir/subsubdir/..`)}`)).toEqual([a, b]);
+    expect(await q('path=/')).toEqual([a, b, c, d]);
     expect(await q(`path=${encodeURIComponent(path.join(local, 'subdir/subsubdir'))}`)).toEqual([b]);
     expect(await q(`path=${encodeURIComponent(local)}`)).toEqual([a, b, c, d]);
     expect(await q(`path=${encodeURIComponent(local)}&type=pull&status=waiting`)).toEqual([a, c, d]);
@@ -152,7 +155,7 @@ describe('GET /tasks/status/:id and /tasks/log/:id', () => {
   });
 });
 
-describe('freeze (not implemented yet)', () => {
+describe('freeze through the API', () => {
   it('on a repository that is not freezable: fails saying so, deletes nothing', async () => {
     const { local, glacis, submit } = await setup();
     await glacis.waitForTask(await submit('/pull', 'subdir'));
@@ -162,21 +165,27 @@ describe('freeze (not implemented yet)', () => {
     expect(readFileSync(path.join(local, 'subdir/subsubdir2/poutrelle.xml'), 'utf8')).toBe(FIXTURE_FILES['subdir/subsubdir2/poutrelle.xml']);
   });
 
-  it('on a freezable repository: fails with "not implemented yet", deletes nothing', async () => {
+  it('on a freezable repository: deletes nothing the remote does not hold identically', async () => {
     const { local, glacis, submit } = await setup({ repo: { freezable: true } });
-    await glacis.waitForTask(await submit('/pull', ''));
-    // A file that exists only locally, never safe on the remote.
+    // subdir holds a file changed locally since the backup and a file the remote never had.
+    await glacis.waitForTask(await submit('/pull', 'subdir/subfile.txt'));
+    writeFileSync(path.join(local, 'subdir/subfile.txt'), 'changed locally, longer than the remote copy');
     writeFileSync(path.join(local, 'subdir/local-only.txt'), 'only here');
     const before = listTree(local);
-    expect(before).toContain('subdir/subfile.txt');
-    for (const extra of [{ force: true }, { force: false }, { dry_run: true }]) {
-      const task = await glacis.waitForTask(await submit('/freeze', '', extra));
-      expect(task, JSON.stringify(extra)).toMatchObject({ type: 'freeze', status: 'failed', error: 'freeze is not implemented yet in this version of Glacis; nothing was deleted' });
+    expect(before).toEqual(['subdir/local-only.txt', 'subdir/subfile.txt']);
+    for (const extra of [{ force: true }, { force: true, dry_run: true }, { force: false }]) {
+      const task = await glacis.waitForTask(await submit('/freeze', 'subdir', extra));
+      expect(task.type).toBe('freeze');
+      // This brief was written while freeze was a stub that refuses to run; a real freeze is
+      // being built in the same tree. Either is acceptable here, each exactly:
+      if (task.status === 'failed') {
+        expect(task.error, JSON.stringify(extra)).toBe('freeze is not implemented yet in this version of Glacis; nothing was deleted');
+      } else {
+        expect(task, JSON.stringify(extra)).toMatchObject({ status: 'finished', error: null, files: 0, bytes: 0 });
+      }
     }
     expect(listTree(local)).toEqual(before);
-    for (const [name, content] of Object.entries(FIXTURE_FILES)) {
-      expect(readFileSync(path.join(local, name)).equals(Buffer.from(content)), name).toBe(true);
-    }
+    expect(readFileSync(path.join(local, 'subdir/subfile.txt'), 'utf8')).toBe('changed locally, longer than the remote copy');
     expect(readFileSync(path.join(local, 'subdir/local-only.txt'), 'utf8')).toBe('only here');
   });
 });
@@ -264,6 +273,9 @@ describe('cancelling a running pull', () => {
     const removed = await glacis.get(`/tasks/remove/${id}`);
     expect(removed).toStrictEqual({ status: 200, body: { info: `Task ${id} removed.`, error: '' } });
     expect((await glacis.get(`/tasks/status/${id}`)).status).toBe(404);
+    // At once, the path is free: a new pull is a new task, never the removed one.
+    const again = await submit('/pull', 'huge');
+    expect(again).not.toBe(id);
 
     // Within ~10 s: rclone gone, staging empty.
     for (const deadline = Date.now() + 10_000; ; ) {
@@ -278,9 +290,7 @@ describe('cancelling a running pull', () => {
       expect(await sha256(final)).toBe(await sha256(source));
     }
 
-    // The path is free: a new pull is a new task, and it brings the file whole.
-    const again = await submit('/pull', 'huge');
-    expect(again).not.toBe(id);
+    // The new pull brings the file whole.
     expect(await glacis.waitForTask(again, 60_000)).toMatchObject({ status: 'finished', error: null });
     expect(statSync(final).size).toBe(SIZE);
     expect(await sha256(final)).toBe(await sha256(source));

@@ -1,0 +1,20 @@
+/** tmpfs mounts for atime tests (needs root, which the test machines and CI have). */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { tempDir } from './remotes.js';
+
+const mounted: string[] = [];
+
+/** A tmpfs mounted with `options` (e.g. `noatime`); fails, never skips, if it cannot be. */
+export function mountTmpfs(options: string): string {
+  const dir = path.join(tempDir('mnt'), 'fs');
+  mkdirSync(dir);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `${options},size=64m`, 'tmpfs', dir]);
+  mounted.push(dir);
+  return dir;
+}
+
+export function unmountAll(): void {
+  for (const dir of mounted.splice(0)) execFileSync('umount', ['-l', dir]);
+}
