@@ -88,8 +88,14 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
               await deps.store.transition(taskId, RUNNING, { status: 'freezing' });
             },
           });
-    await deps.store.transition(taskId, RUNNING, { status: 'finished', finished: new Date().toISOString(), files: result.files, bytes: result.bytes });
-    log.line(`finished: ${result.files} files, ${result.bytes} bytes`);
+    await deps.store.transition(taskId, RUNNING, {
+      status: 'finished',
+      finished: new Date().toISOString(),
+      files: result.files,
+      bytes: result.bytes,
+      ...(result.unprotected !== undefined ? { unprotected: result.unprotected } : {}),
+    });
+    log.line(`finished: ${result.files} files, ${result.bytes} bytes${result.unprotected ? `, ${result.unprotected} cold files unprotected` : ''}`);
     return result;
   } catch (error) {
     if (signal.aborted && (signal.reason as AbortReason) === 'shutdown') {

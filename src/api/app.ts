@@ -136,6 +136,7 @@ export function taskJson(task: Task): Record<string, unknown> {
     email: task.email,
     files: task.files,
     bytes: task.bytes,
+    unprotected: task.unprotected,
   };
 }
 

@@ -32,6 +32,8 @@ export interface TaskProgress {
 export interface TaskJobResult {
   readonly files: number;
   readonly bytes: number;
+  /** Freeze: cold files kept because the remote does not hold them identically. */
+  readonly unprotected?: number;
 }
 
 export type TaskJob = Job<TaskJobData, TaskJobResult | undefined, TaskType>;

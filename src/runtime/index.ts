@@ -18,6 +18,7 @@ import { makeRedactor, Rclone, remoteEnv } from '../rclone/index.js';
 import { ListingService } from '../services/listing-service.js';
 import { TaskService } from '../services/task-service.js';
 import { cleanZombies } from '../services/zombies.js';
+import { autoFreezeQueue, startAutoFreezeWorker, syncAutoFreezeSchedules } from '../schedule/auto-freeze.js';
 import { openTaskStore, type TaskStore } from '../store/index.js';
 import { TaskLogs } from '../store/task-logs.js';
 import { startWorker, type RunningWorker } from '../../workers/index.js';
@@ -50,6 +51,7 @@ export interface Runtime {
   readonly logs: TaskLogs;
   readonly rclone: Rclone;
   readonly redact: (text: string) => string;
+  readonly tasks: TaskService;
   close(): Promise<void>;
 }
 
@@ -67,17 +69,20 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
   const prefix = settings.queuePrefix;
   const queue = new TaskQueue(redis, prefix);
   const redact = makeRedactor(repos.flatMap((repo) => remoteEnv(repo.remote).secrets));
+  const locks = new PathLocks(redis, `${prefix}:locks`);
+  const logs = new TaskLogs(settings.taskLogDir);
   return {
     settings,
     repos,
     log,
     store,
     redis,
-    locks: new PathLocks(redis, `${prefix}:locks`),
+    locks,
     queue,
-    logs: new TaskLogs(settings.taskLogDir),
+    logs,
     rclone: new Rclone({ executable: settings.rcloneExecutable }),
     redact,
+    tasks: new TaskService({ repos, store, locks, queue, logs, redis, prefix }),
     async close() {
       await queue.close().catch(() => undefined);
       redis.disconnect();
@@ -89,17 +94,18 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
 /** Starts the REST API; resolves once it listens. */
 export async function startApi(runtime: Runtime): Promise<Server> {
   const { settings, log } = runtime;
-  const tasks = new TaskService({
-    repos: runtime.repos,
-    store: runtime.store,
-    locks: runtime.locks,
-    queue: runtime.queue,
-    logs: runtime.logs,
-    redis: runtime.redis,
-    prefix: settings.queuePrefix,
-  });
+  const schedules = autoFreezeQueue(runtime.redis, settings.queuePrefix);
+  try {
+    const scheduled = await syncAutoFreezeSchedules(schedules, runtime.repos);
+    if (scheduled.length > 0) log.info('auto-freeze scheduled', { repos: scheduled });
+  } catch (error) {
+    // Redis down at start-up: the API still starts (and answers 503); the next start syncs.
+    log.error('could not update the auto-freeze schedules', { error: runtime.redact(describeError(error)) });
+  } finally {
+    await schedules.close().catch(() => undefined);
+  }
   const app = createApp({
-    tasks,
+    tasks: runtime.tasks,
     listing: new ListingService(runtime.repos, runtime.rclone),
     version: settings.version ?? PACKAGE_VERSION,
     cleanZombies: () => cleanZombies(runtime),
@@ -111,18 +117,27 @@ export async function startApi(runtime: Runtime): Promise<Server> {
   });
 }
 
-/** Starts a worker consuming the task queue. */
+/** Starts a worker consuming the task queue, and the consumer of fired auto-freeze schedules. */
 export async function startTaskWorker(runtime: Runtime): Promise<RunningWorker> {
   const { settings, log } = runtime;
-  return startWorker(
-    connectRedis(settings.redisUrl, 'worker'),
+  const onError = (error: unknown): void => log.error('worker error', { error: runtime.redact(describeError(error)) });
+  const connection = connectRedis(settings.redisUrl, 'worker');
+  const running = await startWorker(
+    connection,
     { repos: runtime.repos, store: runtime.store, locks: runtime.locks, logs: runtime.logs, rclone: runtime.rclone, redact: runtime.redact },
     {
       concurrency: settings.workerConcurrency,
       prefix: settings.queuePrefix,
       lockDurationMs: settings.workerLockDurationMs,
       shutdownGraceMs: settings.shutdownGraceMs,
-      onError: (error) => log.error('worker error', { error: runtime.redact(describeError(error)) }),
+      onError,
     },
   );
+  const autoFreeze = startAutoFreezeWorker(connection.duplicate(), settings.queuePrefix, (request) => runtime.tasks.submit(request), onError);
+  return {
+    worker: running.worker,
+    async close() {
+      await Promise.all([running.close(), autoFreeze.close()]);
+    },
+  };
 }

@@ -51,6 +51,7 @@ class KyselyTaskStore implements TaskStore {
       error: null,
       files: null,
       bytes: null,
+      unprotected: null,
     };
     const inserted = await this.db.insertInto('tasks').values(row).returningAll().executeTakeFirstOrThrow();
     return toTask(inserted);
@@ -118,5 +119,6 @@ function toTask(row: Selectable<TaskRow>): Task {
     error: row.error,
     files: row.files,
     bytes: row.bytes,
+    unprotected: row.unprotected,
   };
 }

@@ -31,6 +31,11 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('tasks_created').on('tasks').column('created').execute();
     },
   },
+  '0002_unprotected': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('tasks').addColumn('unprotected', 'integer').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

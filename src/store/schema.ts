@@ -16,6 +16,7 @@ export interface TaskRow {
   error: string | null;
   files: number | null;
   bytes: number | null;
+  unprotected: number | null;
   seq: Generated<number>;
 }
 

@@ -35,13 +35,18 @@ export interface Task {
   readonly files: number | null;
   /** Bytes pulled or freed (or that would be, for a dry run). */
   readonly bytes: number | null;
+  /**
+   * Freeze only: cold files that could not be frozen because the remote lacks them or
+   * holds them differently — data that exists only locally, for the admin to hear about.
+   */
+  readonly unprotected: number | null;
 }
 
 /** What a caller supplies to record a new task; the store fills the rest. */
 export type NewTask = Pick<Task, 'id' | 'type' | 'path' | 'dryRun' | 'force' | 'email' | 'origin'>;
 
 /** Fields that change as a task runs. */
-export type TaskUpdate = Partial<Pick<Task, 'status' | 'started' | 'finished' | 'error' | 'files' | 'bytes'>>;
+export type TaskUpdate = Partial<Pick<Task, 'status' | 'started' | 'finished' | 'error' | 'files' | 'bytes' | 'unprotected'>>;
 
 /** Filters and paging for {@link TaskStore.list}. */
 export interface TaskQuery {

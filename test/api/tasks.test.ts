@@ -176,13 +176,7 @@ describe('freeze through the API', () => {
     for (const extra of [{ force: true }, { force: true, dry_run: true }, { force: false }]) {
       const task = await glacis.waitForTask(await submit('/freeze', 'subdir', extra));
       expect(task.type).toBe('freeze');
-      // This brief was written while freeze was a stub that refuses to run; a real freeze is
-      // being built in the same tree. Either is acceptable here, each exactly:
-      if (task.status === 'failed') {
-        expect(task.error, JSON.stringify(extra)).toBe('freeze is not implemented yet in this version of Glacis; nothing was deleted');
-      } else {
-        expect(task, JSON.stringify(extra)).toMatchObject({ status: 'finished', error: null, files: 0, bytes: 0 });
-      }
+      expect(task, JSON.stringify(extra)).toMatchObject({ status: 'finished', error: null, files: 0, bytes: 0 });
     }
     expect(listTree(local)).toEqual(before);
     expect(readFileSync(path.join(local, 'subdir/subfile.txt'), 'utf8')).toBe('changed locally, longer than the remote copy');
