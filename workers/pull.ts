@@ -16,7 +16,7 @@ import { compileExcludes } from '../src/paths/exclude.js';
 import { pathExists, relativeToRepo } from '../src/paths/index.js';
 import type { TaskJobData, TaskJobResult, TaskProgress } from '../src/queue/task-queue.js';
 import type { CopyProgress, Rclone, RemoteEntry } from '../src/rclone/index.js';
-import { findOnRemote, localNameOf, parentOf } from '../src/services/remote-paths.js';
+import { entriesOf, findOnRemote, localNameOf } from '../src/services/remote-paths.js';
 import type { TaskLogWriter } from '../src/store/task-logs.js';
 import { TaskFailedError } from './errors.js';
 import { placeStagedFile } from './place.js';
@@ -45,10 +45,7 @@ export async function runPull(ctx: PullContext): Promise<TaskJobResult> {
   const target = await findOnRemote(rclone, repo, relativePath, signal);
   if (!target) throw new TaskFailedError(`${task.path} does not exist on the remote`);
 
-  const listedDir = target.isDir ? target.remotePath : parentOf(target.remotePath);
-  const entries = target.isDir
-    ? rclone.list(repo.remote, target.remotePath, { recursive: true, filesOnly: true, signal })
-    : single(target.entry!);
+  const { listedDir, entries } = entriesOf(rclone, repo, target, { recursive: true, filesOnly: true, signal });
 
   // A fresh directory per attempt: an rclone orphaned by a killed worker may still be
   // writing into the previous attempt's staging, which must never be linked into place.
@@ -73,10 +70,6 @@ export async function runPull(ctx: PullContext): Promise<TaskJobResult> {
     await rm(staging, { recursive: true, force: true });
     await rm(listFile, { force: true });
   }
-}
-
-async function* single(entry: RemoteEntry): AsyncIterable<RemoteEntry> {
-  yield { ...entry, path: entry.name };
 }
 
 /** Streams the listing into the list file, keeping only files to fetch. */

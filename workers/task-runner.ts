@@ -9,14 +9,12 @@ import { findRepo } from '../src/paths/index.js';
 import type { TaskJob, TaskJobResult, TaskProgress } from '../src/queue/task-queue.js';
 import type { Rclone } from '../src/rclone/index.js';
 import type { TaskLogs } from '../src/store/task-logs.js';
-import { ENDED_STATUSES, type TaskStatus, type TaskStore } from '../src/store/index.js';
+import { ENDED_STATUSES, RUNNING_STATUSES, UNFINISHED_STATUSES, type TaskStore } from '../src/store/index.js';
 import type { AtimeSupport } from '../src/freeze/atime.js';
 import { TaskFailedError, type AbortReason } from './errors.js';
 import { runFreeze } from './freeze.js';
 import { runPull } from './pull.js';
 
-const UNFINISHED: readonly TaskStatus[] = ['waiting', 'started', 'pulling', 'freezing'];
-const RUNNING: readonly TaskStatus[] = ['started', 'pulling', 'freezing'];
 
 /** How often a task held back by an overlapping one checks again. */
 export const BLOCKED_RECHECK_MS = 500;
@@ -60,7 +58,7 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
   try {
     const repo = findRepo(deps.repos, task.path);
     if (!repo) throw new TaskFailedError(`${task.path} is no longer in a configured repository`);
-    const started = await deps.store.transition(taskId, UNFINISHED, { status: 'started', started: new Date().toISOString() });
+    const started = await deps.store.transition(taskId, UNFINISHED_STATUSES, { status: 'started', started: new Date().toISOString() });
     if (!started) return undefined;
     log.line(`${task.type}${task.dryRun ? ' (dry run)' : ''} of ${task.path} started`);
     const result =
@@ -73,7 +71,7 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
             signal,
             progress: (p: TaskProgress) => void job.updateProgress({ ...p }).catch(() => undefined),
             onTransferStart: async () => {
-              await deps.store.transition(taskId, RUNNING, { status: 'pulling' });
+              await deps.store.transition(taskId, RUNNING_STATUSES, { status: 'pulling' });
             },
           })
         : await runFreeze({
@@ -85,10 +83,10 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
             atime: deps.atimeSupport.get(repo.localPath),
             progress: (p: TaskProgress) => void job.updateProgress({ ...p }).catch(() => undefined),
             onFreezeStart: async () => {
-              await deps.store.transition(taskId, RUNNING, { status: 'freezing' });
+              await deps.store.transition(taskId, RUNNING_STATUSES, { status: 'freezing' });
             },
           });
-    await deps.store.transition(taskId, RUNNING, {
+    await deps.store.transition(taskId, RUNNING_STATUSES, {
       status: 'finished',
       finished: new Date().toISOString(),
       files: result.files,
@@ -107,7 +105,7 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
     const message = signal.aborted ? 'cancelled by request' : deps.redact(errorMessage(error));
     log.line(signal.aborted ? 'cancelled' : `failed: ${message}`);
     await (signal.aborted
-      ? deps.store.transition(taskId, UNFINISHED, { status: 'cancelled', finished: new Date().toISOString(), error: message })
+      ? deps.store.transition(taskId, UNFINISHED_STATUSES, { status: 'cancelled', finished: new Date().toISOString(), error: message })
       : fail(deps, taskId, message));
     throw new TaskFailedError(message);
   } finally {
@@ -117,7 +115,7 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
 }
 
 async function fail(deps: RunnerDeps, taskId: string, message: string): Promise<void> {
-  await deps.store.transition(taskId, UNFINISHED, { status: 'failed', finished: new Date().toISOString(), error: message });
+  await deps.store.transition(taskId, UNFINISHED_STATUSES, { status: 'failed', finished: new Date().toISOString(), error: message });
 }
 
 function errorMessage(error: unknown): string {

@@ -4,9 +4,8 @@
  * take several times more.
  */
 import type { RemoteEntry } from '../rclone/index.js';
+import { localNameOf } from '../services/remote-paths.js';
 import type { RemoteFile } from './decision.js';
-
-const LINK_SUFFIX = '.rclonelink';
 
 export class RemoteIndex {
   private readonly slots = new Map<string, number>();
@@ -22,8 +21,8 @@ export class RemoteIndex {
   /** Adds an entry, keyed by its local name (a `.rclonelink` is the symlink it stands for). */
   add(entry: RemoteEntry, keepHashes: boolean): void {
     if (entry.isDir) return;
-    const isLink = entry.path.endsWith(LINK_SUFFIX);
-    const key = isLink ? entry.path.slice(0, -LINK_SUFFIX.length) : entry.path;
+    const key = localNameOf(entry.path);
+    const isLink = key !== entry.path;
     const slot = this.slots.size;
     if (slot === this.sizes.length) this.grow();
     this.slots.set(key, slot);

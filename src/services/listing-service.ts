@@ -8,7 +8,7 @@ import type { Repo } from '../config/types.js';
 import { PathError, pathExists, resolveRequestPath } from '../paths/index.js';
 import type { Rclone, RemoteEntry } from '../rclone/index.js';
 import { BadRequestError, NotFoundError } from './errors.js';
-import { findOnRemote, localNameOf, parentOf } from './remote-paths.js';
+import { entriesOf, findOnRemote, localNameOf } from './remote-paths.js';
 
 export interface ListRequest {
   readonly path: unknown;
@@ -81,12 +81,8 @@ export class ListingService {
     const { repo, relativePath } = resolved;
     const target = await findOnRemote(this.rclone, repo, relativePath);
     if (!target) throw new NotFoundError(`${resolved.path} does not exist on the remote`);
-    const maxDepth = request.maxDepth ?? 1;
     // Listing a file yields that one file; its paths are then relative to its directory.
-    const listedDir = target.isDir ? target.remotePath : parentOf(target.remotePath);
-    const entries = target.isDir
-      ? this.rclone.list(repo.remote, target.remotePath, { recursive: true, maxDepth, filesOnly: true })
-      : singleEntry(target.entry);
+    const { listedDir, entries } = entriesOf(this.rclone, repo, target, { recursive: true, maxDepth: request.maxDepth ?? 1, filesOnly: true });
     return { repo, listedDir, entries };
   }
 }
@@ -96,10 +92,6 @@ interface Scope {
   /** Repo-relative remote directory the entries' paths are relative to. */
   readonly listedDir: string;
   readonly entries: AsyncIterable<RemoteEntry>;
-}
-
-async function* singleEntry(entry: RemoteEntry | undefined): AsyncIterable<RemoteEntry> {
-  if (entry) yield { ...entry, path: entry.name };
 }
 
 async function* mapEntries<T>(

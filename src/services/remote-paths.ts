@@ -4,9 +4,9 @@
  */
 import path from 'node:path/posix';
 import type { Repo } from '../config/types.js';
-import type { Rclone, RemoteEntry } from '../rclone/index.js';
+import { RCLONELINK_SUFFIX, type ListOptions, type Rclone, type RemoteEntry } from '../rclone/index.js';
 
-export const RCLONE_LINK_SUFFIX = '.rclonelink';
+export const RCLONE_LINK_SUFFIX = RCLONELINK_SUFFIX;
 
 /**
  * The local name of a remote entry: `x.rclonelink` is the symlink `x`.
@@ -50,4 +50,23 @@ export async function findOnRemote(rclone: Rclone, repo: Repo, relativePath: str
 export function parentOf(relativePath: string): string {
   const dir = path.dirname(relativePath);
   return dir === '.' ? '' : dir;
+}
+
+/**
+ * The entries to work on for a target: a directory's listing, or the one file (its path
+ * then relative to its directory, `listedDir`).
+ *
+ * @example
+ * ```ts
+ * const { listedDir, entries } = entriesOf(rclone, repo, target, { recursive: true, filesOnly: true });
+ * for await (const entry of entries) console.log(`${listedDir}/${entry.path}`);
+ * ```
+ */
+export function entriesOf(rclone: Rclone, repo: Repo, target: RemoteTarget, options: ListOptions): { listedDir: string; entries: AsyncIterable<RemoteEntry> } {
+  if (target.isDir) return { listedDir: target.remotePath, entries: rclone.list(repo.remote, target.remotePath, options) };
+  return { listedDir: parentOf(target.remotePath), entries: single(target.entry) };
+}
+
+async function* single(entry: RemoteEntry | undefined): AsyncIterable<RemoteEntry> {
+  if (entry) yield { ...entry, path: entry.name };
 }

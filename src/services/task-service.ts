@@ -12,7 +12,7 @@ import { publishCancel } from '../queue/cancellation.js';
 import { isRedisUnavailable } from '../queue/connection.js';
 import type { TaskQueue } from '../queue/task-queue.js';
 import { isTaskId, type TaskLogs } from '../store/task-logs.js';
-import { ENDED_STATUSES, type Task, type TaskOrigin, type TaskQuery, type TaskStore, type TaskType } from '../store/index.js';
+import { ENDED_STATUSES, UNFINISHED_STATUSES, type Task, type TaskOrigin, type TaskQuery, type TaskStore, type TaskType } from '../store/index.js';
 import { normalizeEmail } from './email.js';
 import { BadRequestError, NotFoundError, UnavailableError } from './errors.js';
 
@@ -119,7 +119,7 @@ export class TaskService {
   }
 
   private async cancel(task: Task): Promise<void> {
-    await this.deps.store.transition(task.id, ['waiting', 'started', 'pulling', 'freezing'], {
+    await this.deps.store.transition(task.id, UNFINISHED_STATUSES, {
       status: 'cancelled',
       finished: new Date().toISOString(),
       error: 'cancelled by request',

@@ -5,9 +5,8 @@
  */
 import type { PathLocks } from '../locks/index.js';
 import type { TaskQueue } from '../queue/task-queue.js';
-import type { TaskStatus, TaskStore } from '../store/index.js';
+import { UNFINISHED_STATUSES, type TaskStore } from '../store/index.js';
 
-const UNFINISHED: readonly TaskStatus[] = ['waiting', 'started', 'pulling', 'freezing'];
 /** A task is recorded just before its job is queued: give that a moment. */
 const GRACE_MS = 60_000;
 
@@ -26,14 +25,14 @@ export interface ZombieDeps {
  */
 export async function cleanZombies(deps: ZombieDeps, now: number = Date.now()): Promise<string[]> {
   const cleaned: string[] = [];
-  for (const status of UNFINISHED) {
+  for (const status of UNFINISHED_STATUSES) {
     // By status (indexed): only unfinished tasks are read, never the whole history.
     for (const task of await deps.store.list({ status })) {
       if (now - Date.parse(task.created) < GRACE_MS) continue;
       const job = await deps.queue.getJob(task.id);
       const state = job ? await job.getState() : 'missing';
       if (state !== 'missing' && state !== 'completed' && state !== 'failed' && state !== 'unknown') continue;
-      const marked = await deps.store.transition(task.id, UNFINISHED, {
+      const marked = await deps.store.transition(task.id, UNFINISHED_STATUSES, {
         status: 'failed',
         finished: new Date(now).toISOString(),
         error: `terminated prematurely: no live job behind the task (job ${state})`,

@@ -13,6 +13,10 @@ export const TASK_TYPES: readonly TaskType[] = ['pull', 'freeze'];
 export type TaskStatus = 'waiting' | 'started' | 'pulling' | 'freezing' | 'finished' | 'failed' | 'cancelled';
 export const TASK_STATUSES: readonly TaskStatus[] = ['waiting', 'started', 'pulling', 'freezing', 'finished', 'failed', 'cancelled'];
 export const ENDED_STATUSES: readonly TaskStatus[] = ['finished', 'failed', 'cancelled'];
+/** Statuses of a task that holds (or waits for) its path lock. */
+export const UNFINISHED_STATUSES: readonly TaskStatus[] = ['waiting', 'started', 'pulling', 'freezing'];
+/** Statuses of a task a worker is running. */
+export const RUNNING_STATUSES: readonly TaskStatus[] = ['started', 'pulling', 'freezing'];
 
 /** Who asked for the task: a user through the API, or an auto-freeze schedule. */
 export type TaskOrigin = 'user' | 'schedule';

@@ -65,6 +65,7 @@ describe('GET /tasks', () => {
       email: null,
       files: null,
       bytes: null,
+      unprotected: null,
     });
     expect(body[3]).toMatchObject({ task_id: d, type: 'pull', path: path.join(local, 'file1.txt'), dry_run: true, email: 'ada@example.org' });
   });
