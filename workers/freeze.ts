@@ -10,8 +10,8 @@
  *    task fails and nothing more is deleted.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, open, opendir, readlink, unlink } from 'node:fs/promises';
+import { constants, lstatSync, readlinkSync } from 'node:fs';
+import { lstat, open, opendir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Repo } from '../src/config/types.js';
 import type { AtimeSupport } from '../src/freeze/atime.js';
@@ -20,14 +20,17 @@ import { RemoteIndex } from '../src/freeze/remote-index.js';
 import { compileExcludes, type ExcludeMatcher } from '../src/paths/exclude.js';
 import { relativeToRepo } from '../src/paths/index.js';
 import type { TaskJobData, TaskProgress } from '../src/queue/task-queue.js';
-import type { Rclone } from '../src/rclone/index.js';
+import type { Rclone, RemoteEntry } from '../src/rclone/index.js';
 import { findOnRemote, parentOf, RCLONE_LINK_SUFFIX } from '../src/services/remote-paths.js';
 import type { TaskLogWriter } from '../src/store/task-logs.js';
 import { TaskFailedError } from './errors.js';
 import { STAGING_DIR_NAME } from './staging.js';
 
-/** Candidates re-checked against the remote in one rclone call. */
-export const FREEZE_BATCH = 500;
+/**
+ * Candidates re-checked against the remote in one rclone call: large enough that the
+ * start-up cost of rclone is spread thin, small enough to stay close to "just verified".
+ */
+export const FREEZE_BATCH = 5000;
 const HASH_TYPES = ['md5', 'sha1'] as const;
 
 export interface FreezeContext {
@@ -140,20 +143,22 @@ async function actOnBatch(ctx: FreezeContext, listedDir: string, batch: readonly
   const { repo, rclone, log, signal, task } = ctx;
   const remoteName = (c: Candidate): string => (c.local.kind === 'symlink' ? c.relative + RCLONE_LINK_SUFFIX : c.relative);
   const wantHashes = repo.verify === 'hash';
-  let fresh;
-  try {
-    fresh = await rclone.statMany(repo.remote, listedDir, batch.map(remoteName), { signal, ...(wantHashes ? { hash: true, hashTypes: [...HASH_TYPES] } : {}) });
-  } catch (error) {
-    throw new TaskFailedError(`the remote stopped answering while freezing; nothing more was deleted (${(error as Error).message})`);
+  let fresh: Map<string, RemoteEntry> | undefined;
+  // A dry run deletes nothing, so the second look at the remote (which protects deletions
+  // from a remote that changed since the listing) would only cost time.
+  if (!task.dryRun) {
+    try {
+      fresh = await rclone.statMany(repo.remote, listedDir, batch.map(remoteName), { signal, ...(wantHashes ? { hash: true, hashTypes: [...HASH_TYPES] } : {}) });
+    } catch (error) {
+      throw new TaskFailedError(`the remote stopped answering while freezing; nothing more was deleted (${(error as Error).message})`);
+    }
   }
   let files = 0;
   let bytes = 0;
   for (const candidate of batch) {
-    const entry = fresh.get(remoteName(candidate));
-    const remote: RemoteFile | undefined = entry && { size: entry.size, mtimeMs: Date.parse(entry.modTime), ...(entry.hashes ? { hashes: entry.hashes } : {}) };
     const full = path.join(repo.localPath, listedDir, candidate.relative);
     const repoRelative = path.join(listedDir, candidate.relative);
-    if (!decideFreeze(candidate.local, remote, policy).freeze) {
+    if (fresh && !decideFreeze(candidate.local, toRemoteFile(fresh.get(remoteName(candidate))), policy).freeze) {
       log.line(`kept ${repoRelative}: the remote copy changed or vanished since it was listed`);
       continue;
     }
@@ -170,17 +175,32 @@ async function actOnBatch(ctx: FreezeContext, listedDir: string, batch: readonly
   return { files, bytes };
 }
 
+function toRemoteFile(entry: RemoteEntry | undefined): RemoteFile | undefined {
+  return entry && { size: entry.size, mtimeMs: Date.parse(entry.modTime), ...(entry.hashes ? { hashes: entry.hashes } : {}) };
+}
+
 function stripHashes(local: LocalFile): LocalFile {
   const { hashes: _hashes, ...rest } = local;
   return rest;
 }
 
-/** lstat (and readlink) of a regular file or symlink; undefined for anything else or if gone. */
+let statsSinceYield = 0;
+
+/**
+ * lstat (and readlink) of a regular file or symlink; undefined for anything else or if gone.
+ * Synchronous on purpose: for millions of files, a thread-pool round trip per lstat costs
+ * several times the lstat itself. The event loop is given a turn every 256 calls, so the
+ * worker keeps renewing its job lock.
+ */
 async function describeLocal(full: string): Promise<LocalFile | undefined> {
-  const stat = await lstat(full).catch(() => undefined);
+  if (++statsSinceYield >= 256) {
+    statsSinceYield = 0;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const stat = lstatSync(full, { throwIfNoEntry: false });
   if (!stat) return undefined;
   if (stat.isSymbolicLink()) {
-    return { kind: 'symlink', size: stat.size, mtimeMs: stat.mtimeMs, atimeMs: stat.atimeMs, linkTarget: await readlink(full) };
+    return { kind: 'symlink', size: stat.size, mtimeMs: stat.mtimeMs, atimeMs: stat.atimeMs, linkTarget: readlinkSync(full) };
   }
   if (!stat.isFile()) return undefined;
   return { kind: 'file', size: stat.size, mtimeMs: stat.mtimeMs, atimeMs: stat.atimeMs };

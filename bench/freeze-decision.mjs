@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+/**
+ * Freeze decision at scale: Glacis's dry-run freeze of a tree of N files against the
+ * baseline `find DIR -type f -atime +N` plus `rclone lsf -R REMOTE` on the same trees,
+ * measured in the same run. Prints the ratio and Glacis's peak RSS, and writes
+ * bench/results/freeze-decision.json.
+ *
+ *   npm run build && node bench/freeze-decision.mjs [--files 1000000] [--keep]
+ *
+ * The remote is a `local` backend (a directory): the comparison is about Glacis's own
+ * work (streaming, hash map, walk, batching), not a network.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const files = Number(args[args.indexOf('--files') + 1] ?? 0) || 1_000_000;
+const keep = args.includes('--keep');
+
+if (process.env.GLACIS_BENCH_CHILD) {
+  await runGlacisDryRun(JSON.parse(process.env.GLACIS_BENCH_CHILD));
+} else {
+  await main();
+}
+
+async function main() {
+  const base = mkdtempSync(path.join(tmpdir(), 'glacis-bench-freeze-'));
+  const local = path.join(base, 'local');
+  const remote = path.join(base, 'remote');
+  try {
+    process.stderr.write(`generating ${files} files…\n`);
+    generateTree(local, files);
+    // The remote: the same tree (hard links: same sizes and mtimes, no extra data).
+    execFileSync('cp', ['-al', local, remote]);
+    const rclone = process.env.RCLONE_EXECUTABLE ?? '/usr/bin/rclone';
+
+    const baseline = await timed(async () => {
+      await run('find', [local, '-type', 'f', '-atime', '+180']);
+      await run(rclone, ['lsf', '-R', '--config', '/dev/null', remote]);
+    });
+    const glacis = await timedChild({ local, remote, rclone });
+    const result = {
+      benchmark: 'freeze-decision',
+      files,
+      baselineSeconds: round(baseline.seconds),
+      glacisSeconds: round(glacis.seconds),
+      ratio: round(glacis.seconds / baseline.seconds),
+      glacisPeakRssMB: Math.round(glacis.maxRssKB / 1024),
+      glacisFrozenInDryRun: glacis.files,
+      when: new Date().toISOString(),
+    };
+    mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+    writeFileSync(path.join(root, 'bench/results/freeze-decision.json'), `${JSON.stringify(result, null, 2)}\n`);
+    console.log(
+      `freeze decision, ${files} files: baseline (find + rclone lsf) ${result.baselineSeconds} s, ` +
+        `Glacis dry-run freeze ${result.glacisSeconds} s, ratio ${result.ratio}x (target ≤ 1.5x), peak RSS ${result.glacisPeakRssMB} MB (target < 300 MB)`,
+    );
+  } finally {
+    if (!keep) rmSync(base, { recursive: true, force: true });
+  }
+}
+
+/** 1,000 files a directory, 100 directories a level: a realistic fan-out. */
+function generateTree(dir, count) {
+  const old = new Date('2020-01-01T00:00:00Z');
+  for (let i = 0; i < count; i++) {
+    const sub = path.join(dir, `d${Math.floor(i / 100_000)}`, `d${Math.floor(i / 1000) % 100}`);
+    if (i % 1000 === 0) mkdirSync(sub, { recursive: true });
+    const file = path.join(sub, `f${i}.dat`);
+    closeSync(openSync(file, 'w'));
+    if (i % 7 === 0) writeFileSync(file, 'x'.repeat(i % 97));
+    utimesSync(file, old, old);
+  }
+}
+
+async function timedChild(config) {
+  const started = process.hrtime.bigint();
+  const output = await run(process.execPath, [fileURLToPath(import.meta.url)], { GLACIS_BENCH_CHILD: JSON.stringify(config) });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { seconds, ...JSON.parse(output.trim().split('\n').pop()) };
+}
+
+async function runGlacisDryRun({ local, remote, rclone }) {
+  const { runFreeze } = await import(path.join(root, 'dist/workers/freeze.js'));
+  const { Rclone } = await import(path.join(root, 'dist/src/rclone/index.js'));
+  const repo = {
+    localPath: local, name: local, remote: { backend: 'local', path: remote }, exclude: [], freezable: true,
+    freezeAge: 180, autoFreeze: false, autoFreezeInterval: 7, disableAtimeTest: false, verify: 'size',
+  };
+  const result = await runFreeze({
+    repo,
+    task: { taskId: '00000000-0000-4000-8000-000000000000', type: 'freeze', path: local, dryRun: true, force: false },
+    rclone: new Rclone({ executable: rclone }),
+    log: { line: () => undefined, close: async () => undefined },
+    signal: new AbortController().signal,
+    atime: { supported: true },
+    progress: () => undefined,
+    onFreezeStart: async () => undefined,
+  });
+  console.log(JSON.stringify({ files: result.files, maxRssKB: process.resourceUsage().maxRSS }));
+}
+
+async function timed(fn) {
+  const started = process.hrtime.bigint();
+  await fn();
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+function run(command, argv, env = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { env: { ...process.env, ...env, AWS_CA_BUNDLE: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      // The baselines' listings are discarded as they stream, as a pipe to /dev/null would.
+      if (env.GLACIS_BENCH_CHILD) out += d;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} exited with ${code}`))));
+  });
+}
+
+function round(x) {
+  return Math.round(x * 100) / 100;
+}
