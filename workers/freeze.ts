@@ -111,14 +111,17 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
   };
 
   // Phase 1 (cont.): walk and judge; phase 2 runs every FREEZE_BATCH candidates.
+  const judging: FreezePolicy = { ...policy, nowMs: now() };
+  const root = repo.localPath.endsWith('/') ? repo.localPath : `${repo.localPath}/`;
   for await (const relative of walkFiles(task.path, isDir, repo)) {
     if (signal.aborted) throw signal.reason;
     const repoRelative = listedDir === '' ? relative : `${listedDir}/${relative}`;
     if (isExcluded(repoRelative)) continue;
-    const local = await describeLocal(path.join(repo.localPath, repoRelative));
+    const full = root + repoRelative;
+    const local = await describeLocal(full);
     if (!local) continue;
     const remote = index.get(relative);
-    const verdict = decideFreeze(await withLocalHashes(local, remote, wantHashes, path.join(repo.localPath, repoRelative)), remoteFor(local, remote), { ...policy, nowMs: now() });
+    const verdict = decideFreeze(await withLocalHashes(local, remote, wantHashes, full), remoteFor(local, remote), judging);
     if (verdict.freeze) {
       batch.push({ relative, local });
       if (batch.length >= FREEZE_BATCH) await flush();
@@ -144,8 +147,8 @@ async function actOnBatch(ctx: FreezeContext, listedDir: string, batch: readonly
   const remoteName = (c: Candidate): string => (c.local.kind === 'symlink' ? c.relative + RCLONE_LINK_SUFFIX : c.relative);
   const wantHashes = repo.verify === 'hash';
   let fresh: Map<string, RemoteEntry> | undefined;
-  // A dry run deletes nothing, so the second look at the remote (which protects deletions
-  // from a remote that changed since the listing) would only cost time.
+  // A dry run deletes nothing, so the second look at the remote and at the local file
+  // (which protect a deletion from what changed since the judgement) would only cost time.
   if (!task.dryRun) {
     try {
       fresh = await rclone.statMany(repo.remote, listedDir, batch.map(remoteName), { signal, ...(wantHashes ? { hash: true, hashTypes: [...HASH_TYPES] } : {}) });
@@ -162,12 +165,14 @@ async function actOnBatch(ctx: FreezeContext, listedDir: string, batch: readonly
       log.line(`kept ${repoRelative}: the remote copy changed or vanished since it was listed`);
       continue;
     }
-    const now = await describeLocal(full);
-    if (!now || !unchangedSince(stripHashes(candidate.local), now)) {
-      log.line(`kept ${repoRelative}: it was read or changed while the freeze ran`);
-      continue;
+    if (!task.dryRun) {
+      const now = await describeLocal(full);
+      if (!now || !unchangedSince(stripHashes(candidate.local), now)) {
+        log.line(`kept ${repoRelative}: it was read or changed while the freeze ran`);
+        continue;
+      }
+      await unlink(full);
     }
-    if (!task.dryRun) await unlink(full);
     log.line(`${task.dryRun ? 'would freeze' : 'froze'} ${repoRelative} (${candidate.local.size} bytes)`);
     files++;
     bytes += candidate.local.kind === 'file' ? candidate.local.size : 0;
