@@ -27,6 +27,14 @@ async function setup(kind: RemoteKind, repoExtra: Record<string, unknown> = {}, 
   return { remote, local, glacis, pull };
 }
 
+/** Every entry below dir with its size and mtime: what "the remote was not modified" compares. */
+function snapshot(dir: string): string[] {
+  return tree(dir).map((f) => {
+    const stat = lstatSync(path.join(dir, f));
+    return `${f} ${stat.size} ${stat.mtimeMs}`;
+  });
+}
+
 function sha(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
@@ -42,8 +50,9 @@ function tree(dir: string, base = dir): string[] {
 }
 
 describe.each(REMOTE_KINDS)('pull from a %s remote', (kind) => {
-  it('pulls a directory: files byte-identical, symlinks kept as symlinks, atime now and mtime the remote one', async () => {
-    const { local, glacis, pull } = await setup(kind);
+  it('pulls a directory: files byte-identical, symlinks kept as symlinks, atime now and mtime the remote one; the remote untouched', async () => {
+    const { local, glacis, pull, remote } = await setup(kind);
+    const remoteBefore = remote.root ? snapshot(remote.root) : undefined;
     const before = Date.now();
     const task = await glacis.waitForTask(await pull(''));
     expect(task, JSON.stringify(task)).toMatchObject({ status: 'finished', type: 'pull', error: null });
@@ -64,6 +73,7 @@ describe.each(REMOTE_KINDS)('pull from a %s remote', (kind) => {
     expect(existsSync(path.join(local, '.glacis-staging')) ? readdirSync(path.join(local, '.glacis-staging')) : []).toEqual([]);
     const log = await glacis.get(`/tasks/log/${task.task_id}`);
     expect(log.body.logs).toMatch(/pulled subdir\/subfile.txt/);
+    if (remote.root) expect(snapshot(remote.root)).toEqual(remoteBefore);
   });
 
   it('pulls one file, and one symlink, and nothing else', async () => {
