@@ -17,7 +17,7 @@ import type { Repo } from '../src/config/types.js';
 import type { AtimeSupport } from '../src/freeze/atime.js';
 import { decideFreeze, unchangedSince, UNPROTECTED, type FreezePolicy, type KeepReason, type LocalFile, type RemoteFile } from '../src/freeze/decision.js';
 import { RemoteIndex } from '../src/freeze/remote-index.js';
-import { compileExcludes, type ExcludeMatcher } from '../src/paths/exclude.js';
+import { compileExcludes } from '../src/paths/exclude.js';
 import { relativeToRepo } from '../src/paths/index.js';
 import type { TaskJobData, TaskProgress } from '../src/queue/task-queue.js';
 import type { Rclone, RemoteEntry } from '../src/rclone/index.js';
