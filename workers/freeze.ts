@@ -121,9 +121,11 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
     const local = await describeLocal(full);
     if (!local) continue;
     const remote = index.get(relative);
-    const verdict = decideFreeze(await withLocalHashes(local, remote, wantHashes, full), remoteFor(local, remote), judging);
+    const judged = await withLocalHashes(local, remote, wantHashes, full);
+    const verdict = decideFreeze(judged, remoteFor(local, remote), judging);
     if (verdict.freeze) {
-      batch.push({ relative, local });
+      // With its hash: the second look at the remote compares it again.
+      batch.push({ relative, local: judged });
       if (batch.length >= FREEZE_BATCH) await flush();
     } else if (UNPROTECTED.includes(verdict.reason)) {
       unprotected++;

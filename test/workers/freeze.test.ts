@@ -149,3 +149,17 @@ describe('freeze and pull never act on the same files at once', () => {
     expect(tree(local).filter((f) => f.startsWith('subdir/'))).toEqual([]);
   });
 });
+
+describe.each(['local', 's3'] as const)('verify: hash against a %s remote', (kind) => {
+  it('keeps a file whose content differs though size and mtime match; freezes the identical ones', async () => {
+    const { local, freeze, glacis } = await setup(kind, { verify: 'hash' });
+    const file = path.join(local, 'subdir/subfile.txt');
+    writeFileSync(file, 'SUB FILE\n'); // same length as the remote's 'sub file\n'
+    utimesSync(file, new Date('2020-01-01'), new Date('2020-01-02T03:04:05Z'));
+    const task = await freeze('subdir');
+    expect(task, JSON.stringify(task)).toMatchObject({ status: 'finished', files: 3, unprotected: 1 });
+    expect(tree(local).filter((f) => f.startsWith('subdir/'))).toEqual(['subdir/subfile.txt']);
+    expect(readFileSync(file, 'utf8')).toBe('SUB FILE\n');
+    expect((await glacis.get(`/tasks/log/${task.task_id}`)).body.logs).toMatch(/cold but not frozen \(the remote copy differs\): subdir\/subfile.txt/);
+  });
+});
