@@ -118,6 +118,14 @@ describe('freeze refusals', () => {
     expect(tree(local)).toEqual(ALL);
   });
 
+  it('fails, deleting nothing, when the remote refuses the credentials', async () => {
+    const { local, freeze } = await setup('sftp', { password: 'not-the-password' });
+    const task = await freeze('subdir', { force: true });
+    expect(task.status).toBe('failed');
+    expect(task.error).not.toMatch(/not-the-password/);
+    expect(tree(local)).toEqual(ALL);
+  }, 60_000);
+
   it('on a noatime filesystem, refuses freeze (pull still works) unless disable_atime_test is set', async () => {
     const { local, freeze, glacis } = await setup('local', {}, { local: mountTmpfs('noatime') });
     const task = await freeze('subdir');
