@@ -20,8 +20,8 @@ import { RemoteIndex } from '../src/freeze/remote-index.js';
 import { compileExcludes } from '../src/paths/exclude.js';
 import { relativeToRepo } from '../src/paths/index.js';
 import type { TaskJobData, TaskProgress } from '../src/queue/task-queue.js';
-import type { Rclone, RemoteEntry } from '../src/rclone/index.js';
-import { findOnRemote, parentOf, RCLONE_LINK_SUFFIX } from '../src/services/remote-paths.js';
+import { RCLONELINK_SUFFIX, type Rclone, type RemoteEntry } from '../src/rclone/index.js';
+import { findOnRemote, parentOf } from '../src/services/remote-paths.js';
 import type { TaskLogWriter } from '../src/store/task-logs.js';
 import { TaskFailedError } from './errors.js';
 import { STAGING_DIR_NAME } from './staging.js';
@@ -146,7 +146,7 @@ function remoteFor(local: LocalFile, remote: (RemoteFile & { isLink: boolean }) 
 
 async function actOnBatch(ctx: FreezeContext, listedDir: string, batch: readonly Candidate[], policy: FreezePolicy): Promise<{ files: number; bytes: number }> {
   const { repo, rclone, log, signal, task } = ctx;
-  const remoteName = (c: Candidate): string => (c.local.kind === 'symlink' ? c.relative + RCLONE_LINK_SUFFIX : c.relative);
+  const remoteName = (c: Candidate): string => (c.local.kind === 'symlink' ? c.relative + RCLONELINK_SUFFIX : c.relative);
   const wantHashes = repo.verify === 'hash';
   let fresh: Map<string, RemoteEntry> | undefined;
   // A dry run deletes nothing, so the second look at the remote and at the local file

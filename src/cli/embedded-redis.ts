@@ -4,24 +4,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import path from 'node:path';
+import { freePort, waitForPort } from './ports.js';
 
 export interface EmbeddedRedis {
   readonly url: string;
   stop(): Promise<void>;
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /**
@@ -34,7 +22,7 @@ export function freeLoopbackPort(): Promise<number> {
  */
 export async function startEmbeddedRedis(dir: string, executable = 'redis-server'): Promise<EmbeddedRedis> {
   mkdirSync(dir, { recursive: true });
-  const port = await freeLoopbackPort();
+  const port = await freePort();
   const child = spawn(executable, ['--port', String(port), '--bind', '127.0.0.1', '--dir', path.resolve(dir), '--appendonly', 'yes', '--save', ''], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -46,25 +34,6 @@ export async function startEmbeddedRedis(dir: string, executable = 'redis-server
   });
   await Promise.race([waitForPort(port, 10_000), failed]);
   return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child) };
-}
-
-function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = (): void => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`nothing listens on 127.0.0.1:${port}`));
-        else setTimeout(attempt, 50);
-      });
-    };
-    attempt();
-  });
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -3,8 +3,7 @@
  * million files this stays around a hundred megabytes, where a map of objects would
  * take several times more.
  */
-import type { RemoteEntry } from '../rclone/index.js';
-import { localNameOf } from '../services/remote-paths.js';
+import { localNameOf, type RemoteEntry } from '../rclone/index.js';
 import type { RemoteFile } from './decision.js';
 
 export class RemoteIndex {

@@ -32,6 +32,18 @@ import type {
  */
 export const RCLONELINK_SUFFIX = '.rclonelink';
 
+/**
+ * The local name of a remote entry: `x.rclonelink` is the symlink `x`.
+ *
+ * @example
+ * ```ts
+ * localNameOf('runs/latest.rclonelink'); // 'runs/latest'
+ * ```
+ */
+export function localNameOf(remoteName: string): string {
+  return remoteName.endsWith(RCLONELINK_SUFFIX) ? remoteName.slice(0, -RCLONELINK_SUFFIX.length) : remoteName;
+}
+
 const DEFAULT_TRANSFERS = 4;
 const DEFAULT_CHECKERS = 8;
 // `lsjson --stat` prints one object; anything far larger is not rclone talking.

@@ -5,10 +5,11 @@
  */
 import path from 'node:path';
 import type { Repo } from '../config/types.js';
-import { PathError, pathExists, resolveRequestPath } from '../paths/index.js';
-import type { Rclone, RemoteEntry } from '../rclone/index.js';
-import { BadRequestError, NotFoundError } from './errors.js';
-import { entriesOf, findOnRemote, localNameOf } from './remote-paths.js';
+import { pathExists } from '../paths/index.js';
+import { localNameOf, type Rclone, type RemoteEntry } from '../rclone/index.js';
+import { NotFoundError } from './errors.js';
+import { entriesOf, findOnRemote } from './remote-paths.js';
+import { resolveForRequest } from './request-path.js';
 
 export interface ListRequest {
   readonly path: unknown;
@@ -70,14 +71,7 @@ export class ListingService {
   }
 
   private async scope(request: ListRequest): Promise<Scope> {
-    if (request.path === undefined || request.path === null) throw new BadRequestError('Missing "path"');
-    let resolved;
-    try {
-      resolved = await resolveRequestPath(this.repos, request.path);
-    } catch (error) {
-      if (error instanceof PathError) throw new BadRequestError(error.message);
-      throw error;
-    }
+    const resolved = await resolveForRequest(this.repos, request.path);
     const { repo, relativePath } = resolved;
     const target = await findOnRemote(this.rclone, repo, relativePath);
     if (!target) throw new NotFoundError(`${resolved.path} does not exist on the remote`);

@@ -6,20 +6,6 @@ import path from 'node:path/posix';
 import type { Repo } from '../config/types.js';
 import { RCLONELINK_SUFFIX, type ListOptions, type Rclone, type RemoteEntry } from '../rclone/index.js';
 
-export const RCLONE_LINK_SUFFIX = RCLONELINK_SUFFIX;
-
-/**
- * The local name of a remote entry: `x.rclonelink` is the symlink `x`.
- *
- * @example
- * ```ts
- * localNameOf('runs/latest.rclonelink'); // 'runs/latest'
- * ```
- */
-export function localNameOf(remoteName: string): string {
-  return remoteName.endsWith(RCLONE_LINK_SUFFIX) ? remoteName.slice(0, -RCLONE_LINK_SUFFIX.length) : remoteName;
-}
-
 /** A repo-relative path as found on the remote. */
 export interface RemoteTarget {
   /** Repo-relative path on the remote (with `.rclonelink` for a symlink). */
@@ -39,7 +25,7 @@ export interface RemoteTarget {
  */
 export async function findOnRemote(rclone: Rclone, repo: Repo, relativePath: string, signal?: AbortSignal): Promise<RemoteTarget | undefined> {
   if (relativePath === '') return { remotePath: '', isDir: true };
-  for (const candidate of [relativePath, relativePath + RCLONE_LINK_SUFFIX]) {
+  for (const candidate of [relativePath, relativePath + RCLONELINK_SUFFIX]) {
     const entry = await rclone.stat(repo.remote, candidate, signal ? { signal } : {});
     if (entry) return { remotePath: candidate, isDir: entry.isDir, entry };
   }

@@ -7,14 +7,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Repo } from '../config/types.js';
 import type { PathLocks } from '../locks/index.js';
-import { PathError, resolveRequestPath } from '../paths/index.js';
 import { publishCancel } from '../queue/cancellation.js';
 import { isRedisUnavailable } from '../queue/connection.js';
 import type { TaskQueue } from '../queue/task-queue.js';
 import { isTaskId, type TaskLogs } from '../store/task-logs.js';
 import { ENDED_STATUSES, UNFINISHED_STATUSES, type Task, type TaskOrigin, type TaskQuery, type TaskStore, type TaskType } from '../store/index.js';
 import { normalizeEmail } from './email.js';
-import { BadRequestError, NotFoundError, UnavailableError } from './errors.js';
+import { resolveForRequest } from './request-path.js';
+import { NotFoundError, UnavailableError } from './errors.js';
 
 /**
  * How long removing a running task waits for its worker to stop it (rclone gets SIGTERM,
@@ -62,7 +62,7 @@ export class TaskService {
    * kind already covering the path, or a new one.
    */
   async submit(request: SubmitRequest): Promise<string> {
-    const { path } = await resolveOrBadRequest(this.deps.repos, request.path);
+    const { path } = await resolveForRequest(this.deps.repos, request.path);
     const email = normalizeEmail(request.email);
     const dryRun = request.dryRun ?? false;
     const force = request.force ?? false;
@@ -149,16 +149,6 @@ export class TaskService {
     while ((await redisOr503(() => this.deps.locks.blockers(taskId))) !== -1 && Date.now() < deadline) {
       await sleep(CANCEL_POLL_MS);
     }
-  }
-}
-
-async function resolveOrBadRequest(repos: readonly Repo[], path: unknown): Promise<{ repo: Repo; path: string }> {
-  if (path === undefined || path === null) throw new BadRequestError('Missing "path"');
-  try {
-    return await resolveRequestPath(repos, path);
-  } catch (error) {
-    if (error instanceof PathError) throw new BadRequestError(error.message);
-    throw error;
   }
 }
 
