@@ -5,7 +5,10 @@
  * measured in the same run. Prints the ratio and Glacis's peak RSS, and writes
  * bench/results/freeze-decision.json.
  *
- *   npm run build && node bench/freeze-decision.mjs [--files 1000000] [--keep]
+ *   npm run build && node bench/freeze-decision.mjs [--files 1000000] [--keep] [--tree DIR]
+ *
+ * --keep leaves the generated trees and prints where; --tree reuses them (generating a
+ * million files takes longer than the measurement).
  *
  * The remote is a `local` backend (a directory): the comparison is about Glacis's own
  * work (streaming, hash map, walk, batching), not a network.
@@ -20,6 +23,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const files = Number(args[args.indexOf('--files') + 1] ?? 0) || 1_000_000;
 const keep = args.includes('--keep');
+const reuse = args.includes('--tree') ? path.resolve(args[args.indexOf('--tree') + 1]) : undefined;
 
 if (process.env.GLACIS_BENCH_CHILD) {
   await runGlacisDryRun(JSON.parse(process.env.GLACIS_BENCH_CHILD));
@@ -28,14 +32,16 @@ if (process.env.GLACIS_BENCH_CHILD) {
 }
 
 async function main() {
-  const base = mkdtempSync(path.join(tmpdir(), 'glacis-bench-freeze-'));
+  const base = reuse ?? mkdtempSync(path.join(tmpdir(), 'glacis-bench-freeze-'));
   const local = path.join(base, 'local');
   const remote = path.join(base, 'remote');
   try {
-    process.stderr.write(`generating ${files} files…\n`);
-    generateTree(local, files);
-    // The remote: the same tree (hard links: same sizes and mtimes, no extra data).
-    execFileSync('cp', ['-al', local, remote]);
+    if (!reuse) {
+      process.stderr.write(`generating ${files} files…\n`);
+      generateTree(local, files);
+      // The remote: the same tree (hard links: same sizes and mtimes, no extra data).
+      execFileSync('cp', ['-al', local, remote]);
+    }
     const rclone = process.env.RCLONE_EXECUTABLE ?? '/usr/bin/rclone';
 
     const baseline = await timed(async () => {
@@ -60,7 +66,8 @@ async function main() {
         `Glacis dry-run freeze ${result.glacisSeconds} s, ratio ${result.ratio}x (target ≤ 1.5x), peak RSS ${result.glacisPeakRssMB} MB (target < 300 MB)`,
     );
   } finally {
-    if (!keep) rmSync(base, { recursive: true, force: true });
+    if (keep) process.stderr.write(`trees kept: --tree ${base}\n`);
+    else if (!reuse) rmSync(base, { recursive: true, force: true });
   }
 }
 
@@ -95,7 +102,7 @@ async function runGlacisDryRun({ local, remote, rclone }) {
     repo,
     task: { taskId: '00000000-0000-4000-8000-000000000000', type: 'freeze', path: local, dryRun: true, force: false },
     rclone: new Rclone({ executable: rclone }),
-    log: { line: () => undefined, close: async () => undefined },
+    log: { line: (text) => text.startsWith('remote listing') && process.stderr.write(`${text}\n`), close: async () => undefined },
     signal: new AbortController().signal,
     atime: { supported: true },
     progress: () => undefined,

@@ -10,13 +10,14 @@
  *    task fails and nothing more is deleted.
  */
 import { createHash } from 'node:crypto';
-import { constants, lstatSync, readlinkSync } from 'node:fs';
-import { lstat, open, opendir, unlink } from 'node:fs/promises';
+import { constants, lstatSync, opendirSync, readlinkSync } from 'node:fs';
+import { lstat, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Repo } from '../src/config/types.js';
 import type { AtimeSupport } from '../src/freeze/atime.js';
 import { decideFreeze, unchangedSince, UNPROTECTED, type FreezePolicy, type KeepReason, type LocalFile, type RemoteFile } from '../src/freeze/decision.js';
-import { RemoteIndex } from '../src/freeze/remote-index.js';
+import { StreamingMatcher, WAITING } from '../src/freeze/matcher.js';
+import { AMBIGUOUS, type RemoteMatch } from '../src/freeze/remote-index.js';
 import { compileExcludes } from '../src/paths/exclude.js';
 import { relativeToRepo } from '../src/paths/index.js';
 import type { TaskJobData, TaskProgress } from '../src/queue/task-queue.js';
@@ -77,51 +78,47 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
   const policy: Omit<FreezePolicy, 'nowMs'> = { freezeAgeDays: repo.freezeAge, force: task.force, verify: repo.verify };
   const now = ctx.now ?? Date.now;
 
-  // Phase 1: the remote listing (any failure here fails the task before anything is deleted).
-  const index = new RemoteIndex();
+  // Phase 1: list the remote and walk the local tree at the same time, matching them as
+  // they stream. Phase 2 (actOnBatch) runs every FREEZE_BATCH candidates.
   const wantHashes = repo.verify === 'hash';
-  if (isDir) {
-    for await (const entry of rclone.list(repo.remote, listedDir, { recursive: true, filesOnly: true, signal, ...(wantHashes ? { hash: true, hashTypes: [...HASH_TYPES] } : {}) })) {
-      index.add(entry, wantHashes);
-    }
-  } else {
-    const target = await findOnRemote(rclone, repo, relativePath, signal);
-    if (target?.entry) index.add({ ...target.entry, path: path.posix.basename(target.remotePath) }, wantHashes);
-  }
-  log.line(`remote listing: ${index.size} files`);
-
+  const matcher = new StreamingMatcher<LocalFile>(wantHashes);
   const isExcluded = compileExcludes(repo.exclude);
+  const judging: FreezePolicy = { ...policy, nowMs: now() };
+  const root = repo.localPath.endsWith('/') ? repo.localPath : `${repo.localPath}/`;
+  const repoRelativeOf = (relative: string): string => (listedDir === '' ? relative : `${listedDir}/${relative}`);
   let frozen = 0;
   let freed = 0;
   let unprotected = 0;
   let started = false;
   let batch: Candidate[] = [];
+  let acting: Promise<void> = Promise.resolve();
 
+  // Batches are acted on one at a time, in order, whichever side filled them.
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    if (!started && !task.dryRun) {
-      started = true;
-      await ctx.onFreezeStart();
-    }
-    const done = await actOnBatch(ctx, listedDir, batch, { ...policy, nowMs: now() });
-    frozen += done.files;
-    freed += done.bytes;
+    const full = batch;
     batch = [];
-    ctx.progress({ percent: 0, bytes: freed, totalBytes: 0, files: frozen, totalFiles: 0 });
+    acting = acting.then(async () => {
+      if (!started && !task.dryRun) {
+        started = true;
+        await ctx.onFreezeStart();
+      }
+      const done = await actOnBatch(ctx, listedDir, full, { ...policy, nowMs: now() });
+      frozen += done.files;
+      freed += done.bytes;
+      ctx.progress({ percent: 0, bytes: freed, totalBytes: 0, files: frozen, totalFiles: 0 });
+    });
+    await acting;
   };
 
-  // Phase 1 (cont.): walk and judge; phase 2 runs every FREEZE_BATCH candidates.
-  const judging: FreezePolicy = { ...policy, nowMs: now() };
-  const root = repo.localPath.endsWith('/') ? repo.localPath : `${repo.localPath}/`;
-  for await (const relative of walkFiles(task.path, isDir, repo)) {
-    if (signal.aborted) throw signal.reason;
-    const repoRelative = listedDir === '' ? relative : `${listedDir}/${relative}`;
-    if (isExcluded(repoRelative)) continue;
-    const full = root + repoRelative;
-    const local = await describeLocal(full);
-    if (!local) continue;
-    const remote = index.get(relative);
-    const judged = await withLocalHashes(local, remote, wantHashes, full);
+  const judge = async (relative: string, local: LocalFile, remote: RemoteMatch | typeof AMBIGUOUS | undefined): Promise<void> => {
+    const repoRelative = repoRelativeOf(relative);
+    if (remote === AMBIGUOUS) {
+      unprotected++;
+      log.line(`cold but not frozen (the remote holds two entries for it): ${repoRelative}`);
+      return;
+    }
+    const judged = await withLocalHashes(local, remote, wantHashes, root + repoRelative);
     const verdict = decideFreeze(judged, remoteFor(local, remote), judging);
     if (verdict.freeze) {
       // With its hash: the second look at the remote compares it again.
@@ -131,15 +128,79 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
       unprotected++;
       log.line(`cold but not frozen (${describeReason(verdict.reason)}): ${repoRelative}`);
     }
-  }
+  };
+
+  // When one side fails, the other stops too (and the listing's rclone is killed).
+  const stop = new AbortController();
+  const listingSignal = AbortSignal.any([signal, stop.signal]);
+  const listing = async (): Promise<void> => {
+    const entries: AsyncIterable<RemoteEntry> = isDir
+      ? rclone.list(repo.remote, listedDir, { recursive: true, filesOnly: true, signal: listingSignal, ...(wantHashes ? { hash: true, hashTypes: [...HASH_TYPES] } : {}) })
+      : singleEntry(ctx, relativePath);
+    try {
+      for await (const entry of entries) {
+        const late = matcher.remote(entry);
+        if (late) await judge(late.key, late.local, late.remote);
+      }
+    } catch (error) {
+      matcher.listingStopped();
+      throw error;
+    }
+    for (const late of matcher.listingComplete()) await judge(late.key, late.local, undefined);
+  };
+  const walking = async (): Promise<void> => {
+    let sinceYield = 0;
+    for (const relative of walkFiles(task.path, isDir, repo)) {
+      // lstat is synchronous (a thread-pool round trip per file costs several times the
+      // lstat itself); every 256 files the listing, and the job's lock renewal, get a turn.
+      if (++sinceYield === 256) {
+        sinceYield = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+        if (stop.signal.aborted) return;
+        if (signal.aborted) throw signal.reason;
+      }
+      const repoRelative = repoRelativeOf(relative);
+      if (isExcluded(repoRelative)) continue;
+      const local = describeLocal(root + repoRelative);
+      if (!local) continue;
+      const early = decideFreeze(local, undefined, judging);
+      if (!early.freeze && early.reason === 'recent') continue; // no need to know the remote
+      const remote = matcher.local(relative, local);
+      if (remote !== WAITING) await judge(relative, local, remote);
+      else {
+        await matcher.roomToWait();
+        if (stop.signal.aborted) return;
+      }
+    }
+  };
+  await bothOrNeither(listing, walking, stop);
   await flush();
+  log.line(`remote listing: ${matcher.remoteHeld} files not in the local tree; at most ${matcher.peakWaiting} local files waited for the listing`);
   const verb = task.dryRun ? 'would freeze' : 'froze';
   log.line(`${verb} ${frozen} files, ${freed} bytes${unprotected ? `; ${unprotected} cold files are not safe on the remote and were kept` : ''}`);
   return { files: frozen, bytes: freed, unprotected };
 }
 
+/** Runs both; if either fails, stops the other, waits for it, and rethrows the first failure. */
+async function bothOrNeither(a: () => Promise<void>, b: () => Promise<void>, stop: AbortController): Promise<void> {
+  let first: { error: unknown } | undefined;
+  const settle = (p: Promise<void>): Promise<void> =>
+    p.catch((error: unknown) => {
+      first ??= { error };
+      stop.abort();
+    });
+  await Promise.all([settle(a()), settle(b())]);
+  if (first) throw first.error;
+}
+
+/** The remote entry for a single file (its `.rclonelink` for a symlink), named as the local file. */
+async function* singleEntry(ctx: FreezeContext, relativePath: string): AsyncIterable<RemoteEntry> {
+  const target = await findOnRemote(ctx.rclone, ctx.repo, relativePath, ctx.signal);
+  if (target?.entry) yield { ...target.entry, path: path.posix.basename(target.remotePath) };
+}
+
 /** A symlink is only safe when the remote holds it as a symlink; a file only as a file. */
-function remoteFor(local: LocalFile, remote: (RemoteFile & { isLink: boolean }) | undefined): RemoteFile | undefined {
+function remoteFor(local: LocalFile, remote: RemoteMatch | undefined): RemoteFile | undefined {
   if (!remote) return undefined;
   return (local.kind === 'symlink') === remote.isLink ? remote : undefined;
 }
@@ -158,17 +219,18 @@ async function actOnBatch(ctx: FreezeContext, listedDir: string, batch: readonly
       throw new TaskFailedError(`the remote stopped answering while freezing; nothing more was deleted (${(error as Error).message})`);
     }
   }
+  const repoRoot = repo.localPath.endsWith('/') ? repo.localPath : `${repo.localPath}/`;
   let files = 0;
   let bytes = 0;
   for (const candidate of batch) {
-    const full = path.join(repo.localPath, listedDir, candidate.relative);
-    const repoRelative = path.join(listedDir, candidate.relative);
+    const repoRelative = listedDir === '' ? candidate.relative : `${listedDir}/${candidate.relative}`;
+    const full = repoRoot + repoRelative;
     if (fresh && !decideFreeze(candidate.local, toRemoteFile(fresh.get(remoteName(candidate))), policy).freeze) {
       log.line(`kept ${repoRelative}: the remote copy changed or vanished since it was listed`);
       continue;
     }
     if (!task.dryRun) {
-      const now = await describeLocal(full);
+      const now = describeLocal(full);
       if (!now || !unchangedSince(stripHashes(candidate.local), now)) {
         log.line(`kept ${repoRelative}: it was read or changed while the freeze ran`);
         continue;
@@ -191,19 +253,8 @@ function stripHashes(local: LocalFile): LocalFile {
   return rest;
 }
 
-let statsSinceYield = 0;
-
-/**
- * lstat (and readlink) of a regular file or symlink; undefined for anything else or if gone.
- * Synchronous on purpose: for millions of files, a thread-pool round trip per lstat costs
- * several times the lstat itself. The event loop is given a turn every 256 calls, so the
- * worker keeps renewing its job lock.
- */
-async function describeLocal(full: string): Promise<LocalFile | undefined> {
-  if (++statsSinceYield >= 256) {
-    statsSinceYield = 0;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+/** lstat (and readlink) of a regular file or symlink; undefined for anything else or if gone. */
+function describeLocal(full: string): LocalFile | undefined {
   const stat = lstatSync(full, { throwIfNoEntry: false });
   if (!stat) return undefined;
   if (stat.isSymbolicLink()) {
@@ -214,7 +265,7 @@ async function describeLocal(full: string): Promise<LocalFile | undefined> {
 }
 
 /** With `verify: hash`, hashes the local file, but only when size and type already match. */
-async function withLocalHashes(local: LocalFile, remote: (RemoteFile & { isLink: boolean }) | undefined, wanted: boolean, full: string): Promise<LocalFile> {
+async function withLocalHashes(local: LocalFile, remote: RemoteMatch | undefined, wanted: boolean, full: string): Promise<LocalFile> {
   if (!wanted || local.kind !== 'file' || !remote?.hashes || remote.size !== local.size) return local;
   const type = HASH_TYPES.find((t) => remote.hashes![t] !== undefined);
   if (!type) return local;
@@ -231,23 +282,36 @@ async function withLocalHashes(local: LocalFile, remote: (RemoteFile & { isLink:
 
 /**
  * Files and symlinks below `root` (or `root` itself when it is not a directory), as
- * paths relative to the listed directory, one directory open at a time.
+ * paths relative to the listed directory: breadth first, as rclone lists, so that few
+ * local files wait for the listing; one directory open at a time, read synchronously in
+ * blocks (the caller yields to the event loop).
  */
-async function* walkFiles(root: string, isDir: boolean, repo: Repo): AsyncIterable<string> {
+function* walkFiles(root: string, isDir: boolean, repo: Repo): Generator<string> {
   if (!isDir) {
     yield path.basename(root);
     return;
   }
   const stagingDir = path.join(repo.localPath, STAGING_DIR_NAME);
-  const pending: string[] = [''];
-  while (pending.length > 0) {
-    const relDir = pending.pop()!;
-    const dir = path.join(root, relDir);
+  const base = root.endsWith('/') ? root : `${root}/`;
+  let pending: string[] = [''];
+  let next = 0;
+  while (next < pending.length) {
+    const relDir = pending[next++]!;
+    if (next > 4096 && next * 2 > pending.length) {
+      pending = pending.slice(next);
+      next = 0;
+    }
+    const dir = relDir === '' ? root : base + relDir;
     if (dir === stagingDir) continue;
-    for await (const dirent of await opendir(dir)) {
-      const relative = relDir === '' ? dirent.name : `${relDir}/${dirent.name}`;
-      if (dirent.isDirectory()) pending.push(relative);
-      else if (dirent.isFile() || dirent.isSymbolicLink()) yield relative;
+    const handle = opendirSync(dir, { bufferSize: 256 });
+    try {
+      for (let dirent = handle.readSync(); dirent !== null; dirent = handle.readSync()) {
+        const relative = relDir === '' ? dirent.name : `${relDir}/${dirent.name}`;
+        if (dirent.isDirectory()) pending.push(relative);
+        else if (dirent.isFile() || dirent.isSymbolicLink()) yield relative;
+      }
+    } finally {
+      handle.closeSync();
     }
   }
 }

@@ -1,54 +1,146 @@
 /**
- * The remote listing as a hash map, held once: path → index into typed arrays. For a
- * million files this stays around a hundred megabytes, where a map of objects would
- * take several times more.
+ * The remote listing as a hash map, held once and compactly: for each remote file, its
+ * size, mtime and kind in typed arrays, found by a 64-bit hash of its path. Path strings
+ * are not kept, so a million files cost tens of megabytes rather than hundreds.
+ *
+ * A 64-bit hash can in theory collide. Two remote paths with the same hash are marked
+ * ambiguous and never match (their local files are kept); a local path colliding with a
+ * different remote path would match the wrong entry, but freeze asks the remote again,
+ * by exact name, right before deleting anything, so a collision can only keep a file.
  */
 import { localNameOf, type RemoteEntry } from '../rclone/index.js';
 import type { RemoteFile } from './decision.js';
 
-export class RemoteIndex {
-  private readonly slots = new Map<string, number>();
-  private sizes = new Float64Array(1024);
-  private mtimes = new Float64Array(1024);
-  private links = new Uint8Array(1024);
-  private readonly hashes: Array<Readonly<Record<string, string>> | undefined> = [];
+/** What the remote holds for a local path. */
+export interface RemoteMatch extends RemoteFile {
+  /** The remote holds it as a symlink (a `.rclonelink`). */
+  readonly isLink: boolean;
+}
 
+/** Two remote entries share the key (for example `x` and `x.rclonelink`): nothing to trust. */
+export const AMBIGUOUS = 'ambiguous';
+
+const EMPTY = -1;
+const FLAG_LINK = 1;
+const FLAG_AMBIGUOUS = 2;
+
+/**
+ * @example
+ * ```ts
+ * const index = new RemoteIndex();
+ * for await (const entry of rclone.list(remote, dir, { recursive: true, filesOnly: true })) index.add(entry, false);
+ * index.get('sub/file.dat'); // { size, mtimeMs, isLink } | 'ambiguous' | undefined
+ * ```
+ */
+export class RemoteIndex {
+  private count = 0;
+  // Open addressing, linear probing; the table stays at most half full.
+  private hashHi = new Uint32Array(1024);
+  private hashLo = new Uint32Array(1024);
+  private slotOf = new Int32Array(1024).fill(EMPTY);
+  private sizes = new Float64Array(512);
+  private mtimes = new Float64Array(512);
+  private flags = new Uint8Array(512);
+  private readonly hashes = new Map<number, Readonly<Record<string, string>>>();
+
+  /** Remote files held. */
   get size(): number {
-    return this.slots.size;
+    return this.count;
   }
 
-  /** Adds an entry, keyed by its local name (a `.rclonelink` is the symlink it stands for). */
+  /** Adds a file entry, keyed by its local name (a `.rclonelink` is the symlink it stands for). */
   add(entry: RemoteEntry, keepHashes: boolean): void {
     if (entry.isDir) return;
     const key = localNameOf(entry.path);
-    const isLink = key !== entry.path;
-    const slot = this.slots.size;
-    if (slot === this.sizes.length) this.grow();
-    this.slots.set(key, slot);
+    const [hi, lo] = pathHash(key);
+    const position = this.find(hi, lo);
+    const existing = this.slotOf[position]!;
+    if (existing !== EMPTY) {
+      this.flags[existing]! |= FLAG_AMBIGUOUS;
+      return;
+    }
+    if (this.count === this.sizes.length) this.growData();
+    const slot = this.count++;
+    this.hashHi[position] = hi;
+    this.hashLo[position] = lo;
+    this.slotOf[position] = slot;
     this.sizes[slot] = entry.size;
     this.mtimes[slot] = Date.parse(entry.modTime);
-    this.links[slot] = isLink ? 1 : 0;
-    if (keepHashes) this.hashes[slot] = entry.hashes;
+    this.flags[slot] = key !== entry.path ? FLAG_LINK : 0;
+    if (keepHashes && entry.hashes) this.hashes.set(slot, entry.hashes);
+    if (this.count * 2 > this.slotOf.length) this.growTable();
   }
 
-  /** What the remote holds for a local path, and whether it is a symlink there. */
-  get(localRelative: string): (RemoteFile & { readonly isLink: boolean }) | undefined {
-    const slot = this.slots.get(localRelative);
-    if (slot === undefined) return undefined;
-    const hashes = this.hashes[slot];
-    return { size: this.sizes[slot]!, mtimeMs: this.mtimes[slot]!, isLink: this.links[slot] === 1, ...(hashes ? { hashes } : {}) };
+  /** What the remote holds for a path relative to the listed directory. */
+  get(localRelative: string): RemoteMatch | typeof AMBIGUOUS | undefined {
+    const [hi, lo] = pathHash(localRelative);
+    const slot = this.slotOf[this.find(hi, lo)]!;
+    if (slot === EMPTY) return undefined;
+    const flags = this.flags[slot]!;
+    if (flags & FLAG_AMBIGUOUS) return AMBIGUOUS;
+    const hashes = this.hashes.get(slot);
+    return { size: this.sizes[slot]!, mtimeMs: this.mtimes[slot]!, isLink: (flags & FLAG_LINK) !== 0, ...(hashes ? { hashes } : {}) };
   }
 
-  private grow(): void {
-    const grown = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
-      const b = new Float64Array(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.sizes = grown(this.sizes);
-    this.mtimes = grown(this.mtimes);
-    const links = new Uint8Array(this.links.length * 2);
-    links.set(this.links);
-    this.links = links;
+  /** The table position holding this hash, or the empty position where it would go. */
+  private find(hi: number, lo: number): number {
+    const mask = this.slotOf.length - 1;
+    let position = (lo ^ hi) & mask;
+    while (this.slotOf[position] !== EMPTY && (this.hashHi[position] !== hi || this.hashLo[position] !== lo)) {
+      position = (position + 1) & mask;
+    }
+    return position;
   }
+
+  private growTable(): void {
+    const { hashHi, hashLo, slotOf } = this;
+    const capacity = slotOf.length * 2;
+    this.hashHi = new Uint32Array(capacity);
+    this.hashLo = new Uint32Array(capacity);
+    this.slotOf = new Int32Array(capacity).fill(EMPTY);
+    for (let i = 0; i < slotOf.length; i++) {
+      if (slotOf[i] === EMPTY) continue;
+      const position = this.find(hashHi[i]!, hashLo[i]!);
+      this.hashHi[position] = hashHi[i]!;
+      this.hashLo[position] = hashLo[i]!;
+      this.slotOf[position] = slotOf[i]!;
+    }
+  }
+
+  private growData(): void {
+    const capacity = this.sizes.length * 2;
+    const sizes = new Float64Array(capacity);
+    sizes.set(this.sizes);
+    const mtimes = new Float64Array(capacity);
+    mtimes.set(this.mtimes);
+    const flags = new Uint8Array(capacity);
+    flags.set(this.flags);
+    this.sizes = sizes;
+    this.mtimes = mtimes;
+    this.flags = flags;
+  }
+}
+
+/**
+ * Two independent 32-bit hashes of the UTF-16 code units (FNV-1a, and a multiply-xorshift
+ * one), each finished with murmur3's avalanche: 64 bits in all.
+ */
+export function pathHash(text: string): [number, number] {
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return [avalanche(a) >>> 0, avalanche(b) >>> 0];
+}
+
+function avalanche(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }

@@ -56,7 +56,15 @@ interface StartSpec {
   readonly stdin?: string | undefined;
   readonly stdout: 'pipe' | 'ignore';
   readonly onStderrLine?: ((line: string, redact: (s: string) => string) => string | undefined) | undefined;
+  /**
+   * Trade memory for CPU in Go's collector. A listing allocates a little per entry and
+   * keeps almost nothing, so collecting less often saves about a fifth of its CPU.
+   */
+  readonly lazyGc?: boolean;
 }
+
+/** Go's GOGC for {@link StartSpec.lazyGc} (the default is 100); an operator's own GOGC wins. */
+const LISTING_GOGC = '400';
 
 /**
  * Runs rclone against Glacis remotes.
@@ -249,7 +257,7 @@ export class Rclone {
     for (const pattern of opts.exclude ?? []) args.push(`--exclude=${pattern}`);
     args.push(...hashArgs(opts), remoteRoot(remote, rel));
 
-    const proc = this.start('lsjson', { remote, args, signal: opts.signal, stdout: 'pipe' });
+    const proc = this.start('lsjson', { remote, args, signal: opts.signal, stdout: 'pipe', lazyGc: true });
     let yielded = 0;
     try {
       for await (const line of readLines(proc.stdout!)) {
@@ -366,6 +374,7 @@ export class Rclone {
 
   private start(command: string, spec: StartSpec): RcloneProcess {
     const { env, args: globalArgs, redact } = childEnv(this.baseEnv ?? process.env, spec.remote);
+    if (spec.lazyGc) env.GOGC ??= LISTING_GOGC;
     const onStderrLine = spec.onStderrLine;
     // A missing executable must keep failing as ENOENT (a clear message), not as setpriv's 127.
     const launcher = existsSync(this.executable) ? deathSignalLauncher() : undefined;

@@ -1,0 +1,48 @@
+import { expect, it } from 'vitest';
+import { StreamingMatcher, WAITING } from '../../src/freeze/matcher.js';
+import type { RemoteEntry } from '../../src/rclone/index.js';
+
+const file = (path: string, size = 1): RemoteEntry => ({ path, name: path, size, modTime: '2020-01-01T00:00:00Z', isDir: false });
+
+it('matches whichever side comes first, and reports the rest missing once the listing ends', () => {
+  const matcher = new StreamingMatcher<string>(false);
+  matcher.remote(file('early', 7));
+  expect(matcher.local('early', 'L1')).toMatchObject({ size: 7, isLink: false });
+  expect(matcher.local('late', 'L2')).toBe(WAITING);
+  expect(matcher.local('never', 'L3')).toBe(WAITING);
+  expect(matcher.remote(file('late', 9))).toMatchObject({ key: 'late', local: 'L2', remote: { size: 9 } });
+  expect(matcher.remote(file('remote-only'))).toBeUndefined();
+  expect([...matcher.listingComplete()]).toEqual([{ key: 'never', local: 'L3', remote: undefined }]);
+  // After the listing: an unknown path is missing at once, never waits.
+  expect(matcher.local('after', 'L4')).toBeUndefined();
+  expect(matcher.peakWaiting).toBe(2);
+});
+
+it('a symlink waiting for the listing is matched by its .rclonelink', () => {
+  const matcher = new StreamingMatcher<string>(false);
+  expect(matcher.local('s/link', 'L')).toBe(WAITING);
+  expect(matcher.remote(file('s/link.rclonelink', 4))).toMatchObject({ key: 's/link', remote: { size: 4, isLink: true } });
+});
+
+it('pauses the walk at the bound, and resumes it when the listing catches up or stops', async () => {
+  const matcher = new StreamingMatcher<number>(false, 4);
+  for (let i = 0; i < 4; i++) expect(matcher.local(`f${i}`, i)).toBe(WAITING);
+  let resumed = false;
+  const room = matcher.roomToWait().then(() => {
+    resumed = true;
+  });
+  await new Promise((r) => setImmediate(r));
+  expect(resumed).toBe(false);
+  matcher.remote(file('f0'));
+  await new Promise((r) => setImmediate(r));
+  expect(resumed).toBe(false); // 3 still wait: above half the bound
+  matcher.remote(file('f1'));
+  await room;
+  expect(resumed).toBe(true);
+
+  for (let i = 4; i < 6; i++) matcher.local(`f${i}`, i);
+  const stopped = matcher.roomToWait();
+  matcher.listingStopped();
+  await stopped; // resolves: the walk must see the failure rather than hang
+  expect(matcher.peakWaiting).toBe(4);
+});
