@@ -29,6 +29,8 @@ const QUEUE_PREFIX_PATTERN = /^[A-Za-z0-9_.:{}-]+$/;
 /** Below a few seconds a busy worker misses lock renewals and healthy tasks get retried. */
 const LOCK_SECONDS = { min: 5, max: 3600 } as const;
 const GRACE_SECONDS = { min: 0, max: 86400 } as const;
+/** 0 turns a housekeeping job off. */
+const HOUSEKEEPING_SECONDS = { min: 0, max: 365 * 86_400 } as const;
 
 /** Each setting's name, and the names it is also accepted under (Baricadr's, checked after it). */
 const SETTING_NAMES = {
@@ -45,13 +47,15 @@ const SETTING_NAMES = {
   shutdownGrace: ['WORKER_SHUTDOWN_GRACE'],
   rcloneExecutable: ['RCLONE_EXECUTABLE'],
   version: ['GLACIS_VERSION', 'BARICADR_VERSION'],
+  cleanupInterval: ['CLEANUP_INTERVAL'],
+  cleanupAge: ['CLEANUP_AGE'],
+  zombiesInterval: ['CLEANUP_ZOMBIES_INTERVAL'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** Keys read by features that later issues add; kept in `raw`, overridable from the environment. */
 const LATER_KEYS: readonly string[] = [
   'MAIL_SERVER', 'MAIL_PORT', 'MAIL_USE_SSL', 'MAIL_USE_TLS', 'MAIL_USERNAME', 'MAIL_PASSWORD',
   'MAIL_SENDER', 'MAIL_ADMIN', 'MAIL_SUPPRESS_SEND',
-  'CLEANUP_INTERVAL', 'CLEANUP_AGE', 'CLEANUP_ZOMBIES_INTERVAL',
   'API_TOKENS',
 ];
 /** Flask-Mail and Baricadr's cleanup jobs have more keys than Glacis lists; keep them quietly. */
@@ -172,6 +176,9 @@ function buildSettings(sources: Sources): Settings {
       findOnPath('rclone', sources.env.PATH) ?? FALLBACK_RCLONE,
     ),
     ...(version === undefined ? {} : { version: nonEmptyString(version, sources) }),
+    cleanupIntervalMs: 1000 * intSetting(sources, SETTING_NAMES.cleanupInterval, 21_600, HOUSEKEEPING_SECONDS),
+    cleanupAgeMs: 1000 * intSetting(sources, SETTING_NAMES.cleanupAge, 365 * 86_400, { min: 3600, max: 100 * 365 * 86_400 }),
+    zombiesIntervalMs: 1000 * intSetting(sources, SETTING_NAMES.zombiesInterval, 3600, HOUSEKEEPING_SECONDS),
     raw: Object.freeze(rawValues(sources)),
   };
 }

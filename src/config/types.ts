@@ -46,6 +46,12 @@ export interface Settings {
   readonly shutdownGraceMs: number;
   /** `RCLONE_EXECUTABLE`, default the `rclone` found on `PATH`. */
   readonly rcloneExecutable: string;
+  /** `CLEANUP_INTERVAL` (seconds, default 21600, 0 = off): how often ended tasks older than `CLEANUP_AGE` are removed. */
+  readonly cleanupIntervalMs: number;
+  /** `CLEANUP_AGE` (seconds, default 31536000 = 365 days, at least 3600): age after which an ended task and its log are removed. */
+  readonly cleanupAgeMs: number;
+  /** `CLEANUP_ZOMBIES_INTERVAL` (seconds, default 3600, 0 = off): how often tasks with no live job are marked failed. */
+  readonly zombiesIntervalMs: number;
   /** `BARICADR_VERSION`-style override of the reported version; undefined means the package version. */
   readonly version?: string;
   /** Every key read from the file, as parsed, for keys that later issues add (mail, cleanup, auth). */

@@ -19,6 +19,8 @@ import { ListingService } from '../services/listing-service.js';
 import { TaskService } from '../services/task-service.js';
 import { cleanZombies } from '../services/zombies.js';
 import { autoFreezeQueue, startAutoFreezeWorker, syncAutoFreezeSchedules } from '../schedule/auto-freeze.js';
+import { housekeepingQueue, startHousekeepingWorker, syncHousekeepingSchedules } from '../schedule/housekeeping.js';
+import { removeOldTasks } from '../services/housekeeping.js';
 import { openTaskStore, type TaskStore } from '../store/index.js';
 import { TaskLogs } from '../store/task-logs.js';
 import { startWorker, type RunningWorker } from '../../workers/index.js';
@@ -95,14 +97,16 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
 export async function startApi(runtime: Runtime): Promise<Server> {
   const { settings, log } = runtime;
   const schedules = autoFreezeQueue(runtime.redis, settings.queuePrefix);
+  const housekeeping = housekeepingQueue(runtime.redis, settings.queuePrefix);
   try {
     const scheduled = await syncAutoFreezeSchedules(schedules, runtime.repos);
     if (scheduled.length > 0) log.info('auto-freeze scheduled', { repos: scheduled });
+    await syncHousekeepingSchedules(housekeeping, { cleanup: settings.cleanupIntervalMs, zombies: settings.zombiesIntervalMs });
   } catch (error) {
     // Redis down at start-up: the API still starts (and answers 503); the next start syncs.
-    log.error('could not update the auto-freeze schedules', { error: runtime.redact(describeError(error)) });
+    log.error('could not update the auto-freeze and housekeeping schedules', { error: runtime.redact(describeError(error)) });
   } finally {
-    await schedules.close().catch(() => undefined);
+    await Promise.all([schedules.close(), housekeeping.close()]).catch(() => undefined);
   }
   const app = createApp({
     tasks: runtime.tasks,
@@ -117,7 +121,7 @@ export async function startApi(runtime: Runtime): Promise<Server> {
   });
 }
 
-/** Starts a worker consuming the task queue, and the consumer of fired auto-freeze schedules. */
+/** Starts a worker consuming the task queue, and the consumers of fired auto-freeze and housekeeping schedules. */
 export async function startTaskWorker(runtime: Runtime): Promise<RunningWorker> {
   const { settings, log } = runtime;
   const onError = (error: unknown): void => log.error('worker error', { error: runtime.redact(describeError(error)) });
@@ -134,10 +138,22 @@ export async function startTaskWorker(runtime: Runtime): Promise<RunningWorker> 
     },
   );
   const autoFreeze = startAutoFreezeWorker(connection.duplicate(), settings.queuePrefix, (request) => runtime.tasks.submit(request), onError);
+  const housekeeping = startHousekeepingWorker(
+    connection.duplicate(),
+    settings.queuePrefix,
+    {
+      cleanup: () => removeOldTasks(runtime, settings.cleanupAgeMs),
+      zombies: async () => (await cleanZombies(runtime)).length,
+    },
+    (job, count) => {
+      if (count > 0) log.info(job === 'cleanup' ? 'old tasks removed' : 'zombie tasks marked failed', { count });
+    },
+    onError,
+  );
   return {
     worker: running.worker,
     async close() {
-      await Promise.all([running.close(), autoFreeze.close()]);
+      await Promise.all([running.close(), autoFreeze.close(), housekeeping.close()]);
     },
   };
 }

@@ -6,7 +6,7 @@ import { Kysely, type Selectable } from 'kysely';
 import { sqliteDialect } from './dialects/sqlite.js';
 import { migrateToLatest } from './migrations.js';
 import type { Database, TaskRow } from './schema.js';
-import type { NewTask, Task, TaskOrigin, TaskQuery, TaskStatus, TaskStore, TaskType, TaskUpdate } from './types.js';
+import { ENDED_STATUSES, type NewTask, type Task, type TaskOrigin, type TaskQuery, type TaskStatus, type TaskStore, type TaskType, type TaskUpdate } from './types.js';
 
 export * from './types.js';
 
@@ -96,6 +96,21 @@ class KyselyTaskStore implements TaskStore {
   async delete(id: string): Promise<boolean> {
     const result = await this.db.deleteFrom('tasks').where('id', '=', id).executeTakeFirst();
     return result.numDeletedRows > 0n;
+  }
+
+  async deleteEndedBefore(cutoff: string, limit: number): Promise<string[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('tasks')
+        .select('id')
+        .where('finished', '<', cutoff)
+        .where('status', 'in', [...ENDED_STATUSES])
+        .limit(limit)
+        .execute();
+      const ids = rows.map((row) => row.id);
+      if (ids.length > 0) await trx.deleteFrom('tasks').where('id', 'in', ids).execute();
+      return ids;
+    });
   }
 
   async close(): Promise<void> {

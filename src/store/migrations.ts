@@ -36,6 +36,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('tasks').addColumn('unprotected', 'integer').execute();
     },
   },
+  '0003_finished_index': {
+    // Housekeeping removes ended tasks by age: a range on `finished`, never a scan.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.createIndex('tasks_finished').on('tasks').column('finished').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -84,5 +84,7 @@ export interface TaskStore {
   transition(id: string, from: readonly TaskStatus[], patch: TaskUpdate & { status: TaskStatus }): Promise<Task | undefined>;
   list(query?: TaskQuery): Promise<Task[]>;
   delete(id: string): Promise<boolean>;
+  /** Deletes up to `limit` ended tasks that finished before `cutoff` (ISO time); returns their ids. */
+  deleteEndedBefore(cutoff: string, limit: number): Promise<string[]>;
   close(): Promise<void>;
 }

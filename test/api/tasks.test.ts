@@ -3,9 +3,10 @@
  * it is built), removing a waiting task and cancelling a running pull.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
 import { FIXTURE_FILES, makeRemote, tempDir, type TestRemote } from '../helpers/remotes.js';
@@ -105,6 +106,42 @@ describe('GET /tasks', () => {
     expect(await q('status=finished')).toEqual([a, d]);
     expect(await q('status=failed')).toEqual([b, c]);
     expect(await q('status=failed&type=pull')).toEqual([c]);
+  });
+
+  it('with 100,000 records: filters, path prefix and pages stay exact; an unfiltered list is capped at one page', async () => {
+    const { local, glacis } = await setup({ worker: false });
+    const db = new Database(glacis.env.DATABASE_URL!);
+    const statuses = ['finished', 'failed', 'cancelled', 'waiting'];
+    const insert = db.prepare(
+      "INSERT INTO tasks (id, type, path, status, origin, dry_run, force, created) VALUES (?, ?, ?, ?, 'user', 0, 0, ?)",
+    );
+    const expected: string[] = [];
+    db.transaction(() => {
+      for (let i = 0; i < 100_000; i++) {
+        const id = randomUUID();
+        const type = i % 3 === 0 ? 'freeze' : 'pull';
+        const taskPath = `${local}/d${i % 50}/f${i}`;
+        const status = statuses[i % 4]!;
+        insert.run(id, type, taskPath, status, new Date(1_700_000_000_000 + i).toISOString());
+        if (type === 'freeze' && status === 'waiting' && taskPath.startsWith(`${local}/d7/`)) expected.push(id);
+      }
+    })();
+    db.close();
+    const q = async (query: string): Promise<string[]> => {
+      const { status, body } = await glacis.get(`/tasks?${query}`);
+      expect(status).toBe(200);
+      return ids(body);
+    };
+    const dir = encodeURIComponent(`${local}/d7`);
+    expect(expected.length).toBeGreaterThan(100);
+    expect(await q(`status=waiting&type=freeze&path=${dir}`)).toEqual(expected);
+    expect(await q(`status=waiting&type=freeze&path=${dir}&limit=10&offset=20`)).toEqual(expected.slice(20, 30));
+    // d7 is not d70..d79: prefixes are by path segment.
+    expect((await q(`path=${dir}&limit=10000`)).length).toBe(2000);
+    expect(await q('limit=1&offset=99999')).toHaveLength(1);
+    const all = (await glacis.get('/tasks')).body as unknown[];
+    expect(Array.isArray(all)).toBe(true);
+    expect(all).toHaveLength(10_000);
   });
 
   it('refuses a bad filter with 400', async () => {

@@ -63,6 +63,9 @@ describe('loadSettings: sources', () => {
       workerLockDurationMs: 30_000,
       shutdownGraceMs: 60_000,
       rcloneExecutable: '/usr/bin/rclone',
+      cleanupIntervalMs: 21_600_000,
+      cleanupAgeMs: 31_536_000_000,
+      zombiesIntervalMs: 3_600_000,
       raw: {},
     });
     expect(settings.version).toBeUndefined();
@@ -176,9 +179,9 @@ describe('loadSettings: Baricadr compatibility and raw keys', () => {
       MAIL_SENDER: 'baricadr@lab.example.org',
       MAIL_SERVER: 'mailhog',
       MAIL_PORT: 1025,
-      CLEANUP_INTERVAL: '21600',
-      CLEANUP_AGE: 31536000,
     });
+    expect(settings.cleanupIntervalMs).toBe(21_600_000);
+    expect(settings.cleanupAgeMs).toBe(31_536_000_000);
   });
 
   it('warns about an unknown key by name and ignores it', () => {
@@ -191,9 +194,10 @@ describe('loadSettings: Baricadr compatibility and raw keys', () => {
 
   it('overrides later keys from the environment, as strings, but never reads unknown variables', () => {
     const file = writeCfg("MAIL_SERVER = 'mailhog'\n");
-    const env = { ...NO_PATH, MAIL_SERVER: 'smtp.example.org', CLEANUP_AGE: '600', HOME: '/root', CELERY_X: '1' };
+    const env = { ...NO_PATH, MAIL_SERVER: 'smtp.example.org', CLEANUP_AGE: '7200', HOME: '/root', CELERY_X: '1' };
     const { settings } = load({ configPath: file, env });
-    expect(settings.raw).toEqual({ MAIL_SERVER: 'smtp.example.org', CLEANUP_AGE: '600' });
+    expect(settings.raw).toEqual({ MAIL_SERVER: 'smtp.example.org', CLEANUP_AGE: '7200' });
+    expect(settings.cleanupAgeMs).toBe(7_200_000);
   });
 });
 
@@ -247,6 +251,16 @@ describe('loadSettings: validation', () => {
     expect(redis.message + db.message).not.toContain('s3cret');
   });
 
+  it('housekeeping intervals: whole seconds, 0 for off; CLEANUP_AGE at least an hour', () => {
+    const { settings } = load({ env: { ...NO_PATH, CLEANUP_INTERVAL: '0', CLEANUP_ZOMBIES_INTERVAL: '60' } });
+    expect(settings.cleanupIntervalMs).toBe(0);
+    expect(settings.zombiesIntervalMs).toBe(60_000);
+    expect(loadError({ env: { ...NO_PATH, CLEANUP_AGE: '600' } }).message).toBe(
+      'environment: key "CLEANUP_AGE" must be a whole number from 3600 to 3153600000 (got "600")',
+    );
+    expect(loadError({ env: { ...NO_PATH, CLEANUP_INTERVAL: '6h' } }).message).toMatch(/^environment: key "CLEANUP_INTERVAL" must be a whole number from 0 to /);
+  });
+
   it('accepts SQLite URLs and plain paths for DATABASE_URL', () => {
     for (const url of ['sqlite:///var/lib/glacis.sqlite', 'file:glacis.sqlite', '/var/lib/glacis.sqlite', 'db.sqlite']) {
       expect(load({ env: { ...NO_PATH, DATABASE_URL: url } }).settings.databaseUrl).toBe(url);
@@ -282,8 +296,7 @@ describe('local.example.cfg', () => {
     expect(Object.keys(settings.raw)).toEqual(
       expect.arrayContaining([
         'MAIL_SERVER', 'MAIL_PORT', 'MAIL_USE_SSL', 'MAIL_USE_TLS', 'MAIL_USERNAME', 'MAIL_PASSWORD',
-        'MAIL_SENDER', 'MAIL_ADMIN', 'MAIL_SUPPRESS_SEND', 'CLEANUP_INTERVAL', 'CLEANUP_AGE',
-        'CLEANUP_ZOMBIES_INTERVAL',
+        'MAIL_SENDER', 'MAIL_ADMIN', 'MAIL_SUPPRESS_SEND',
       ]),
     );
   });
