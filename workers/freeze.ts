@@ -216,7 +216,7 @@ async function actOnBatch(ctx: FreezeContext, listedDir: string, batch: readonly
     try {
       fresh = await rclone.statMany(repo.remote, listedDir, batch.map(remoteName), { signal, ...(wantHashes ? { hash: true, hashTypes: [...HASH_TYPES] } : {}) });
     } catch (error) {
-      throw new TaskFailedError(`the remote stopped answering while freezing; nothing more was deleted (${(error as Error).message})`);
+      throw new TaskFailedError(`the remote stopped answering while freezing; nothing more was deleted (${(error as Error).message})`, { cause: error });
     }
   }
   const repoRoot = repo.localPath.endsWith('/') ? repo.localPath : `${repo.localPath}/`;

@@ -5,6 +5,7 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { checkAtimeSupport, type AtimeSupport } from '../src/freeze/atime.js';
+import { describeError, forTask } from '../src/log/index.js';
 import { subscribeCancel } from '../src/queue/cancellation.js';
 import { TASK_QUEUE_NAME, type TaskJobData, type TaskJobResult } from '../src/queue/task-queue.js';
 import type { TaskType } from '../src/store/types.js';
@@ -74,7 +75,11 @@ export async function startWorker(connection: Redis, baseDeps: Omit<RunnerDeps, 
   worker.on('failed', (job, error) => {
     // Jobs failed by our own processor are already recorded; this catches the ones
     // BullMQ failed because they stalled too often, whose processor never finished.
-    if (job && /stalled/i.test(error.message)) void recordAbandonedJob(deps, job.data.taskId, error.message).catch(options.onError);
+    if (!job || !/stalled/i.test(error.message)) return;
+    const { taskId } = job.data;
+    void recordAbandonedJob(deps, taskId, error.message).catch((failure: unknown) =>
+      forTask(deps.log, taskId).error('could not record an abandoned task as failed', { error: deps.redact(describeError(failure)) }),
+    );
   });
 
   const subscriber = connection.duplicate();

@@ -9,8 +9,11 @@ import { findRepo } from '../src/paths/index.js';
 import type { TaskJob, TaskJobResult, TaskProgress } from '../src/queue/task-queue.js';
 import type { Rclone } from '../src/rclone/index.js';
 import type { TaskLogs } from '../src/store/task-logs.js';
-import { ENDED_STATUSES, RUNNING_STATUSES, UNFINISHED_STATUSES, type TaskStore } from '../src/store/index.js';
+import { ENDED_STATUSES, RUNNING_STATUSES, UNFINISHED_STATUSES, type Task, type TaskStore } from '../src/store/index.js';
+import type { TaskEndNotifier } from '../src/notify/notifier.js';
 import type { AtimeSupport } from '../src/freeze/atime.js';
+import { forTask, type Logger } from '../src/log/index.js';
+import { isRcloneFailure } from '../src/metrics/index.js';
 import { TaskFailedError, type AbortReason } from './errors.js';
 import { runFreeze } from './freeze.js';
 import { runPull } from './pull.js';
@@ -29,6 +32,12 @@ export interface RunnerDeps {
   readonly redact: (text: string) => string;
   /** Whether atime moves in each freezable repo (by local path), tested at worker start. */
   readonly atimeSupport: ReadonlyMap<string, AtimeSupport>;
+  /** Told of every task that ends here (finished, failed, cancelled), after its log is closed. */
+  readonly notifier: TaskEndNotifier;
+  /** The process log (task events, each line with its `task_id`); the task's own log is {@link TaskLogs}. */
+  readonly log: Logger;
+  /** Counts a task failed by rclone, for `/metrics`; may reject (Redis down): callers ignore that. */
+  readonly countRcloneFailure: () => Promise<void>;
 }
 
 /**
@@ -39,6 +48,7 @@ export interface RunnerDeps {
  */
 export async function runTaskJob(job: TaskJob, token: string | undefined, signal: AbortSignal, deps: RunnerDeps): Promise<TaskJobResult | undefined> {
   const { taskId } = job.data;
+  const events = forTask(deps.log, taskId);
   const task = await deps.store.get(taskId);
   if (!task || ENDED_STATUSES.includes(task.status)) {
     await deps.locks.release(taskId);
@@ -46,7 +56,10 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
   }
   const blockers = await deps.locks.blockers(taskId);
   if (blockers === -1) {
-    await fail(deps, taskId, 'its path lock was released while it waited (cleaned up as a zombie); submit it again');
+    const message = 'its path lock was released while it waited (cleaned up as a zombie); submit it again';
+    events.warn('task failed', { type: task.type, error: message });
+    const ended = await fail(deps, taskId, message);
+    if (ended) await deps.notifier.taskEnded(ended);
     return undefined;
   }
   if (blockers > 0) {
@@ -55,12 +68,14 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
   }
 
   const log = await deps.logs.open(taskId);
+  let ended: Task | undefined;
   try {
     const repo = findRepo(deps.repos, task.path);
     if (!repo) throw new TaskFailedError(`${task.path} is no longer in a configured repository`);
     const started = await deps.store.transition(taskId, UNFINISHED_STATUSES, { status: 'started', started: new Date().toISOString() });
     if (!started) return undefined;
     log.line(`${task.type}${task.dryRun ? ' (dry run)' : ''} of ${task.path} started`);
+    events.info('task started', { type: task.type, path: task.path, dry_run: task.dryRun });
     const result =
       task.type === 'pull'
         ? await runPull({
@@ -86,7 +101,7 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
               await deps.store.transition(taskId, RUNNING_STATUSES, { status: 'freezing' });
             },
           });
-    await deps.store.transition(taskId, RUNNING_STATUSES, {
+    ended = await deps.store.transition(taskId, RUNNING_STATUSES, {
       status: 'finished',
       finished: new Date().toISOString(),
       files: result.files,
@@ -94,28 +109,38 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
       ...(result.unprotected !== undefined ? { unprotected: result.unprotected } : {}),
     });
     log.line(`finished: ${result.files} files, ${result.bytes} bytes${result.unprotected ? `, ${result.unprotected} cold files unprotected` : ''}`);
+    events.info('task finished', { type: task.type, files: result.files, bytes: result.bytes, ...(result.unprotected ? { unprotected: result.unprotected } : {}) });
     return result;
   } catch (error) {
     if (signal.aborted && (signal.reason as AbortReason) === 'shutdown') {
       // Hand the job back: another worker (or this one, restarted) picks it up again.
       log.line('worker shutting down: task handed back to the queue');
+      events.info('task handed back to the queue: worker shutting down', { type: task.type });
       await job.moveToDelayed(Date.now(), token);
       throw new DelayedError();
     }
     const message = signal.aborted ? 'cancelled by request' : deps.redact(errorMessage(error));
     log.line(signal.aborted ? 'cancelled' : `failed: ${message}`);
-    await (signal.aborted
+    if (signal.aborted) events.info('task cancelled', { type: task.type });
+    else {
+      events.warn('task failed', { type: task.type, error: message });
+      // Counted before the failure is recorded, so whoever sees the task failed sees it counted.
+      if (isRcloneFailure(error)) await deps.countRcloneFailure().catch(() => undefined);
+    }
+    ended = await (signal.aborted
       ? deps.store.transition(taskId, UNFINISHED_STATUSES, { status: 'cancelled', finished: new Date().toISOString(), error: message })
       : fail(deps, taskId, message));
     throw new TaskFailedError(message);
   } finally {
     await log.close();
+    // After the close: the mail lists the files from the log, which must be complete.
+    if (ended) await deps.notifier.taskEnded(ended);
     if (!(signal.aborted && signal.reason === 'shutdown')) await deps.locks.release(taskId);
   }
 }
 
-async function fail(deps: RunnerDeps, taskId: string, message: string): Promise<void> {
-  await deps.store.transition(taskId, UNFINISHED_STATUSES, { status: 'failed', finished: new Date().toISOString(), error: message });
+async function fail(deps: RunnerDeps, taskId: string, message: string): Promise<Task | undefined> {
+  return deps.store.transition(taskId, UNFINISHED_STATUSES, { status: 'failed', finished: new Date().toISOString(), error: message });
 }
 
 function errorMessage(error: unknown): string {
@@ -129,6 +154,9 @@ function errorMessage(error: unknown): string {
  * repeatedly) as failed, and frees its path.
  */
 export async function recordAbandonedJob(deps: RunnerDeps, taskId: string, reason: string): Promise<void> {
-  await fail(deps, taskId, `terminated prematurely: ${deps.redact(reason)}`);
+  const message = `terminated prematurely: ${deps.redact(reason)}`;
+  forTask(deps.log, taskId).warn('task failed', { error: message });
+  const ended = await fail(deps, taskId, message);
   await deps.locks.release(taskId);
+  if (ended) await deps.notifier.taskEnded(ended);
 }

@@ -5,10 +5,15 @@
 import { once } from 'node:events';
 import path from 'node:path';
 import express, { type Express, type Response } from 'express';
+import type { Registry } from 'prom-client';
+import type { DependencyStatus } from '../metrics/index.js';
 import type { ListingService } from '../services/listing-service.js';
 import type { TaskService } from '../services/task-service.js';
 import type { Task } from '../store/types.js';
+import { BOARD_PATH, queueBoard, type BoardQueue } from './board.js';
+import { requireToken, type AuthOptions } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { health, metrics, ready } from './health.js';
 import { freezeBody, listBody, parseRequest, pullBody, taskListQuery, treeBody } from './requests.js';
 
 export interface ApiDeps {
@@ -19,6 +24,14 @@ export interface ApiDeps {
   readonly cleanZombies: () => Promise<string[]>;
   /** Called with unexpected (5xx) errors. */
   readonly onServerError: (error: unknown) => void;
+  /** Queues Bull Board shows, read-only, at `/admin/queues`; their owner closes them. */
+  readonly boardQueues: readonly BoardQueue[];
+  /** Tokens required on every route; absent or empty: authentication is left to a reverse proxy. */
+  readonly auth?: AuthOptions;
+  /** Answers `GET /ready`: whether Redis and the database answer. */
+  readonly probeDependencies: () => Promise<DependencyStatus>;
+  /** Served at `GET /metrics`. */
+  readonly metrics: Registry;
 }
 
 /** Route names as Baricadr's Flask app reports them from `GET /endpoints`. */
@@ -39,7 +52,7 @@ export const ENDPOINTS: Readonly<Record<string, string>> = {
 /**
  * @example
  * ```ts
- * const app = createApp({ tasks, listing, version: '0.1.0', cleanZombies, onServerError: console.error });
+ * const app = createApp({ tasks, listing, version: '0.1.0', cleanZombies, onServerError: console.error, boardQueues: [taskQueue.queue] });
  * app.listen(9100, '127.0.0.1');
  * ```
  */
@@ -47,8 +60,14 @@ export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // First of all: no route, board or body parser is reached without a token.
+  app.use(requireToken(deps.auth ?? {}));
   // barique sends JSON bodies on GET too; parse whatever says it is JSON.
   app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
+
+  app.get('/health', health);
+  app.get('/ready', ready(deps.probeDependencies));
+  app.get('/metrics', metrics(deps.metrics));
 
   app.get('/version', (_req, res) => {
     res.json({ version: deps.version });
@@ -98,7 +117,10 @@ export function createApp(deps: ApiDeps): Express {
     res.json(tasks.map(taskJson));
   });
   app.get('/tasks/status/:task_id', async (req, res) => {
-    res.json(taskJson(await deps.tasks.get(req.params.task_id)));
+    const task = await deps.tasks.get(req.params.task_id);
+    // Glacis's addition for `glacis … --wait`: live progress, while the task runs.
+    const progress = await deps.tasks.progress(task);
+    res.json({ ...taskJson(task), ...(progress ? { progress } : {}) });
   });
   app.get('/tasks/log/:task_id', async (req, res) => {
     res.json({ logs: await deps.tasks.log(req.params.task_id) });
@@ -113,6 +135,8 @@ export function createApp(deps: ApiDeps): Express {
   app.get('/zombie', async (_req, res) => {
     res.json({ zombies: await deps.cleanZombies() });
   });
+
+  app.use(BOARD_PATH, queueBoard(deps.boardQueues));
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.onServerError));

@@ -3,11 +3,13 @@
  * variables of the same name, then validated into {@link Settings}.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import { ConfigError, describeType, describeValue, quote } from './errors.js';
 import { parseLocalCfg, type LocalCfgValue } from './local-cfg.js';
-import type { RunMode, Settings } from './types.js';
+import { isEmailAddress } from '../services/email.js';
+import type { MailAddress, MailSettings, RunMode, Settings } from './types.js';
 
 /** Options of {@link loadSettings}. */
 export interface LoadSettingsOptions {
@@ -50,14 +52,23 @@ const SETTING_NAMES = {
   cleanupInterval: ['CLEANUP_INTERVAL'],
   cleanupAge: ['CLEANUP_AGE'],
   zombiesInterval: ['CLEANUP_ZOMBIES_INTERVAL'],
+  apiTokens: ['API_TOKENS'],
+  apiTokensFile: ['API_TOKENS_FILE'],
+  metricsToken: ['METRICS_TOKEN'],
+  mailServer: ['MAIL_SERVER'],
+  mailPort: ['MAIL_PORT'],
+  mailUseSsl: ['MAIL_USE_SSL'],
+  mailUseTls: ['MAIL_USE_TLS'],
+  mailUsername: ['MAIL_USERNAME'],
+  mailPassword: ['MAIL_PASSWORD'],
+  mailSender: ['MAIL_SENDER'],
+  mailAdmin: ['MAIL_ADMIN'],
+  mailSuppressSend: ['MAIL_SUPPRESS_SEND'],
+  mailRetryDelay: ['MAIL_RETRY_DELAY'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** Keys read by features that later issues add; kept in `raw`, overridable from the environment. */
-const LATER_KEYS: readonly string[] = [
-  'MAIL_SERVER', 'MAIL_PORT', 'MAIL_USE_SSL', 'MAIL_USE_TLS', 'MAIL_USERNAME', 'MAIL_PASSWORD',
-  'MAIL_SENDER', 'MAIL_ADMIN', 'MAIL_SUPPRESS_SEND',
-  'API_TOKENS',
-];
+const LATER_KEYS: readonly string[] = [];
 /** Flask-Mail and Baricadr's cleanup jobs have more keys than Glacis lists; keep them quietly. */
 const LATER_PREFIXES: readonly string[] = ['MAIL_', 'CLEANUP_'];
 
@@ -84,6 +95,8 @@ interface Sources {
   readonly env: NodeJS.ProcessEnv;
   readonly file: Readonly<Record<string, LocalCfgValue>>;
   readonly fileName: string;
+  /** Directory against which a relative `API_TOKENS_FILE` is read. */
+  readonly cwd: string;
 }
 
 /**
@@ -108,7 +121,7 @@ export function loadSettings(opts: LoadSettingsOptions): Settings {
   const file = configFile === undefined ? {} : readConfigFile(configFile, cwd);
   const fileName = configFile ?? ENV_SOURCE;
   const kept = filterFileKeys(file, fileName, warn);
-  return buildSettings({ env: opts.env, file: kept, fileName });
+  return buildSettings({ env: opts.env, file: kept, fileName, cwd });
 }
 
 function chooseConfigFile(
@@ -141,7 +154,7 @@ function filterFileKeys(
   for (const [key, value] of Object.entries(file)) {
     if (SETTING_KEYS.includes(key) || isLaterKey(key)) kept[key] = value;
     else if (isBaricadrOnlyKey(key)) warn(`${fileName}: key ${quote(key)} ignored: only meaningful to Baricadr`);
-    else warn(`${fileName}: unknown key ${quote(key)} ignored (known keys: ${SETTING_KEYS.join(', ')}, ${LATER_KEYS.join(', ')})`);
+    else warn(`${fileName}: unknown key ${quote(key)} ignored (known keys: ${[...SETTING_KEYS, ...LATER_KEYS].join(', ')})`);
   }
   return kept;
 }
@@ -179,6 +192,8 @@ function buildSettings(sources: Sources): Settings {
     cleanupIntervalMs: 1000 * intSetting(sources, SETTING_NAMES.cleanupInterval, 21_600, HOUSEKEEPING_SECONDS),
     cleanupAgeMs: 1000 * intSetting(sources, SETTING_NAMES.cleanupAge, 365 * 86_400, { min: 3600, max: 100 * 365 * 86_400 }),
     zombiesIntervalMs: 1000 * intSetting(sources, SETTING_NAMES.zombiesInterval, 3600, HOUSEKEEPING_SECONDS),
+    ...tokenSettings(sources),
+    mail: mailSettings(sources),
     raw: Object.freeze(rawValues(sources)),
   };
 }
@@ -271,6 +286,141 @@ function databaseUrlSetting(sources: Sources): string {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined || scheme === 'sqlite' || scheme === 'file') return url;
   throw invalid(found, sources, 'a file path or a sqlite: URL (Glacis uses SQLite)');
+}
+
+/** Long enough not to be guessed online; visible ASCII, so it survives headers, basic auth and the comma list. */
+const MIN_TOKEN_LENGTH = 16;
+const TOKEN_ALLOWED = `${MIN_TOKEN_LENGTH} or more visible ASCII characters, without spaces or commas`;
+
+/**
+ * `API_TOKENS` and the lines of `API_TOKENS_FILE` together, and `METRICS_TOKEN`. Problems
+ * name the key and where the bad token is, never the token.
+ */
+function tokenSettings(sources: Sources): Pick<Settings, 'apiTokens' | 'metricsToken'> {
+  const listed = find(sources, SETTING_NAMES.apiTokens);
+  const file = find(sources, SETTING_NAMES.apiTokensFile);
+  const metrics = find(sources, SETTING_NAMES.metricsToken);
+  const fromList = (found: Found): string[] =>
+    checkTokens(found, sources, nonEmptyString(found, sources).split(','), {
+      allowed: `a comma-separated list of tokens of ${TOKEN_ALLOWED}`,
+      where: (n) => ` at position ${n}`,
+    });
+  const apiTokens = [
+    ...(listed === undefined ? [] : fromList(listed)),
+    ...(file === undefined ? [] : tokensFromFile(file, sources)),
+  ];
+  const metricsToken = metrics === undefined
+    ? undefined
+    : checkTokens(metrics, sources, [nonEmptyString(metrics, sources)], { allowed: `a token of ${TOKEN_ALLOWED}`, where: () => '' })[0];
+  return {
+    ...(apiTokens.length > 0 ? { apiTokens: Object.freeze(apiTokens) } : {}),
+    ...(metricsToken === undefined ? {} : { metricsToken }),
+  };
+}
+
+/** One token per line; blank lines and `#` comment lines skipped. */
+function tokensFromFile(found: Found, sources: Sources): string[] {
+  const fileName = nonEmptyString(found, sources);
+  let text: string;
+  try {
+    text = fs.readFileSync(path.resolve(sources.cwd, fileName), 'utf8');
+  } catch (err) {
+    throw invalid(found, sources, 'a readable file with one token per line', `${quote(fileName)}: ${(err as NodeJS.ErrnoException).code ?? 'read error'}`);
+  }
+  const lines = text.split('\n').map((line, index) => ({ token: line.trim(), number: index + 1 }));
+  const kept = lines.filter(({ token }) => token !== '' && !token.startsWith('#'));
+  if (kept.length === 0) throw invalid(found, sources, 'a file with one token per line', `no token in ${quote(fileName)}`);
+  return checkTokens(found, sources, kept.map(({ token }) => token), {
+    allowed: `a file of tokens of ${TOKEN_ALLOWED}, one per line`,
+    where: (n) => ` on line ${kept[n - 1]?.number} of ${quote(fileName)}`,
+  });
+}
+
+/**
+ * The tokens, trimmed, if each is acceptable. An error says what was `allowed` and, through
+ * `where(n)`, which token (n from 1) was not: never the token itself.
+ */
+function checkTokens(
+  found: Found,
+  sources: Sources,
+  tokens: readonly string[],
+  explain: { readonly allowed: string; readonly where: (n: number) => string },
+): string[] {
+  return tokens.map((raw, index) => {
+    const token = raw.trim();
+    const problem =
+      token === '' ? 'an empty token'
+      : token.length < MIN_TOKEN_LENGTH ? `a token shorter than ${MIN_TOKEN_LENGTH} characters`
+      : /^[\x21-\x2b\x2d-\x7e]+$/.test(token) ? undefined
+      : 'a token with a space, comma or non-ASCII character';
+    if (problem === undefined) return token;
+    throw invalid(found, sources, explain.allowed, `${problem}${explain.where(index + 1)}`);
+  });
+}
+
+/** Flask-Mail's keys; a password or user name is never quoted back. */
+function mailSettings(sources: Sources): MailSettings {
+  const server = find(sources, SETTING_NAMES.mailServer);
+  const username = find(sources, SETTING_NAMES.mailUsername);
+  const password = find(sources, SETTING_NAMES.mailPassword);
+  return {
+    ...(server === undefined ? {} : { server: hostSetting(server, sources) }),
+    port: intSetting(sources, SETTING_NAMES.mailPort, 25, { min: 1, max: 65535 }),
+    useSsl: boolSetting(sources, SETTING_NAMES.mailUseSsl, false),
+    useTls: boolSetting(sources, SETTING_NAMES.mailUseTls, false),
+    ...(username === undefined ? {} : { username: headerSafeString(username, sources) }),
+    ...(password === undefined ? {} : { password: nonEmptyString(password, sources) }),
+    sender: senderSetting(sources),
+    admins: adminsSetting(sources),
+    suppressSend: boolSetting(sources, SETTING_NAMES.mailSuppressSend, false),
+    retryDelayMs: 1000 * intSetting(sources, SETTING_NAMES.mailRetryDelay, 60, { min: 1, max: 86_400 }),
+  };
+}
+
+function hostSetting(found: Found, sources: Sources): string {
+  const host = nonEmptyString(found, sources).trim();
+  if (/^[A-Za-z0-9.:_-]+$/.test(host)) return host;
+  throw invalid(found, sources, 'a host name or IP address');
+}
+
+/** Sent in SMTP commands: a line break would end the command early. */
+function headerSafeString(found: Found, sources: Sources): string {
+  const value = nonEmptyString(found, sources);
+  if (!/[\x00-\x1f\x7f]/.test(value)) return value;
+  throw invalid(found, sources, 'a string without control characters or line breaks');
+}
+
+/** Environment values are strings; Baricadr's files write True / False. */
+function boolSetting(sources: Sources, names: readonly string[], fallback: boolean): boolean {
+  const found = find(sources, names);
+  if (found === undefined) return fallback;
+  if (typeof found.value === 'boolean') return found.value;
+  const text = String(found.value).trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(text)) return true;
+  if (['false', '0', 'no', 'off'].includes(text)) return false;
+  throw invalid(found, sources, 'True or False', describeValue(found.value));
+}
+
+/** `glacis@example.org` or `Glacis <glacis@example.org>`; the default names this host. */
+function senderSetting(sources: Sources): MailAddress {
+  const found = find(sources, SETTING_NAMES.mailSender);
+  if (found === undefined) return { address: `glacis@${os.hostname()}` };
+  const text = headerSafeString(found, sources).trim();
+  const named = /^([^<>"]*?)\s*<([^<>\s]+)>$/.exec(text);
+  const address = named ? named[2]! : text;
+  const name = named?.[1]?.trim();
+  if (isEmailAddress(address)) return name ? { name, address } : { address };
+  throw invalid(found, sources, 'a mail address, or "Name <address>"', describeValue(text));
+}
+
+function adminsSetting(sources: Sources): readonly string[] {
+  const found = find(sources, SETTING_NAMES.mailAdmin);
+  if (found === undefined) return [];
+  if (typeof found.value !== 'string') throw invalid(found, sources, 'comma-separated mail addresses', describeType(found.value));
+  const admins = found.value.split(',').map((address) => address.trim()).filter((address) => address !== '');
+  const bad = admins.find((address) => !isEmailAddress(address));
+  if (bad === undefined) return Object.freeze([...new Set(admins)]);
+  throw invalid(found, sources, 'comma-separated mail addresses', describeValue(bad));
 }
 
 function invalid(found: Found, sources: Sources, allowed: string, got?: string): ConfigError {

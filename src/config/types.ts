@@ -52,10 +52,58 @@ export interface Settings {
   readonly cleanupAgeMs: number;
   /** `CLEANUP_ZOMBIES_INTERVAL` (seconds, default 3600, 0 = off): how often tasks with no live job are marked failed. */
   readonly zombiesIntervalMs: number;
+  /**
+   * `API_TOKENS` (comma-separated) plus the lines of `API_TOKENS_FILE`: tokens accepted on every
+   * route. Default unset: authentication off. Each token: 16 or more visible ASCII characters,
+   * no spaces or commas. Secret: never log it.
+   */
+  readonly apiTokens?: readonly string[];
+  /** `METRICS_TOKEN`, default unset: a token accepted on `/metrics` only, same rules as `apiTokens`. Secret: never log it. */
+  readonly metricsToken?: string;
+  /** The `MAIL_*` keys: task notification mails. */
+  readonly mail: MailSettings;
   /** `BARICADR_VERSION`-style override of the reported version; undefined means the package version. */
   readonly version?: string;
   /** Every key read from the file, as parsed, for keys that later issues add (mail, cleanup, auth). */
   readonly raw: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** A mail address with an optional display name, as nodemailer takes it. */
+export interface MailAddress {
+  readonly name?: string;
+  readonly address: string;
+}
+
+/**
+ * Outgoing mail, Flask-Mail's keys as Baricadr reads them. Mail is on when `MAIL_SERVER` is
+ * set (or `MAIL_SUPPRESS_SEND` is True, which composes and logs without sending).
+ *
+ * @example
+ * ```ts
+ * if (settings.mail.server !== undefined) console.log(`mail through ${settings.mail.server}:${settings.mail.port}`);
+ * ```
+ */
+export interface MailSettings {
+  /** `MAIL_SERVER`, default unset: no mail is sent. A host name or IP address. */
+  readonly server?: string;
+  /** `MAIL_PORT`, default 25 (1..65535). */
+  readonly port: number;
+  /** `MAIL_USE_SSL`, default False: TLS from the first byte (SMTPS, usually port 465). */
+  readonly useSsl: boolean;
+  /** `MAIL_USE_TLS`, default False: STARTTLS required; when False, STARTTLS is not attempted (as Flask-Mail). */
+  readonly useTls: boolean;
+  /** `MAIL_USERNAME`, default unset: no SMTP AUTH. */
+  readonly username?: string;
+  /** `MAIL_PASSWORD`, default unset. Secret: never log it. */
+  readonly password?: string;
+  /** `MAIL_SENDER`, default `glacis@<host name>`: an address, or `Name <address>`. */
+  readonly sender: MailAddress;
+  /** `MAIL_ADMIN`, default none: comma-separated addresses that get failures and auto-freeze summaries. */
+  readonly admins: readonly string[];
+  /** `MAIL_SUPPRESS_SEND`, default False: True composes mails and logs them (without body) instead of sending. */
+  readonly suppressSend: boolean;
+  /** `MAIL_RETRY_DELAY` (seconds, default 60, 1..86400): first retry delay of an unsent mail, doubled at each of 10 tries. */
+  readonly retryDelayMs: number;
 }
 
 /** Remote reached over SFTP. Baricadr's `url: "host:remote/prefix"`. */

@@ -36,6 +36,24 @@ export interface TaskJobResult {
   readonly unprotected?: number;
 }
 
+const PROGRESS_NUMBERS = ['percent', 'bytes', 'totalBytes', 'files', 'totalFiles'] as const;
+
+/** A job's progress (BullMQ keeps any JSON: a fresh job holds 0) if it is a {@link TaskProgress}. */
+function asTaskProgress(value: unknown): TaskProgress | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  if (!PROGRESS_NUMBERS.every((key) => typeof record[key] === 'number')) return undefined;
+  return {
+    percent: record.percent as number,
+    bytes: record.bytes as number,
+    totalBytes: record.totalBytes as number,
+    files: record.files as number,
+    totalFiles: record.totalFiles as number,
+    ...(typeof record.currentFile === 'string' ? { currentFile: record.currentFile } : {}),
+    ...(typeof record.speed === 'number' ? { speed: record.speed } : {}),
+  };
+}
+
 export type TaskJob = Job<TaskJobData, TaskJobResult | undefined, TaskType>;
 
 /**
@@ -65,6 +83,11 @@ export class TaskQueue {
 
   async getJob(taskId: string): Promise<TaskJob | undefined> {
     return (await this.queue.getJob(taskId)) ?? undefined;
+  }
+
+  /** The progress the task's worker last reported; undefined before its first report. */
+  async progress(taskId: string): Promise<TaskProgress | undefined> {
+    return asTaskProgress((await this.getJob(taskId))?.progress);
   }
 
   async close(): Promise<void> {

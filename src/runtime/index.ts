@@ -3,18 +3,21 @@
  * rclone, task logs) and the services built on them. `glacis serve`, `glacis worker`
  * and `glacis up` all start from here.
  */
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { createApp } from '../api/app.js';
+import type { BoardQueue } from '../api/board.js';
 import type { Repo, Settings } from '../config/types.js';
 import { PathLocks } from '../locks/index.js';
 import { describeError, type Logger } from '../log/index.js';
+import { countRcloneFailure, createMetricsRegistry, probeDependencies } from '../metrics/index.js';
 import { connectRedis, waitUntilConnected } from '../queue/connection.js';
 import { TaskQueue } from '../queue/task-queue.js';
 import { makeRedactor, Rclone, remoteEnv } from '../rclone/index.js';
+import { MailQueue } from '../notify/mail-queue.js';
+import { startMailWorker } from '../notify/mail-worker.js';
+import { Mailer } from '../notify/mailer.js';
+import { createTaskEndNotifier, mailEnabled, type TaskEndNotifier } from '../notify/notifier.js';
 import { ListingService } from '../services/listing-service.js';
 import { TaskService } from '../services/task-service.js';
 import { cleanZombies } from '../services/zombies.js';
@@ -24,22 +27,9 @@ import { removeOldTasks } from '../services/housekeeping.js';
 import { openTaskStore, type TaskStore } from '../store/index.js';
 import { TaskLogs } from '../store/task-logs.js';
 import { startWorker, type RunningWorker } from '../../workers/index.js';
+import { PACKAGE_VERSION } from './version.js';
 
-/** The package version, reported by `/version` unless the settings override it. */
-export const PACKAGE_VERSION: string = readPackageVersion();
-
-// The same code runs from src/ (tests) and dist/src/ (installed): look upwards.
-function readPackageVersion(): string {
-  for (let dir = path.dirname(fileURLToPath(import.meta.url)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'glacis' && pkg.version) return pkg.version;
-    } catch {
-      // not here: keep looking
-    }
-  }
-  return '0.0.0';
-}
+export { PACKAGE_VERSION };
 
 /** What every Glacis process shares. */
 export interface Runtime {
@@ -54,6 +44,10 @@ export interface Runtime {
   readonly rclone: Rclone;
   readonly redact: (text: string) => string;
   readonly tasks: TaskService;
+  /** Queues the mails of every task that ends, whichever process ends it. */
+  readonly notifier: TaskEndNotifier;
+  /** The mail queue, when mail is on (`MAIL_SERVER` or `MAIL_SUPPRESS_SEND`). */
+  readonly mailQueue?: MailQueue;
   close(): Promise<void>;
 }
 
@@ -70,9 +64,14 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
   if (!(await waitUntilConnected(redis, 3000))) log.warn('Redis is not reachable yet; requests that need it answer 503 until it is');
   const prefix = settings.queuePrefix;
   const queue = new TaskQueue(redis, prefix);
-  const redact = makeRedactor(repos.flatMap((repo) => remoteEnv(repo.remote).secrets));
+  // API tokens too: every logged error goes through `redact`, whatever it quotes.
+  const apiSecrets = [...(settings.apiTokens ?? []), ...(settings.metricsToken === undefined ? [] : [settings.metricsToken])];
+  const mailSecrets = settings.mail.password === undefined ? [] : [settings.mail.password];
+  const redact = makeRedactor([...repos.flatMap((repo) => remoteEnv(repo.remote).secrets), ...apiSecrets, ...mailSecrets]);
   const locks = new PathLocks(redis, `${prefix}:locks`);
   const logs = new TaskLogs(settings.taskLogDir);
+  const mailQueue = mailEnabled(settings.mail) ? new MailQueue(redis, { prefix, retryDelayMs: settings.mail.retryDelayMs }) : undefined;
+  const notifier = createTaskEndNotifier({ mail: settings.mail, queue: mailQueue, log, redact });
   return {
     settings,
     repos,
@@ -84,9 +83,12 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
     logs,
     rclone: new Rclone({ executable: settings.rcloneExecutable }),
     redact,
-    tasks: new TaskService({ repos, store, locks, queue, logs, redis, prefix }),
+    tasks: new TaskService({ repos, store, locks, queue, logs, redis, prefix, notifier }),
+    notifier,
+    ...(mailQueue ? { mailQueue } : {}),
     async close() {
       await queue.close().catch(() => undefined);
+      await mailQueue?.close().catch(() => undefined);
       redis.disconnect();
       await store.close();
     },
@@ -99,36 +101,59 @@ export async function startApi(runtime: Runtime): Promise<Server> {
   const schedules = autoFreezeQueue(runtime.redis, settings.queuePrefix);
   const housekeeping = housekeepingQueue(runtime.redis, settings.queuePrefix);
   try {
+    // A BullMQ queue waits for ever for a connection that was never ready: fail instead.
+    if (runtime.redis.status !== 'ready') throw new Error('Redis is not reachable');
     const scheduled = await syncAutoFreezeSchedules(schedules, runtime.repos);
     if (scheduled.length > 0) log.info('auto-freeze scheduled', { repos: scheduled });
     await syncHousekeepingSchedules(housekeeping, { cleanup: settings.cleanupIntervalMs, zombies: settings.zombiesIntervalMs });
   } catch (error) {
     // Redis down at start-up: the API still starts (and answers 503); the next start syncs.
     log.error('could not update the auto-freeze and housekeeping schedules', { error: runtime.redact(describeError(error)) });
-  } finally {
-    await Promise.all([schedules.close(), housekeeping.close()]).catch(() => undefined);
   }
+  // Kept open for Bull Board while the API serves, and closed with the server. They share
+  // the runtime's connection, so closing them only lets go of it (before `runtime.close()`).
+  const boardQueues: BoardQueue[] = [runtime.queue.queue, schedules, housekeeping, ...(runtime.mailQueue ? [runtime.mailQueue.queue] : [])];
+  const closeBoardQueues = (): Promise<unknown> => Promise.all([schedules.close(), housekeeping.close()]).catch(() => undefined);
   const app = createApp({
     tasks: runtime.tasks,
     listing: new ListingService(runtime.repos, runtime.rclone),
     version: settings.version ?? PACKAGE_VERSION,
     cleanZombies: () => cleanZombies(runtime),
     onServerError: (error) => log.error('request failed', { error: runtime.redact(describeError(error)) }),
+    auth: { apiTokens: settings.apiTokens, metricsToken: settings.metricsToken },
+    boardQueues,
+    probeDependencies: () => probeDependencies({ redis: runtime.redis, store: runtime.store }),
+    metrics: createMetricsRegistry({ store: runtime.store, queue: runtime.queue.queue, redis: runtime.redis, prefix: settings.queuePrefix }),
   });
   return new Promise((resolve, reject) => {
     const server = app.listen(settings.port, settings.host, () => resolve(server));
-    server.once('error', reject);
+    server.once('close', () => void closeBoardQueues());
+    server.once('error', (error) => {
+      if (!server.listening) void closeBoardQueues();
+      reject(error);
+    });
   });
 }
 
-/** Starts a worker consuming the task queue, and the consumers of fired auto-freeze and housekeeping schedules. */
+/** Starts a worker consuming the task queue, the consumers of fired auto-freeze and housekeeping schedules, and the mail sender. */
 export async function startTaskWorker(runtime: Runtime): Promise<RunningWorker> {
   const { settings, log } = runtime;
   const onError = (error: unknown): void => log.error('worker error', { error: runtime.redact(describeError(error)) });
   const connection = connectRedis(settings.redisUrl, 'worker');
   const running = await startWorker(
     connection,
-    { repos: runtime.repos, store: runtime.store, locks: runtime.locks, logs: runtime.logs, rclone: runtime.rclone, redact: runtime.redact },
+    {
+      repos: runtime.repos,
+      store: runtime.store,
+      locks: runtime.locks,
+      logs: runtime.logs,
+      rclone: runtime.rclone,
+      redact: runtime.redact,
+      log,
+      // The runtime's connection fails fast when Redis is down: a lost count never holds up a task.
+      countRcloneFailure: () => countRcloneFailure(runtime.redis, settings.queuePrefix),
+      notifier: runtime.notifier,
+    },
     {
       concurrency: settings.workerConcurrency,
       prefix: settings.queuePrefix,
@@ -150,10 +175,17 @@ export async function startTaskWorker(runtime: Runtime): Promise<RunningWorker> 
     },
     onError,
   );
+  const mails = runtime.mailQueue
+    ? startMailWorker(
+        connection.duplicate(),
+        { store: runtime.store, logs: runtime.logs, mailer: new Mailer(settings.mail, log), admins: settings.mail.admins, log },
+        { prefix: settings.queuePrefix, onError },
+      )
+    : undefined;
   return {
     worker: running.worker,
     async close() {
-      await Promise.all([running.close(), autoFreeze.close(), housekeeping.close()]);
+      await Promise.all([running.close(), autoFreeze.close(), housekeeping.close(), mails?.close()]);
     },
   };
 }

@@ -5,6 +5,19 @@ import { BadRequestError } from './errors.js';
 const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 /**
+ * True for one plain address (no display name, no list, no CR or LF): safe in a mail header.
+ *
+ * @example
+ * ```ts
+ * isEmailAddress('ada@example.org');        // true
+ * isEmailAddress('ada@example.org, b@c.d'); // false
+ * ```
+ */
+export function isEmailAddress(value: string): boolean {
+  return value.length <= 254 && EMAIL.test(value);
+}
+
+/**
  * Validates an optional notification address: undefined, null and '' mean none.
  *
  * @example
@@ -17,6 +30,6 @@ export function normalizeEmail(value: unknown): string | null {
   if (value === undefined || value === null || value === '') return null;
   if (typeof value !== 'string') throw new BadRequestError('"email" must be a string');
   const email = value.trim();
-  if (email.length > 254 || !EMAIL.test(email)) throw new BadRequestError(`"email" is not a valid address: ${JSON.stringify(value.slice(0, 100))}`);
+  if (!isEmailAddress(email)) throw new BadRequestError(`"email" is not a valid address: ${JSON.stringify(value.slice(0, 100))}`);
   return email;
 }

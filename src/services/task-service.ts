@@ -7,11 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Repo } from '../config/types.js';
 import type { PathLocks } from '../locks/index.js';
+import type { TaskEndNotifier } from '../notify/notifier.js';
 import { publishCancel } from '../queue/cancellation.js';
 import { isRedisUnavailable } from '../queue/connection.js';
-import type { TaskQueue } from '../queue/task-queue.js';
+import type { TaskProgress, TaskQueue } from '../queue/task-queue.js';
 import { isTaskId, type TaskLogs } from '../store/task-logs.js';
-import { ENDED_STATUSES, UNFINISHED_STATUSES, type Task, type TaskOrigin, type TaskQuery, type TaskStore, type TaskType } from '../store/index.js';
+import { ENDED_STATUSES, RUNNING_STATUSES, UNFINISHED_STATUSES, type Task, type TaskOrigin, type TaskQuery, type TaskStore, type TaskType } from '../store/index.js';
 import { normalizeEmail } from './email.js';
 import { resolveForRequest } from './request-path.js';
 import { NotFoundError, UnavailableError } from './errors.js';
@@ -44,6 +45,8 @@ export interface TaskServiceDeps {
   /** Producer connection, for cancellation messages. */
   readonly redis: Redis;
   readonly prefix: string;
+  /** Told of a task cancelled by its removal. */
+  readonly notifier: TaskEndNotifier;
 }
 
 /**
@@ -97,6 +100,20 @@ export class TaskService {
     return this.deps.store.list(query);
   }
 
+  /**
+   * What the worker last reported of a running task's progress. Undefined when the task is
+   * not running, nothing was reported yet, or Redis cannot say: the status is answered anyway.
+   */
+  async progress(task: Task): Promise<TaskProgress | undefined> {
+    if (!RUNNING_STATUSES.includes(task.status)) return undefined;
+    try {
+      return await this.deps.queue.progress(task.id);
+    } catch (error) {
+      if (isRedisUnavailable(error)) return undefined;
+      throw error;
+    }
+  }
+
   /** The task's log text ('' if it has not written any yet). @throws NotFoundError */
   async log(taskId: string): Promise<string> {
     await this.get(taskId);
@@ -119,11 +136,13 @@ export class TaskService {
   }
 
   private async cancel(task: Task): Promise<void> {
-    await this.deps.store.transition(task.id, UNFINISHED_STATUSES, {
+    const cancelled = await this.deps.store.transition(task.id, UNFINISHED_STATUSES, {
       status: 'cancelled',
       finished: new Date().toISOString(),
       error: 'cancelled by request',
     });
+    // Its record and log are about to be deleted: the mail job carries the record.
+    if (cancelled) await this.deps.notifier.taskEnded(cancelled, { removed: true });
     const running = await redisOr503(async () => {
       const job = await this.deps.queue.getJob(task.id);
       if (job && (await job.isActive())) {

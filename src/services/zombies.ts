@@ -4,6 +4,7 @@
  * failed with the reason, and their path locks released so other tasks can run.
  */
 import type { PathLocks } from '../locks/index.js';
+import type { TaskEndNotifier } from '../notify/notifier.js';
 import type { TaskQueue } from '../queue/task-queue.js';
 import { UNFINISHED_STATUSES, type TaskStore } from '../store/index.js';
 
@@ -14,13 +15,15 @@ export interface ZombieDeps {
   readonly store: TaskStore;
   readonly queue: TaskQueue;
   readonly locks: PathLocks;
+  /** Told of each task marked failed here ("terminated prematurely"). */
+  readonly notifier: TaskEndNotifier;
 }
 
 /**
  * @returns the ids of the tasks marked failed.
  * @example
  * ```ts
- * const ids = await cleanZombies({ store, queue, locks });
+ * const ids = await cleanZombies({ store, queue, locks, notifier });
  * ```
  */
 export async function cleanZombies(deps: ZombieDeps, now: number = Date.now()): Promise<string[]> {
@@ -38,7 +41,10 @@ export async function cleanZombies(deps: ZombieDeps, now: number = Date.now()): 
         error: `terminated prematurely: no live job behind the task (job ${state})`,
       });
       await deps.locks.release(task.id);
-      if (marked) cleaned.push(task.id);
+      if (marked) {
+        cleaned.push(task.id);
+        await deps.notifier.taskEnded(marked);
+      }
     }
   }
   return cleaned;

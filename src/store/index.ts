@@ -2,11 +2,12 @@
  * The task store: every read and write of task records goes through here.
  * Callers see {@link TaskStore}; the database behind it is chosen by URL.
  */
-import { Kysely, type Selectable } from 'kysely';
+import { Kysely, sql, type Selectable } from 'kysely';
 import { sqliteDialect } from './dialects/sqlite.js';
 import { migrateToLatest } from './migrations.js';
+import { taskStats } from './stats.js';
 import type { Database, TaskRow } from './schema.js';
-import { ENDED_STATUSES, type NewTask, type Task, type TaskOrigin, type TaskQuery, type TaskStatus, type TaskStore, type TaskType, type TaskUpdate } from './types.js';
+import { ENDED_STATUSES, type NewTask, type Task, type TaskOrigin, type TaskQuery, type TaskStatsGroup, type TaskStatus, type TaskStore, type TaskType, type TaskUpdate } from './types.js';
 
 export * from './types.js';
 
@@ -111,6 +112,14 @@ class KyselyTaskStore implements TaskStore {
       if (ids.length > 0) await trx.deleteFrom('tasks').where('id', 'in', ids).execute();
       return ids;
     });
+  }
+
+  stats(durationBounds: readonly number[]): Promise<TaskStatsGroup[]> {
+    return taskStats(this.db, durationBounds);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
   }
 
   async close(): Promise<void> {

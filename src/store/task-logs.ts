@@ -2,9 +2,15 @@
  * Per-task log files under `TASK_LOG_DIR`, one `<task id>.log` a task.
  * Lines are written by the worker and read back through the API.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** How {@link TaskLogWriter.line} starts each line: an ISO timestamp and a space. */
+const LINE_START = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z /;
+/** How it indents the rest of a text that had line breaks. */
+const CONTINUATION = '\n    ';
 
 const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -47,7 +53,7 @@ export class TaskLogs {
     stream.on('error', () => undefined);
     return {
       line: (text) => {
-        stream.write(`${new Date().toISOString()} ${text.replace(/\n/g, '\n    ')}\n`);
+        stream.write(`${new Date().toISOString()} ${text.replace(/\n/g, CONTINUATION)}\n`);
       },
       close: () => new Promise<void>((resolve) => stream.end(resolve)),
     };
@@ -71,6 +77,40 @@ export class TaskLogs {
       return start > 0 ? `[… first ${start} bytes not shown]\n${text.slice(text.indexOf('\n') + 1)}` : text;
     } finally {
       await handle.close();
+    }
+  }
+
+  /**
+   * The texts given to {@link TaskLogWriter.line}, in order and without their timestamps, read
+   * as a stream: a log of millions of lines is never held whole. Yields nothing when there is
+   * no log.
+   *
+   * @example
+   * ```ts
+   * for await (const text of logs.entries(taskId)) if (text.startsWith('pulled ')) count++;
+   * ```
+   */
+  async *entries(taskId: string): AsyncGenerator<string> {
+    const input = createReadStream(this.file(taskId), { encoding: 'utf8' });
+    const opened = await new Promise<boolean>((resolve, reject) => {
+      input.once('ready', () => resolve(true));
+      input.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? resolve(false) : reject(error)));
+    });
+    if (!opened) return;
+    let pending: string | undefined;
+    try {
+      for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+        const start = LINE_START.exec(line);
+        if (start) {
+          if (pending !== undefined) yield pending;
+          pending = line.slice(start[0].length);
+        } else if (pending !== undefined && line.startsWith(CONTINUATION.slice(1))) {
+          pending += `\n${line.slice(CONTINUATION.length - 1)}`;
+        }
+      }
+      if (pending !== undefined) yield pending;
+    } finally {
+      input.destroy();
     }
   }
 

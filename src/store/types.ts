@@ -86,5 +86,36 @@ export interface TaskStore {
   delete(id: string): Promise<boolean>;
   /** Deletes up to `limit` ended tasks that finished before `cutoff` (ISO time); returns their ids. */
   deleteEndedBefore(cutoff: string, limit: number): Promise<string[]>;
+  /**
+   * Aggregates over every record, computed by the database (one grouped scan, no rows
+   * loaded): one group per type and status present. `durationBounds` are the upper
+   * bounds, in seconds and increasing, of the duration histogram's buckets.
+   */
+  stats(durationBounds: readonly number[]): Promise<TaskStatsGroup[]>;
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Aggregates over the tasks of one type and status, for monitoring.
+ *
+ * @example
+ * ```ts
+ * const groups = await store.stats([1, 60, 3600]);
+ * const pulled = groups.filter((g) => g.type === 'pull').reduce((sum, g) => sum + g.bytes, 0);
+ * ```
+ */
+export interface TaskStatsGroup {
+  readonly type: TaskType;
+  readonly status: TaskStatus;
+  readonly count: number;
+  /** Bytes pulled (pull) or freed (freeze) by the group's finished tasks, dry runs left out; 0 for other statuses. */
+  readonly bytes: number;
+  /** Tasks that both started and ended: the ones with a duration. */
+  readonly timed: number;
+  /** Sum of their durations (end minus start), in seconds. */
+  readonly durationSeconds: number;
+  /** Cumulative: `durationBuckets[i]` timed tasks lasted at most `durationBounds[i]` seconds. */
+  readonly durationBuckets: readonly number[];
 }

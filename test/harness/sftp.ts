@@ -39,6 +39,11 @@ export interface StartSftpOptions {
   readonly user?: string;
   /** Default: random per server, so it can be grepped for unambiguously. */
   readonly password?: string;
+  /**
+   * rclone `--bwlimit` for what the server sends, e.g. `'1M'`: a slow remote, for tests that
+   * watch a transfer while it runs. Default: unlimited.
+   */
+  readonly bwLimit?: string;
 }
 
 const STARTUP_TIMEOUT_MS = 15_000;
@@ -62,7 +67,7 @@ function makeStateDir(): { dir: string; hostKey: string; authorizedKeys: string 
 async function launch(
   binary: string,
   port: number,
-  opts: { root: string; user: string; password: string },
+  opts: { root: string; user: string; password: string; bwLimit: string | undefined },
   state: { dir: string; hostKey: string; authorizedKeys: string },
 ): Promise<ServiceProcess> {
   const args = [
@@ -80,6 +85,7 @@ async function launch(
     // Any rclone flag can be given as RCLONE_<FLAG>: this is --pass, kept out of argv.
     RCLONE_PASS: opts.password,
     RCLONE_CACHE_DIR: path.join(state.dir, 'cache'),
+    ...(opts.bwLimit === undefined ? {} : { RCLONE_BWLIMIT: opts.bwLimit }),
   };
   const proc = spawnService('rclone serve sftp', binary, args, { env });
   // The log line proves *this* process bound the port; a bare connect could reach a stranger.
@@ -102,7 +108,7 @@ export async function startSftp(opts: StartSftpOptions): Promise<SftpServer> {
   try {
     proc = await retryOnPortClash(async () => {
       port = await freePort();
-      return launch(binary, port, { root, user, password }, state);
+      return launch(binary, port, { root, user, password, bwLimit: opts.bwLimit }, state);
     });
   } catch (err) {
     rmSync(state.dir, { recursive: true, force: true });

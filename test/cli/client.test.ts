@@ -1,0 +1,548 @@
+/**
+ * The `glacis` client commands as users run them: the bin in its own process, against a
+ * real API with Redis and a worker; `init` and `--wait` also through a pseudo-terminal.
+ *
+ * The CLI is compiled from the current sources into a private directory (never the shared
+ * dist/), with a copy of bin/glacis.js in front, as the package lays them out.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { freePort } from '../harness/ports.js';
+import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
+import { FIXTURE_FILES, makeRemote, tempDir, writeFixture } from '../helpers/remotes.js';
+import { until } from '../helpers/worker-process.js';
+
+const ROOT = path.resolve('.');
+const TOKEN = 'client-test-token-0123456789';
+const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+const TASK_ID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+/** The transfer of big/large.bin (3 MiB) takes about three seconds: long enough to watch. */
+const BANDWIDTH = '1M';
+
+let bin: string;
+let glacis: TestGlacis;
+/** A repo pulled into (not freezable) and a freezable one holding the whole fixture, cold. */
+let pullRepo: string;
+let freezeRepo: string;
+/** A HOME whose ~/.glacis.yml points at `glacis` with the right token. */
+let home: string;
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+interface RunOptions {
+  readonly home?: string;
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly input?: string;
+}
+
+/** Runs `glacis ARGS` to its end. */
+function run(args: readonly string[], options: RunOptions = {}): Promise<Run> {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { PATH: process.env.PATH, HOME: options.home ?? home, ...options.env },
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
+  if (options.input !== undefined) child.stdin!.end(options.input);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/**
+ * Runs `glacis ARGS` on a pseudo-terminal (util-linux `script`, which feeds its stdin to
+ * the program through the terminal); `answers` are typed one by one, each once the output
+ * shows its prompt.
+ */
+async function runOnTerminal(args: readonly string[], options: RunOptions & { answers?: ReadonlyArray<readonly [RegExp, string]> } = {}): Promise<{ code: number | null; output: string }> {
+  const command = `stty cols 200 rows 40; exec ${[process.execPath, bin, ...args].map(shellQuote).join(' ')}`;
+  const child = spawn('script', ['-qefc', command, '/dev/null'], {
+    cwd: options.cwd ?? ROOT,
+    env: { PATH: process.env.PATH, HOME: options.home ?? home, SHELL: '/bin/sh', TERM: 'xterm', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  let seen = 0;
+  for (const [prompt, answer] of options.answers ?? []) {
+    // Prompts are matched without readline's cursor movements.
+    await until(() => prompt.test(output.slice(seen).replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')), 20_000, () => `no prompt ${prompt} in: ${JSON.stringify(output)}`);
+    seen = output.length;
+    child.stdin.write(answer);
+  }
+  const code = await closed;
+  return { code, output: output.replace(/\r\n/g, '\n') };
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A HOME holding `servers` in ~/.glacis.yml (mode 0600, as init writes it). */
+function homeWith(servers: Record<string, { url: string; token?: string }>, defaultName?: string): string {
+  const dir = tempDir('client-home');
+  writeFileSync(path.join(dir, '.glacis.yml'), stringify({ ...(defaultName ? { default: defaultName } : {}), servers }), { mode: 0o600 });
+  return dir;
+}
+
+/** One line on stderr, `glacis: …`, no stack trace. */
+function expectOneLineError(result: Run, code: number, message: RegExp): void {
+  expect(result.code, JSON.stringify(result)).toBe(code);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^(glacis|error): /);
+  expect(lines[0]).toMatch(message);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+}
+
+/** Compiles src/ and workers/ file by file, laid out as the package is (bin/ next to dist/). */
+function buildCli(): string {
+  const out = tempDir('client-cli');
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+  for (const file of [...walk(path.join(ROOT, 'src')), ...walk(path.join(ROOT, 'workers'))]) {
+    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
+      fileName: file,
+      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+    });
+    const target = path.join(out, 'dist', path.relative(ROOT, file)).replace(/\.ts$/, '.js');
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, outputText);
+  }
+  mkdirSync(path.join(out, 'bin'));
+  copyFileSync(path.join(ROOT, 'bin/glacis.js'), path.join(out, 'bin/glacis.js'));
+  copyFileSync(path.join(ROOT, 'package.json'), path.join(out, 'package.json'));
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'));
+  return path.join(out, 'bin/glacis.js');
+}
+
+/** rclone itself, with a bandwidth limit so that transfers last long enough to be followed. */
+function slowRclone(): string {
+  // Not node_modules/.bin/rclone: rclone.js's Node wrapper (as Glacis itself skips it).
+  const rclone = process.env
+    .PATH!.split(':')
+    .filter((dir) => path.isAbsolute(dir) && !dir.split(path.sep).includes('node_modules'))
+    .map((dir) => path.join(dir, 'rclone'))
+    .find((file) => existsSync(file))!;
+  const wrapper = path.join(tempDir('slow-rclone'), 'rclone');
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${shellQuote(rclone)} "$@" --bwlimit=${BANDWIDTH}\n`);
+  chmodSync(wrapper, 0o755);
+  return wrapper;
+}
+
+beforeAll(async () => {
+  bin = buildCli();
+  const pullRemote = await makeRemote('local');
+  const freezeRemote = await makeRemote('local');
+  pullRepo = tempDir('client-pull');
+  freezeRepo = tempDir('client-freeze');
+  writeFixture(freezeRepo, 'symlink');
+  glacis = await startGlacis({
+    repos: { [pullRepo]: pullRemote.settings, [freezeRepo]: { ...freezeRemote.settings, freezable: true } },
+    env: { API_TOKENS: TOKEN, RCLONE_EXECUTABLE: slowRclone() },
+  });
+  home = homeWith({ test: { url: glacis.url, token: TOKEN } }, 'test');
+}, 120_000);
+
+afterAll(async () => {
+  await glacis?.stop();
+});
+
+const at = (rel: string): string => path.join(pullRepo, rel);
+
+/** The API itself, with the token (the test helper's calls send none). */
+async function api(method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }> {
+  const response = await fetch(glacis.url + route, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+async function taskEnded(taskId: string): Promise<Record<string, any>> {
+  let task: Record<string, any> = {};
+  await until(async () => ['finished', 'failed', 'cancelled'].includes((task = (await api('GET', `/tasks/status/${taskId}`)).body).status), 45_000, () => `task still ${JSON.stringify(task)}`);
+  return task;
+}
+
+describe('glacis init', () => {
+  it('asks on a terminal: URL, whether a token is needed, the token (not echoed); tests the connection; writes ~/.glacis.yml 0600', async () => {
+    const fresh = tempDir('client-home');
+    const { code, output } = await runOnTerminal(['init'], {
+      home: fresh,
+      answers: [
+        [/Glacis server URL \[http:\/\/127\.0\.0\.1:9100\]: $/, `${glacis.url}\r`],
+        [/require an API token\? \[y\/N\]: $/, 'y\r'],
+        [/API token \(not shown\): $/, `${TOKEN}\r`],
+      ],
+    });
+    expect(code, output).toBe(0);
+    expect(output).not.toContain(TOKEN);
+    expect(output).toContain(`connected to ${glacis.url}: Glacis `);
+    expect(output).toContain(`saved server "default" (the default) to ${path.join(fresh, '.glacis.yml')}`);
+    const file = path.join(fresh, '.glacis.yml');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(parse(readFileSync(file, 'utf8'))).toEqual({ default: 'default', servers: { default: { url: glacis.url, token: TOKEN } } });
+
+    // The saved server is the one every command uses.
+    const listed = await run(['task', 'list', '--json'], { home: fresh });
+    expect(listed.code, listed.stderr).toBe(0);
+  });
+
+  it('on a terminal, a refused token is said so and nothing is saved unless asked; Ctrl-C saves nothing (exit 130)', async () => {
+    const fresh = tempDir('client-home');
+    const refused = await runOnTerminal(['init'], {
+      home: fresh,
+      answers: [
+        [/server URL.*: $/, `${glacis.url}\r`],
+        [/token\? \[y\/N\]: $/, 'y\r'],
+        [/API token \(not shown\): $/, 'not-the-right-token-at-all\r'],
+        [/Save anyway\? \[y\/N\]: $/, '\r'],
+      ],
+    });
+    expect(refused.code, refused.output).toBe(3);
+    expect(refused.output).toContain(`${glacis.url} refused the token`);
+    expect(refused.output).not.toContain('not-the-right-token-at-all');
+    expect(existsSync(path.join(fresh, '.glacis.yml'))).toBe(false);
+
+    const interrupted = await runOnTerminal(['init'], { home: fresh, answers: [[/server URL.*: $/, '\u0003']] });
+    expect(interrupted.code, interrupted.output).toBe(130);
+    expect(interrupted.output).toContain('cancelled: nothing was saved');
+    expect(existsSync(path.join(fresh, '.glacis.yml'))).toBe(false);
+  });
+
+  it('is non-interactive with --url: the token from stdin or GLACIS_TOKEN, servers added by name, the first one the default', async () => {
+    const fresh = tempDir('client-home');
+    const file = path.join(fresh, '.glacis.yml');
+    const first = await run(['init', '--url', `${glacis.url}/`, '--name', 'lab', '--token-stdin'], { home: fresh, input: `${TOKEN}\n` });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toBe(`connected to ${glacis.url}: Glacis ${VERSION}\nsaved server "lab" (the default) to ${file}\n`);
+
+    const second = await run(['init', '--url', glacis.url, '--name', 'other', '--json'], { home: fresh, env: { GLACIS_TOKEN: TOKEN } });
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toEqual({ file, name: 'other', url: glacis.url, token: true, default: false });
+    expect(second.stdout).not.toContain(TOKEN);
+    expect(parse(readFileSync(file, 'utf8'))).toEqual({ default: 'lab', servers: { lab: { url: glacis.url, token: TOKEN }, other: { url: glacis.url, token: TOKEN } } });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    const third = await run(['init', '--url', 'http://127.0.0.1:1', '--name', 'later', '--no-check', '--default'], { home: fresh });
+    expect(third.code, third.stderr).toBe(0);
+    expect(parse(readFileSync(file, 'utf8'))).toMatchObject({ default: 'later', servers: { later: { url: 'http://127.0.0.1:1' } } });
+  });
+
+  it('refuses, saving nothing: a server that wants a token when none is given, a wrong token, an unreachable server, a bad URL, no terminal and no --url', async () => {
+    const fresh = tempDir('client-home');
+    const port = await freePort();
+    expectOneLineError(await run(['init', '--url', glacis.url], { home: fresh }), 3, /requires a token: give it with --token-stdin or GLACIS_TOKEN$/);
+    expectOneLineError(await run(['init', '--url', glacis.url, '--token-stdin'], { home: fresh, input: 'wrong-token-wrong-token\n' }), 3, /refused the token/);
+    expectOneLineError(await run(['init', '--url', `http://127.0.0.1:${port}`], { home: fresh }), 3, new RegExp(`^glacis: cannot reach http://127\\.0\\.0\\.1:${port}: is "glacis serve" running\\?$`));
+    expectOneLineError(await run(['init', '--url', 'ftp://example.org'], { home: fresh }), 2, /bad server URL "ftp:\/\/example\.org": only http:\/\/ and https:\/\//);
+    expectOneLineError(await run(['init'], { home: fresh, input: '' }), 2, /standard input is not a terminal: pass --url/);
+    expect(existsSync(path.join(fresh, '.glacis.yml'))).toBe(false);
+  });
+});
+
+describe('which server', () => {
+  it('--server NAME|URL and GLACIS_URL override the default; GLACIS_TOKEN overrides the saved token', async () => {
+    const elsewhere = `http://127.0.0.1:${await freePort()}`;
+    const config = homeWith({ dead: { url: elsewhere }, live: { url: glacis.url, token: TOKEN } }, 'dead');
+    expectOneLineError(await run(['task', 'list'], { home: config }), 3, new RegExp(`cannot reach ${elsewhere}: is "glacis serve" running\\?`));
+    expect((await run(['task', 'list', '--server', 'live'], { home: config })).code).toBe(0);
+    // A URL given directly uses the token saved for that URL.
+    expect((await run(['task', 'list', '-s', glacis.url], { home: config })).code).toBe(0);
+    expect((await run(['task', 'list'], { home: config, env: { GLACIS_URL: glacis.url } })).code).toBe(0);
+    expectOneLineError(
+      await run(['task', 'list', '-s', 'live'], { home: config, env: { GLACIS_TOKEN: 'some-other-token-0000' } }),
+      3,
+      /server "live" \(http:\/\/127\.0\.0\.1:\d+\) refused the token: run "glacis init --name live" to save the right one, or set GLACIS_TOKEN$/,
+    );
+    expectOneLineError(await run(['task', 'list', '-s', 'nope'], { home: config }), 2, /no server named "nope" in .*\.glacis\.yml \(known: dead, live\): run "glacis init --name nope"/);
+  });
+
+  it('without a token the server refuses: exit 3, and what to do', async () => {
+    const config = homeWith({ notoken: { url: glacis.url } }, 'notoken');
+    expectOneLineError(await run(['file', 'list', pullRepo], { home: config }), 3, /server "notoken" \(.*\) requires a token: run "glacis init --name notoken" to save one, or set GLACIS_TOKEN$/);
+  });
+
+  it('with nothing configured, or a broken ~/.glacis.yml, says what to do (exit 2); warns when others can read the file', async () => {
+    expectOneLineError(await run(['task', 'list'], { home: tempDir('client-home') }), 2, /^glacis: no Glacis server configured: run "glacis init", or set GLACIS_URL$/);
+    const broken = tempDir('client-home');
+    writeFileSync(path.join(broken, '.glacis.yml'), 'servers:\n  x:\n    url: nowhere\n', { mode: 0o600 });
+    expectOneLineError(await run(['task', 'list'], { home: broken }), 2, /\.glacis\.yml: bad servers\.x\.url: expected an http:\/\/ or https:\/\/ URL; fix it or run "glacis init"/);
+
+    const open = homeWith({ test: { url: glacis.url, token: TOKEN } }, 'test');
+    chmodSync(path.join(open, '.glacis.yml'), 0o644);
+    const warned = await run(['task', 'list'], { home: open });
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toMatch(/^warning: .*\.glacis\.yml holds tokens and others can read it: run "chmod 600 /);
+  });
+
+  it('a server that is up but whose Redis is down: exit 3 and the reason', async () => {
+    const repo = tempDir('client-repo');
+    const noRedis = await startGlacis({ repos: { [repo]: { backend: 'local', path: tempDir('client-remote') } }, redisUrl: `redis://127.0.0.1:${await freePort()}`, worker: false });
+    try {
+      const result = await run(['file', 'pull', repo, '-s', noRedis.url]);
+      expectOneLineError(result, 3, new RegExp(`^glacis: ${noRedis.url} cannot serve right now: Redis is unreachable; try again shortly$`));
+    } finally {
+      await noRedis.stop();
+    }
+  });
+});
+
+describe('glacis file', () => {
+  it('list: relative to the current directory; --max-depth/--max_depth, --full, --missing, --from-root/--from_root, --json', async () => {
+    mkdirSync(at('subdir'), { recursive: true });
+    const top = await run(['file', 'list', '.'], { cwd: pullRepo });
+    expect(top.code, top.stderr).toBe(0);
+    expect(top.stdout.split('\n').filter(Boolean).sort()).toEqual(['file1.txt', 'file2.xml']);
+
+    const deep = await run(['file', 'list', 'subdir', '--max_depth', '0', '--from_root'], { cwd: pullRepo });
+    expect(deep.stdout.split('\n').filter(Boolean).sort()).toEqual(['subdir/subfile.txt', 'subdir/subsubdir/poutrelle.tsv', 'subdir/subsubdir2/poutrelle.xml', 'subdir/subsubdir2/subsubfile.txt']);
+    const fromSubdir = await run(['file', 'list', '.', '--max-depth', '2'], { cwd: at('subdir') });
+    expect(fromSubdir.stdout.split('\n').filter(Boolean).sort()).toEqual(['subfile.txt', 'subsubdir/poutrelle.tsv', 'subsubdir2/poutrelle.xml', 'subsubdir2/subsubfile.txt']);
+
+    writeFileSync(at('subdir/subfile.txt'), 'here');
+    const missing = await run(['file', 'list', 'subdir', '--missing', '--max-depth', '0', '--json'], { cwd: pullRepo });
+    expect(JSON.parse(missing.stdout).map((e: { Path: string }) => e.Path).sort()).toEqual(['subsubdir/poutrelle.tsv', 'subsubdir2/poutrelle.xml', 'subsubdir2/subsubfile.txt']);
+    rmSync(at('subdir/subfile.txt'));
+
+    const full = await run(['file', 'list', at('big'), '--full']);
+    expect(full.stdout).toMatch(/^ +3\.0 MiB {2}2020-01-0\d \d\d:\d\d:05 {2}large\.bin\n$/);
+    const fullJson = JSON.parse((await run(['file', 'list', at('big'), '--full', '--json'])).stdout);
+    expect(fullJson).toMatchObject([{ Path: 'large.bin', Size: 3 * 1024 * 1024, IsDir: false }]);
+  });
+
+  it('tree: a drawing with the files missing locally marked, and a count', async () => {
+    mkdirSync(at('subdir/subsubdir'), { recursive: true });
+    writeFileSync(at('subdir/subsubdir/poutrelle.tsv'), FIXTURE_FILES['subdir/subsubdir/poutrelle.tsv']!);
+    const drawn = await run(['file', 'tree', 'subdir', '--max-depth', '0'], { cwd: pullRepo });
+    expect(drawn.code, drawn.stderr).toBe(0);
+    expect(drawn.stdout).toBe(
+      [
+        at('subdir'),
+        '├── subsubdir/',
+        '│   └── poutrelle.tsv',
+        '├── subsubdir2/',
+        '│   ├── poutrelle.xml  (missing)',
+        '│   └── subsubfile.txt  (missing)',
+        '└── subfile.txt  (missing)',
+        '',
+        '4 files, 3 missing locally',
+        '',
+      ].join('\n'),
+    );
+    const json = JSON.parse((await run(['file', 'tree', at('subdir'), '--max_depth', '2', '--json'])).stdout);
+    expect(json).toContainEqual({ Path: 'subsubdir/poutrelle.tsv', missing: false });
+    expect(json).toContainEqual({ Path: 'subfile.txt', missing: true });
+  });
+
+  it('refuses bad input before sending anything: exit 2, one line', async () => {
+    expectOneLineError(await run(['file', 'list', '.', '--max-depth', '-1']), 2, /--max-depth.*'-1' is invalid\. expected a whole number from 0 \(everything\) to 10000/);
+    expectOneLineError(await run(['file', 'tree', '.', '--max_depth', 'deep']), 2, /'deep' is invalid/);
+    expectOneLineError(await run(['file', 'pull']), 2, /missing required argument 'path'/);
+    expectOneLineError(await run(['file', 'pull', '.', '--no-such-flag']), 2, /unknown option '--no-such-flag'/);
+    expectOneLineError(await run(['task', 'list', '--status', 'sleeping']), 2, /Allowed choices are waiting, started, pulling, freezing, finished, failed, cancelled/);
+  });
+
+  it('a path outside every repository: the server says so (exit 1)', async () => {
+    expectOneLineError(await run(['file', 'pull', '/etc']), 1, /\/etc/);
+  });
+
+  it('pull --wait on a task that succeeds: plain progress lines off a terminal, a summary, exit 0', async () => {
+    rmSync(at('big'), { recursive: true, force: true });
+    const result = await run(['file', 'pull', 'big', '--wait'], { cwd: pullRepo });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`pulled 1 file (3.0 MiB) into ${at('big')}\n`);
+    const [first, ...lines] = result.stderr.trim().split('\n');
+    expect(first).toMatch(new RegExp(`^pull of ${at('big')}: task ${TASK_ID.source}$`));
+    for (const line of lines) expect(line).toMatch(new RegExp(`^task ${TASK_ID.source}: (waiting|started|pulling)`));
+    // A line per tenth of the way, without the bar's drawing.
+    expect(lines.filter((line) => /: pulling +\d+% {2}[\d.]+ (B|KiB|MiB) \/ 3\.0 MiB/.test(line)).length).toBeGreaterThanOrEqual(2);
+    expect(result.stderr).not.toMatch(/\r|\u001b|\[#/);
+    expect(statSync(at('big/large.bin')).size).toBe(3 * 1024 * 1024);
+  });
+
+  it('Ctrl-C while waiting stops following, not the task (exit 130)', async () => {
+    rmSync(at('big'), { recursive: true, force: true });
+    const child = spawn(process.execPath, [bin, 'file', 'pull', at('big'), '--wait'], { env: { PATH: process.env.PATH, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.resume();
+    await until(() => /: pulling/.test(stderr), 20_000, () => `never pulling: ${stderr}`);
+    child.kill('SIGINT');
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect(code).toBe(130);
+    const taskId = TASK_ID.exec(stderr)![0];
+    expect(stderr.trim().split('\n').at(-1)).toBe(`glacis: stopped following task ${taskId}; it goes on: "glacis task show ${taskId}"`);
+    expect(await taskEnded(taskId)).toMatchObject({ status: 'finished', files: 1 });
+  });
+
+  it('pull --wait on a task that fails: the error on one line, exit 1; --json prints the task', async () => {
+    const result = await run(['file', 'pull', 'no/such/dir', '--wait'], { cwd: pullRepo });
+    expect(result.code).toBe(1);
+    const last = result.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(new RegExp(`^glacis: task (${TASK_ID.source}) failed: ${at('no/such/dir')} does not exist on the remote \\(log: "glacis task log \\1"\\)$`));
+    expect(result.stdout).toBe('');
+
+    const json = await run(['file', 'pull', at('no/such/other'), '--wait', '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'failed', path: at('no/such/other'), error: `${at('no/such/other')} does not exist on the remote` });
+    expect(json.stderr).toMatch(/^glacis: task .* failed: /);
+  });
+
+  it('pull --wait on a terminal: a live bar with percent, bytes, rate, ETA and the current file', async () => {
+    rmSync(at('big'), { recursive: true, force: true });
+    const { code, output } = await runOnTerminal(['file', 'pull', 'big', '--wait'], { cwd: pullRepo });
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/\r\u001b\[2Kpulling {2}\[[#-]{20}\] +\d+% {2}[\d.]+ (B|KiB|MiB) \/ 3\.0 MiB {2}[\d.]+ (KiB|MiB)\/s {2}ETA \d+:\d\d {2}large\.bin/);
+    expect(output).toContain(`pulled 1 file (3.0 MiB) into ${at('big')}\n`);
+    expect(statSync(at('big/large.bin')).size).toBe(3 * 1024 * 1024);
+  });
+
+  it('pull without --wait: the task id (--json for scripts); --dry-run/--dry_run only reports', async () => {
+    const plain = await run(['file', 'pull', 'file1.txt', '--dry_run'], { cwd: pullRepo });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(new RegExp(`^pull of ${at('file1.txt')} \\(dry run\\) submitted: task ${TASK_ID.source}\\n$`));
+    expect(plain.stderr).toMatch(/follow it with "glacis task log .* --follow"/);
+    const { task } = JSON.parse((await run(['file', 'pull', at('file2.xml'), '--dry-run', '--json'])).stdout);
+    expect(await taskEnded(task)).toMatchObject({ status: 'finished', dry_run: true, files: 1 });
+    expect(existsSync(at('file1.txt')) || existsSync(at('file2.xml'))).toBe(false);
+  });
+
+  it('freeze --wait: a summary of what was frozen; a dry run says "would"; a repo that is not freezable fails (exit 1)', async () => {
+    const dry = await run(['file', 'freeze', path.join(freezeRepo, 'subdir'), '--dry_run', '--wait']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toBe(`dry run: would freeze 4 files under ${path.join(freezeRepo, 'subdir')}, freeing 31 B\n`);
+    const real = await run(['file', 'freeze', 'subdir', '--wait'], { cwd: freezeRepo });
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout).toBe(`froze 4 files under ${path.join(freezeRepo, 'subdir')}, freeing 31 B\n`);
+    expect(existsSync(path.join(freezeRepo, 'subdir/subfile.txt'))).toBe(false);
+
+    const refused = await run(['file', 'freeze', pullRepo, '--wait', '--force']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n').at(-1)).toMatch(/^glacis: task .* failed: freeze refused: repository .* is not freezable/);
+  });
+});
+
+describe('glacis task', () => {
+  it('list (--status, --type, --json), show, log, remove, zombies', async () => {
+    const { task } = JSON.parse((await run(['file', 'pull', at('links'), '--json'])).stdout);
+    const failing = JSON.parse((await run(['file', 'pull', at('not/there'), '--json'])).stdout).task;
+    await Promise.all([taskEnded(task), taskEnded(failing)]);
+
+    const table = await run(['task', 'list', '--type', 'pull', '--status', 'finished']);
+    expect(table.code, table.stderr).toBe(0);
+    const [header, ...rows] = table.stdout.trim().split('\n');
+    expect(header).toMatch(/^ID +TYPE +STATUS +CREATED +FILES +SIZE +PATH$/);
+    expect(rows.find((row) => row.startsWith(task))).toMatch(new RegExp(`^${task}  pull +finished +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +3 +\\d+ B +${at('links')}$`));
+    const json = JSON.parse((await run(['task', 'list', '--status', 'failed', '--json'])).stdout) as Array<{ task_id: string; status: string }>;
+    expect(json.map((t) => t.task_id)).toContain(failing);
+    expect(json.every((t) => t.status === 'failed')).toBe(true);
+
+    const shown = await run(['task', 'show', task]);
+    expect(shown.stdout).toMatch(new RegExp(`^task +${task}\\ntype +pull\\npath +${at('links')}\\nstatus +finished\\n`));
+    expect(shown.stdout).toContain(`outcome   pulled 3 files`);
+    expect(JSON.parse((await run(['task', 'show', task, '--json'])).stdout)).toMatchObject({ task_id: task, status: 'finished', files: 3 });
+
+    const log = await run(['task', 'log', task]);
+    expect(log.stdout).toMatch(/pull of .*links started\n[\s\S]*finished: 3 files/);
+    expect(JSON.parse((await run(['task', 'log', task, '--json'])).stdout).logs).toBe(log.stdout);
+
+    const removed = await run(['task', 'remove', task]);
+    expect(removed.stdout).toBe(`Task ${task} removed.\n`);
+    expectOneLineError(await run(['task', 'show', task]), 1, new RegExp(`^glacis: Task ${task} not found\\. Maybe it is too old\\.$`));
+
+    expect((await run(['task', 'zombies'])).stdout).toBe('no zombie tasks\n');
+    expect(JSON.parse((await run(['task', 'zombies', '--json'])).stdout)).toEqual({ zombies: [] });
+  });
+
+  it('log --follow prints the log as the task goes, until it ends; exit 1 when it failed', async () => {
+    rmSync(at('big'), { recursive: true, force: true });
+    const { task } = JSON.parse((await run(['file', 'pull', at('big'), '--json'])).stdout);
+    const followed = await run(['task', 'log', task, '--follow']);
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(followed.stdout).toMatch(/pull of .*big started\n[\s\S]*pulled big\/large\.bin\n[\s\S]*finished: 1 files, 3145728 bytes\n$/);
+    // Nothing printed twice.
+    expect(followed.stdout.match(/started\n/g)).toHaveLength(1);
+
+    const failed = JSON.parse((await run(['file', 'pull', at('nowhere'), '--json'])).stdout).task;
+    const followedFailure = await run(['task', 'log', failed, '--follow']);
+    expect(followedFailure.code).toBe(1);
+    expect(followedFailure.stdout).toMatch(/failed: .*nowhere does not exist on the remote\n$/);
+  });
+
+  it('remove cancels a running task', async () => {
+    rmSync(at('big'), { recursive: true, force: true });
+    const { task } = JSON.parse((await run(['file', 'pull', at('big'), '--json'])).stdout);
+    await until(async () => (await api('GET', `/tasks/status/${task}`)).body.status === 'pulling', 20_000, () => 'the pull never started');
+    const removed = await run(['task', 'remove', task]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect((await api('GET', `/tasks/status/${task}`)).status).toBe(404);
+    expect(existsSync(at('big/large.bin'))).toBe(false);
+  });
+});
+
+describe('GET /tasks/status/:id', () => {
+  it('includes the live progress of a running task, and none once it has ended', async () => {
+    rmSync(at('big'), { recursive: true, force: true });
+    const { body } = await api('POST', '/pull', { path: at('big') });
+    const status = async (): Promise<Record<string, any>> => (await api('GET', `/tasks/status/${body.task}`)).body;
+    let running: Record<string, any> = {};
+    await until(async () => ((running = await status()).progress?.bytes ?? 0) > 0, 20_000, () => `no progress reported: ${JSON.stringify(running)}`);
+    expect(running.status).toBe('pulling');
+    expect(running.progress).toMatchObject({ totalBytes: 3 * 1024 * 1024, files: 0, totalFiles: 1, currentFile: 'large.bin' });
+    expect(running.progress.percent).toBeGreaterThan(0);
+    expect(running.progress.percent).toBeLessThan(100);
+    // Baricadr's fields are all still there.
+    expect(Object.keys(running)).toEqual(expect.arrayContaining(['task_id', 'type', 'path', 'status', 'created', 'started', 'finished', 'error']));
+
+    const ended = await taskEnded(body.task);
+    expect(ended.status).toBe('finished');
+    expect(ended).not.toHaveProperty('progress');
+  });
+});
+
+describe('glacis completion', () => {
+  const complete = async (shell: 'bash', words: string[]): Promise<string[]> => {
+    const script = (await run(['completion', shell])).stdout;
+    const file = path.join(tempDir('completion'), 'glacis.bash');
+    writeFileSync(file, script);
+    const line = `source ${shellQuote(file)}; COMP_WORDS=(${words.map(shellQuote).join(' ')}); COMP_CWORD=${words.length - 1}; _glacis; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const child = spawn('bash', ['--norc', '-c', line], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise((resolve) => child.once('close', resolve));
+    return out.split('\n').filter(Boolean).sort();
+  };
+
+  it('bash: commands, subcommands, options and option values from the command tree', async () => {
+    expect(await complete('bash', ['glacis', ''])).toEqual(['completion', 'file', 'init', 'serve', 'task', 'up', 'worker']);
+    expect(await complete('bash', ['glacis', 'file', 'p'])).toEqual(['pull']);
+    expect(await complete('bash', ['glacis', 'file', 'pull', '--d'])).toEqual(['--dry-run']);
+    expect(await complete('bash', ['glacis', 'file', 'list', 'x', '--m'])).toEqual(['--max-depth', '--missing']);
+    expect(await complete('bash', ['glacis', 'task', 'list', '--status', 'f'])).toEqual(['failed', 'finished', 'freezing']);
+    expect(await complete('bash', ['glacis', '--config', 'x', 'task', 'l'])).toEqual(['list', 'log']);
+    expect(await complete('bash', ['glacis', 'completion', ''])).toEqual(['bash', 'zsh']);
+  });
+
+  it('zsh: the same function through bashcompinit; anything else is a usage error', async () => {
+    const zsh = await run(['completion', 'zsh']);
+    expect(zsh.stdout).toMatch(/^#compdef glacis\n/);
+    expect(zsh.stdout).toContain('bashcompinit');
+    expect(zsh.stdout).toContain('complete -o default -F _glacis glacis');
+    expectOneLineError(await run(['completion', 'fish']), 2, /Allowed choices are bash, zsh/);
+  });
+});
