@@ -1,6 +1,6 @@
 /**
  * The `glacis` command: `serve` (API), `worker` (task processor), `up` (both, with
- * Redis started if none is configured).
+ * Redis started if none is configured), and the client commands of src/cli/client.
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
@@ -8,11 +8,16 @@ import { loadRepos } from '../config/repos.js';
 import { loadSettings } from '../config/settings.js';
 import type { Settings } from '../config/types.js';
 import { createLogger, describeError, type Logger } from '../log/index.js';
-import { openRuntime, PACKAGE_VERSION, startApi, startTaskWorker } from '../runtime/index.js';
+import { PACKAGE_VERSION } from '../runtime/version.js';
+import { CliError, EXIT, registerClientCommands } from './client/index.js';
 import { startEmbeddedRedis } from './embedded-redis.js';
 
 /** Exit codes, as documented in the README. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3 } as const;
+export { EXIT };
+
+// The runtime (express, BullMQ, SQLite, …) is loaded by the server commands only, so that
+// the client commands start in a fraction of the time.
+const loadRuntime = () => import('../runtime/index.js');
 
 interface GlobalOptions {
   config?: string;
@@ -47,6 +52,7 @@ function onShutdown(log: Logger, stop: () => Promise<void>): void {
 
 async function serve(options: GlobalOptions): Promise<void> {
   const { settings, log, repos } = loadConfig(options);
+  const { openRuntime, startApi } = await loadRuntime();
   const runtime = await openRuntime(settings, repos, log);
   const server = await startApi(runtime);
   log.info(`Glacis API listening on http://${settings.host}:${settings.port}`, { repos: repos.length });
@@ -58,6 +64,7 @@ async function serve(options: GlobalOptions): Promise<void> {
 
 async function worker(options: GlobalOptions): Promise<void> {
   const { settings, log, repos } = loadConfig(options);
+  const { openRuntime, startTaskWorker } = await loadRuntime();
   const runtime = await openRuntime(settings, repos, log);
   const running = await startTaskWorker(runtime);
   log.info(`Glacis worker started (concurrency ${settings.workerConcurrency})`, { repos: repos.length });
@@ -76,6 +83,7 @@ async function up(options: GlobalOptions): Promise<void> {
     settings = { ...settings, redisUrl: embedded.url };
     log.info(`started redis-server at ${embedded.url} (data in ./data/redis)`);
   }
+  const { openRuntime, startApi, startTaskWorker } = await loadRuntime();
   const runtime = await openRuntime(settings, repos, log);
   const server = await startApi(runtime);
   const running = await startTaskWorker(runtime);
@@ -107,6 +115,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .command('up')
     .description('run the API and one worker together; starts its own redis-server when REDIS_URL is not set')
     .action(() => up(program.opts<GlobalOptions>()));
+  registerClientCommands(program);
   try {
     await program.parseAsync([...argv]);
   } catch (error) {
@@ -116,6 +125,10 @@ export async function main(argv: readonly string[]): Promise<void> {
 
 function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  if (error instanceof CliError) {
+    process.stderr.write(`glacis: ${error.message}\n`);
+    return error.exitCode;
+  }
   if (error instanceof ConfigError) {
     process.stderr.write(`glacis: configuration error: ${error.message}\n`);
     return EXIT.usage;

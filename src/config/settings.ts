@@ -34,8 +34,16 @@ const GRACE_SECONDS = { min: 0, max: 86400 } as const;
 /** 0 turns a housekeeping job off. */
 const HOUSEKEEPING_SECONDS = { min: 0, max: 365 * 86_400 } as const;
 
-/** Each setting's name, and the names it is also accepted under (Baricadr's, checked after it). */
-const SETTING_NAMES = {
+/**
+ * Each setting's name, and the names it is also accepted under (Baricadr's, checked after it).
+ * Exported so that a test can hold local.example.cfg and the README to exactly these keys.
+ *
+ * @example
+ * ```ts
+ * SETTING_NAMES.reposConf; // ['REPOS_CONF', 'BARICADR_REPOS_CONF']
+ * ```
+ */
+export const SETTING_NAMES = {
   reposConf: ['REPOS_CONF', 'BARICADR_REPOS_CONF'],
   redisUrl: ['REDIS_URL'],
   databaseUrl: ['DATABASE_URL'],
@@ -82,6 +90,20 @@ const BARICADR_ONLY_PREFIXES: readonly string[] = ['CELERY', 'SQLALCHEMY_'];
 const SETTING_KEYS: readonly string[] = Object.values(SETTING_NAMES).flat();
 /** The only environment variables Glacis reads as settings: never the whole environment. */
 const ENV_KEYS: readonly string[] = [...SETTING_KEYS, ...LATER_KEYS];
+/** Names the settings file; read from the environment only. */
+const CONFIG_ENV_KEY = 'GLACIS_CONFIG';
+
+/**
+ * Every environment variable {@link loadSettings} reads: the settings file's name and each
+ * setting's key. Deployment files (compose, systemd units) are checked against it, so that a
+ * misspelt key there fails a test instead of being silently ignored.
+ *
+ * @example
+ * ```ts
+ * const unread = Object.keys(serviceEnv).filter((key) => !SETTINGS_ENV_KEYS.includes(key));
+ * ```
+ */
+export const SETTINGS_ENV_KEYS: readonly string[] = Object.freeze([CONFIG_ENV_KEY, ...ENV_KEYS]);
 
 /** A value with the key and source it came from, so errors can name both. */
 interface Found {
@@ -130,7 +152,7 @@ function chooseConfigFile(
   cwd: string,
 ): string | undefined {
   if (configPath) return configPath;
-  if (env.GLACIS_CONFIG) return env.GLACIS_CONFIG;
+  if (env[CONFIG_ENV_KEY]) return env[CONFIG_ENV_KEY];
   return fs.existsSync(path.join(cwd, 'local.cfg')) ? 'local.cfg' : undefined;
 }
 

@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { createApp } from '../api/app.js';
+import { answerClientError } from '../api/errors.js';
 import type { BoardQueue } from '../api/board.js';
 import type { Repo, Settings } from '../config/types.js';
 import { PathLocks } from '../locks/index.js';
@@ -127,6 +128,8 @@ export async function startApi(runtime: Runtime): Promise<Server> {
   });
   return new Promise((resolve, reject) => {
     const server = app.listen(settings.port, settings.host, () => resolve(server));
+    // Requests Node's parser refuses get a JSON error too, not a bare status line.
+    server.on('clientError', answerClientError);
     server.once('close', () => void closeBoardQueues());
     server.once('error', (error) => {
       if (!server.listening) void closeBoardQueues();

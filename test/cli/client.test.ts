@@ -77,13 +77,17 @@ async function runOnTerminal(args: readonly string[], options: RunOptions & { an
   const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   let seen = 0;
   for (const [prompt, answer] of options.answers ?? []) {
-    // Prompts are matched without readline's cursor movements.
-    await until(() => prompt.test(output.slice(seen).replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')), 20_000, () => `no prompt ${prompt} in: ${JSON.stringify(output)}`);
+    await until(() => prompt.test(withoutCursorMoves(output.slice(seen))), 20_000, () => `no prompt ${prompt} in: ${JSON.stringify(output)}`);
     seen = output.length;
     child.stdin.write(answer);
   }
   const code = await closed;
   return { code, output: output.replace(/\r\n/g, '\n') };
+}
+
+/** Terminal output as it reads: readline's cursor movements, line clearing and carriage returns left out. */
+function withoutCursorMoves(output: string): string {
+  return output.replace(/\u001b\[[0-9;?]*[A-Za-z]|\r/g, '');
 }
 
 function shellQuote(word: string): string {
@@ -190,9 +194,15 @@ describe('glacis init', () => {
       ],
     });
     expect(code, output).toBe(0);
-    expect(output).not.toContain(TOKEN);
-    expect(output).toContain(`connected to ${glacis.url}: Glacis `);
-    expect(output).toContain(`saved server "default" (the default) to ${path.join(fresh, '.glacis.yml')}`);
+    // What the terminal shows: each answer echoed once, the token not at all.
+    expect(withoutCursorMoves(output).split('\n')).toEqual([
+      `Glacis server URL [http://127.0.0.1:9100]: ${glacis.url}`,
+      'Does the server require an API token? [y/N]: y',
+      'API token (not shown): ',
+      `connected to ${glacis.url}: Glacis ${VERSION}`,
+      `saved server "default" (the default) to ${path.join(fresh, '.glacis.yml')}`,
+      '',
+    ]);
     const file = path.join(fresh, '.glacis.yml');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(parse(readFileSync(file, 'utf8'))).toEqual({ default: 'default', servers: { default: { url: glacis.url, token: TOKEN } } });
@@ -200,6 +210,22 @@ describe('glacis init', () => {
     // The saved server is the one every command uses.
     const listed = await run(['task', 'list', '--json'], { home: fresh });
     expect(listed.code, listed.stderr).toBe(0);
+
+    // With a server saved, it asks for a name, and whether the new one becomes the default.
+    const second = await runOnTerminal(['init'], {
+      home: fresh,
+      answers: [
+        [/Name of this server \[default\]: $/, 'lab\r'],
+        [/server URL \[http:\/\/127\.0\.0\.1:9100\]: $/, `${glacis.url}\r`],
+        [/token\? \[y\/N\]: $/, 'y\r'],
+        [/API token \(not shown\): $/, `${TOKEN}\r`],
+        [/Make "lab" the default server\? \[Y\/n\]: $/, 'n\r'],
+      ],
+    });
+    expect(second.code, second.output).toBe(0);
+    expect(second.output).not.toMatch(/c+l+i+e+n+t+-+t+e+s+t/);
+    expect(withoutCursorMoves(second.output)).toContain(`saved server "lab" to ${file}\n`);
+    expect(parse(readFileSync(file, 'utf8'))).toEqual({ default: 'default', servers: { default: { url: glacis.url, token: TOKEN }, lab: { url: glacis.url, token: TOKEN } } });
   });
 
   it('on a terminal, a refused token is said so and nothing is saved unless asked; Ctrl-C saves nothing (exit 130)', async () => {
@@ -215,7 +241,7 @@ describe('glacis init', () => {
     });
     expect(refused.code, refused.output).toBe(3);
     expect(refused.output).toContain(`${glacis.url} refused the token`);
-    expect(refused.output).not.toContain('not-the-right-token-at-all');
+    expect(refused.output).not.toMatch(/n+o+t+-+t+h+e+-+r+i+g+h+t/);
     expect(existsSync(path.join(fresh, '.glacis.yml'))).toBe(false);
 
     const interrupted = await runOnTerminal(['init'], { home: fresh, answers: [[/server URL.*: $/, '\u0003']] });

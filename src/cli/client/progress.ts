@@ -1,0 +1,209 @@
+/**
+ * `--wait`: follows a task until it ends, showing its progress as a live bar on a terminal
+ * or as plain lines otherwise, then reports how it ended.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ENDED_STATUSES } from '../../store/types.js';
+import { CliError, EXIT } from './exit.js';
+import type { GlacisClient, ProgressJson, TaskJson } from './http.js';
+import { formatBytes, formatDuration, print, printJson } from './output.js';
+
+/** How often a followed task is looked at. */
+export const POLL_MS = 500;
+/** Plain progress lines (not on a terminal) come at each tenth of the way, or this often when the total is unknown. */
+const LINE_EVERY_MS = 5_000;
+const BAR_WIDTH = 20;
+
+/**
+ * Whether the task has ended (finished, failed or cancelled).
+ *
+ * @example
+ * ```ts
+ * if (hasEnded(await client.task(id))) break;
+ * ```
+ */
+export function hasEnded(task: TaskJson): boolean {
+  return (ENDED_STATUSES as readonly string[]).includes(task.status);
+}
+
+/**
+ * Following a task until Ctrl-C: then following stops with a one-line CliError (exit 130),
+ * and the task goes on. Call {@link Following.stop} when done.
+ *
+ * @example
+ * ```ts
+ * const following = new Following(taskId);
+ * try {
+ *   for (;;) { … await following.pause(POLL_MS); }
+ * } finally {
+ *   following.stop();
+ * }
+ * ```
+ */
+export class Following {
+  private readonly controller = new AbortController();
+  private readonly interrupt = (): void => this.controller.abort();
+
+  constructor(private readonly taskId: string) {
+    process.on('SIGINT', this.interrupt);
+  }
+
+  /** Waits `ms`; rejects at once if Ctrl-C was pressed meanwhile or before. */
+  async pause(ms: number): Promise<void> {
+    try {
+      await sleep(ms, undefined, { signal: this.controller.signal });
+    } catch {
+      throw new CliError(`stopped following task ${this.taskId}; it goes on: "glacis task show ${this.taskId}"`, EXIT.interrupted);
+    }
+  }
+
+  stop(): void {
+    process.removeListener('SIGINT', this.interrupt);
+  }
+}
+
+interface Display {
+  show(task: TaskJson): void;
+  stop(): void;
+}
+
+/**
+ * Polls the task until it ends and returns it as it ended.
+ *
+ * @param quiet no plain progress lines (`--json`); the bar on a terminal is still drawn.
+ * @example
+ * ```ts
+ * const ended = await followTask(client, taskId, { quiet: false });
+ * reportEnd(ended, false);
+ * ```
+ */
+export async function followTask(client: GlacisClient, taskId: string, options: { readonly quiet: boolean }): Promise<TaskJson> {
+  const display: Display = process.stderr.isTTY ? new Bar() : options.quiet ? { show: () => undefined, stop: () => undefined } : new Lines();
+  const following = new Following(taskId);
+  try {
+    for (;;) {
+      const task = await client.task(taskId);
+      if (hasEnded(task)) return task;
+      display.show(task);
+      await following.pause(POLL_MS);
+    }
+  } finally {
+    following.stop();
+    display.stop();
+  }
+}
+
+/**
+ * Prints how the task ended (its record with `json`) and throws for a failed or
+ * cancelled one, so the command exits 1 with the task's error.
+ *
+ * @throws CliError (exit 1)
+ * @example
+ * ```ts
+ * reportEnd(await followTask(client, id, { quiet: false }), false);
+ * ```
+ */
+export function reportEnd(task: TaskJson, json: boolean): void {
+  if (json) printJson(task);
+  else if (task.status === 'finished') print(...summary(task));
+  const id = task.task_id;
+  if (task.status === 'failed') throw new CliError(`task ${id} failed: ${task.error ?? 'no reason given'} (log: "glacis task log ${id}")`, EXIT.failure);
+  if (task.status === 'cancelled') throw new CliError(`task ${id} was cancelled${task.error ? `: ${task.error}` : ''}`, EXIT.failure);
+}
+
+/**
+ * What a finished task did, in words.
+ *
+ * @example
+ * ```ts
+ * summary(task); // ['pulled 3 files (1.2 MiB) into /data/lab1/raw']
+ * ```
+ */
+export function summary(task: TaskJson): string[] {
+  const files = task.files ?? 0;
+  const size = formatBytes(task.bytes ?? 0);
+  const count = `${files} file${files === 1 ? '' : 's'}`;
+  if (task.type === 'pull') {
+    if (files === 0) return [`nothing to pull: everything under ${task.path} is here`];
+    return [task.dry_run ? `dry run: would pull ${count} (${size}) into ${task.path}` : `pulled ${count} (${size}) into ${task.path}`];
+  }
+  const lines = [task.dry_run ? `dry run: would freeze ${count} under ${task.path}, freeing ${size}` : `froze ${count} under ${task.path}, freeing ${size}`];
+  const unprotected = task.unprotected ?? 0;
+  if (unprotected > 0) {
+    lines.push(`${unprotected} cold file${unprotected === 1 ? ' was' : 's were'} kept: the remote does not hold them identically (see "glacis task log ${task.task_id}")`);
+  }
+  return lines;
+}
+
+/** Bytes per second over the last few samples, for when the worker does not report a speed. */
+class RateMeter {
+  private samples: Array<{ at: number; bytes: number }> = [];
+
+  rate(progress: ProgressJson): number | undefined {
+    if (progress.speed !== undefined && progress.speed > 0) return progress.speed;
+    const now = Date.now();
+    this.samples = [...this.samples.filter((s) => now - s.at < 10_000 && s.bytes <= progress.bytes), { at: now, bytes: progress.bytes }];
+    const first = this.samples[0]!;
+    const seconds = (now - first.at) / 1000;
+    return seconds > 0 ? (progress.bytes - first.bytes) / seconds : undefined;
+  }
+}
+
+/** The progress of a running task in one line; `bar` draws the percentage too. */
+function describe(task: TaskJson, rate: number | undefined, bar: boolean): string {
+  const p = task.progress;
+  if (task.status === 'waiting') return 'waiting (queued, or behind a task on an overlapping path)';
+  if (!p) return task.status === 'started' ? `started: finding what to ${task.type}` : task.status;
+  const parts: string[] = [task.status];
+  if (p.totalBytes > 0) {
+    const percent = Math.max(0, Math.min(100, p.percent));
+    if (bar) {
+      const filled = Math.round((percent / 100) * BAR_WIDTH);
+      parts.push(`[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`);
+    }
+    parts.push(`${percent.toFixed(0).padStart(3)}%`, `${formatBytes(p.bytes)} / ${formatBytes(p.totalBytes)}`);
+  } else {
+    parts.push(`${p.files} file${p.files === 1 ? '' : 's'}`, formatBytes(p.bytes));
+  }
+  if (rate !== undefined && rate > 0) {
+    parts.push(`${formatBytes(rate)}/s`);
+    if (p.totalBytes > p.bytes) parts.push(`ETA ${formatDuration((p.totalBytes - p.bytes) / rate)}`);
+  }
+  if (p.currentFile) parts.push(p.currentFile);
+  return parts.join('  ');
+}
+
+/** One line redrawn in place on the terminal (stderr, so stdout can be piped). */
+class Bar implements Display {
+  private readonly meter = new RateMeter();
+  private drawn = false;
+
+  show(task: TaskJson): void {
+    const line = describe(task, task.progress ? this.meter.rate(task.progress) : undefined, true);
+    const width = Math.max(20, (process.stderr.columns || 80) - 1);
+    process.stderr.write(`\r\u001b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
+    this.drawn = true;
+  }
+
+  stop(): void {
+    if (this.drawn) process.stderr.write('\r\u001b[2K');
+  }
+}
+
+/** A line at each status change and each tenth of the way (or every few seconds): for logs and pipes. */
+class Lines implements Display {
+  private readonly meter = new RateMeter();
+  private shown = '';
+
+  show(task: TaskJson): void {
+    const rate = task.progress ? this.meter.rate(task.progress) : undefined;
+    const p = task.progress;
+    const now = Date.now();
+    const stage = `${task.status}:${p === undefined ? '' : p.totalBytes > 0 ? Math.floor(p.percent / 10) : Math.floor(now / LINE_EVERY_MS)}`;
+    if (stage === this.shown) return;
+    this.shown = stage;
+    process.stderr.write(`task ${task.task_id}: ${describe(task, rate, false)}\n`);
+  }
+
+  stop(): void {}
+}
