@@ -14,7 +14,8 @@ import { BOARD_PATH, queueBoard, type BoardQueue } from './board.js';
 import { requireToken, type AuthOptions } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { health, metrics, ready } from './health.js';
-import { freezeBody, listBody, parseRequest, pullBody, taskListQuery, treeBody } from './requests.js';
+import { OPENAPI_PATH, openApiDocument, type TaskJson } from './openapi.js';
+import { freezeBody, listBody, parseRequest, pullBody, requireUtf8Body, taskListQuery, treeBody } from './requests.js';
 
 export interface ApiDeps {
   readonly tasks: TaskService;
@@ -63,7 +64,7 @@ export function createApp(deps: ApiDeps): Express {
   // First of all: no route, board or body parser is reached without a token.
   app.use(requireToken(deps.auth ?? {}));
   // barique sends JSON bodies on GET too; parse whatever says it is JSON.
-  app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'], verify: requireUtf8Body }));
 
   app.get('/health', health);
   app.get('/ready', ready(deps.probeDependencies));
@@ -74,6 +75,10 @@ export function createApp(deps: ApiDeps): Express {
   });
   app.get('/endpoints', (_req, res) => {
     res.json(ENDPOINTS);
+  });
+  const openApi = openApiDocument({ version: deps.version });
+  app.get(OPENAPI_PATH, (_req, res) => {
+    res.json(openApi);
   });
 
   app.post('/pull', async (req, res) => {
@@ -144,7 +149,7 @@ export function createApp(deps: ApiDeps): Express {
 }
 
 /** The wire shape of a task: Baricadr's fields, then Glacis's. */
-export function taskJson(task: Task): Record<string, unknown> {
+export function taskJson(task: Task): TaskJson {
   return {
     task_id: task.id,
     type: task.type,

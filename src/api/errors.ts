@@ -2,6 +2,7 @@
  * Every error leaves the API as JSON `{"error": "…"}` with a status that says whose
  * fault it was; never an HTML page, never a stack trace.
  */
+import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { RcloneError, RemoteNotFoundError } from '../rclone/index.js';
 import { BadRequestError, NotFoundError, UnavailableError } from '../services/errors.js';
@@ -46,3 +47,35 @@ export function errorHandler(onServerError: (error: unknown) => void): ErrorRequ
 export const notFoundHandler: RequestHandler = (req, res) => {
   res.status(404).json({ error: `No route for ${req.method} ${req.path}` });
 };
+
+/** Parser errors with a status of their own; anything else the parser refuses is a 400. */
+const CLIENT_ERRORS: Readonly<Record<string, readonly [status: number, reason: string, message: string]>> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'The request line and headers are too large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Payload Too Large', 'The chunk extensions are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request took too long to arrive'],
+};
+const MALFORMED: readonly [number, string, string] = [400, 'Bad Request', 'Malformed HTTP request'];
+
+/**
+ * The HTTP server's `clientError` listener: a request Node's parser refuses (malformed
+ * request line or header, headers over the limit) never reaches express, and Node's own
+ * answer has no body. This gives it the API's `{"error": "…"}` form, and otherwise does
+ * what Node does: no answer on a connection already answering, then close it.
+ *
+ * @example
+ * ```ts
+ * server.on('clientError', answerClientError);
+ * ```
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) {
+    const [status, reason, message] = CLIENT_ERRORS[error.code ?? ''] ?? MALFORMED;
+    const body = JSON.stringify({ error: message });
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}

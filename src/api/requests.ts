@@ -2,6 +2,8 @@
  * Request body and query schemas: the edge where untrusted input becomes typed.
  * Field names and value forms are Baricadr's, so barique's requests pass unchanged.
  */
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { BadRequestError } from '../services/errors.js';
 import { TASK_STATUSES, TASK_TYPES } from '../store/types.js';
@@ -39,6 +41,32 @@ export const taskListQuery = z.strictObject({
   limit: z.string().regex(/^\d{1,5}$/).transform(Number).optional(),
   offset: z.string().regex(/^\d{1,9}$/).transform(Number).optional(),
 });
+
+/** A request body that claims UTF-8 but is not (HTTP 400). */
+export class InvalidUtf8Error extends Error {
+  override readonly name = 'InvalidUtf8Error';
+  /** Read by body-parser, which keeps the status of an error thrown by `verify`. */
+  readonly status = 400;
+  constructor() {
+    super('The request body is not valid UTF-8');
+  }
+}
+
+/**
+ * `verify` hook of `express.json`: refuses a UTF-8 body with invalid bytes. Without it the
+ * decoder turns them into U+FFFD, and a path such as `/repo/\xff` (or an overlong `../`)
+ * would be accepted as a different path from the one sent.
+ *
+ * @example
+ * ```ts
+ * app.use(express.json({ verify: requireUtf8Body }));
+ * ```
+ */
+export function requireUtf8Body(_req: IncomingMessage, _res: ServerResponse, body: Buffer, encoding: string): void {
+  // Other charsets body-parser accepts (utf-16) are decoded strictly enough by iconv; what they
+  // can still smuggle (lone surrogates) the path rules refuse.
+  if (/^utf-?8$/i.test(encoding) && !isUtf8(body)) throw new InvalidUtf8Error();
+}
 
 /**
  * Parses `input` with `schema`, turning the first problem into one readable sentence.

@@ -21,13 +21,30 @@ import type {
 const BACKENDS = ['sftp', 's3', 'local', 'rclone'] as const;
 type Backend = (typeof BACKENDS)[number];
 
-const BACKEND_KEYS: Readonly<Record<Backend, readonly string[]>> = {
+/**
+ * The keys each backend takes besides {@link COMMON_KEYS} and `backend`; any other key is an
+ * error. Exported so that a test can hold repos.example.yaml and the README to them.
+ *
+ * @example
+ * ```ts
+ * BACKEND_KEYS.local; // ['path']
+ * ```
+ */
+export const BACKEND_KEYS: Readonly<Record<Backend, readonly string[]>> = {
   sftp: ['url', 'user', 'password', 'port', 'key_file'],
   s3: ['provider', 'endpoint', 'path', 'access_key_id', 'secret_access_key', 'region'],
   local: ['path'],
   rclone: ['type', 'path', 'options'],
 };
-const COMMON_KEYS: readonly string[] = [
+/**
+ * The keys every repo may have, whatever its backend.
+ *
+ * @example
+ * ```ts
+ * COMMON_KEYS.includes('freeze_age'); // true
+ * ```
+ */
+export const COMMON_KEYS: readonly string[] = [
   'exclude', 'freezable', 'freeze_age', 'auto_freeze', 'auto_freeze_interval', 'auto_freeze_cron',
   'chown_uid', 'chown_gid', 'disable_atime_test', 'verify',
 ];
@@ -76,7 +93,8 @@ export function loadRepos(filePath: string): Repo[] {
     text = fs.readFileSync(filePath, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'read error';
-    throw new ConfigError({ file: filePath }, `cannot read the repos file (${code})`);
+    // The file's name came from a setting: say which, so the operator knows what to fix.
+    throw new ConfigError({ file: filePath, key: 'REPOS_CONF' }, `cannot read the repos file (${code}); it is named by key "REPOS_CONF"`);
   }
   return parseRepos(text, filePath, path.dirname(path.resolve(filePath)));
 }

@@ -19,6 +19,8 @@ import { tempDir } from './remotes.js';
 export interface TestGlacis {
   readonly url: string;
   readonly runtime: Runtime;
+  /** The API's HTTP server; its request listener is the express app. */
+  readonly server: Server;
   /** Environment that configures the same instance (for a `glacis worker` child process). */
   readonly env: NodeJS.ProcessEnv;
   readonly logLines: string[];
@@ -91,6 +93,7 @@ export async function startGlacis(options: StartOptions): Promise<TestGlacis> {
   return {
     url,
     runtime,
+    server,
     env,
     logLines,
     post: (route, body) => call('POST', route, body),

@@ -1,0 +1,683 @@
+/**
+ * The OpenAPI 3.1 description of the REST API, served at {@link OPENAPI_PATH}.
+ *
+ * Request bodies and query parameters are generated from the zod schemas that validate them
+ * (./requests.ts), and the task's wire shape from the schema that types `taskJson`, so none
+ * is written twice. test/api/openapi.test.ts keeps the rest honest: the paths here must be
+ * exactly the routes the app serves, and real answers must match the documented responses.
+ */
+import { z } from 'zod';
+import { TASK_STATUSES, TASK_TYPES, type TaskOrigin, type TaskStatus, type TaskType } from '../store/types.js';
+import { METRICS_PATH } from './auth.js';
+import { BOARD_PATH } from './board.js';
+import { freezeBody, listBody, pullBody, taskListQuery, treeBody } from './requests.js';
+
+/**
+ * Where the API serves the document.
+ *
+ * @example
+ * ```ts
+ * const doc = await (await fetch(`http://127.0.0.1:9100${OPENAPI_PATH}`)).json();
+ * ```
+ */
+export const OPENAPI_PATH = '/openapi.json';
+
+/**
+ * A JSON Schema (2020-12, OpenAPI 3.1's dialect), as plain JSON.
+ *
+ * @example
+ * ```ts
+ * const count: JsonSchema = { type: 'integer', minimum: 0 };
+ * ```
+ */
+export type JsonSchema = { readonly [keyword: string]: unknown };
+
+/**
+ * A reference to a component of the document.
+ *
+ * @example
+ * ```ts
+ * const error: OpenApiRef = { $ref: '#/components/schemas/Error' };
+ * ```
+ */
+export type OpenApiRef = { readonly $ref: string };
+
+/**
+ * One header, query or path parameter.
+ *
+ * @example
+ * ```ts
+ * const limit: OpenApiParameter = { name: 'limit', in: 'query', schema: { type: 'string' } };
+ * ```
+ */
+export interface OpenApiParameter {
+  readonly name: string;
+  readonly in: 'query' | 'path' | 'header';
+  readonly required?: boolean;
+  readonly description?: string;
+  readonly schema: JsonSchema;
+}
+
+/**
+ * One media type of a body: its schema.
+ *
+ * @example
+ * ```ts
+ * const text: OpenApiMediaType = { schema: { type: 'string' } };
+ * ```
+ */
+export interface OpenApiMediaType {
+  readonly schema: JsonSchema;
+}
+
+/**
+ * A response: its description, headers and body by media type.
+ *
+ * @example
+ * ```ts
+ * const gone: OpenApiResponse = { description: 'No such task', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+ * ```
+ */
+export interface OpenApiResponse {
+  readonly description: string;
+  readonly headers?: Readonly<Record<string, { readonly description: string; readonly schema: JsonSchema }>>;
+  readonly content?: Readonly<Record<string, OpenApiMediaType>>;
+}
+
+/**
+ * A request body by media type.
+ *
+ * @example
+ * ```ts
+ * const pull: OpenApiRequestBody = { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/PullRequest' } } } };
+ * ```
+ */
+export interface OpenApiRequestBody {
+  readonly required: boolean;
+  readonly description?: string;
+  readonly content: Readonly<Record<string, OpenApiMediaType>>;
+}
+
+/**
+ * Security schemes that together admit a request; in a list, any one requirement suffices,
+ * and `{}` means "none needed".
+ *
+ * @example
+ * ```ts
+ * const tokenOrNothing: SecurityRequirement[] = [{ bearerAuth: [] }, {}];
+ * ```
+ */
+export type SecurityRequirement = Readonly<Record<string, readonly string[]>>;
+
+/**
+ * One method of one path.
+ *
+ * @example
+ * ```ts
+ * const version: OpenApiOperation = { operationId: 'version', summary: 'The version', tags: ['service'], responses: { '200': { description: 'The version' } } };
+ * ```
+ */
+export interface OpenApiOperation {
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tags: readonly string[];
+  readonly parameters?: readonly (OpenApiParameter | OpenApiRef)[];
+  readonly requestBody?: OpenApiRequestBody;
+  /** By status code (`"200"`, `"404"`, …). */
+  readonly responses: Readonly<Record<string, OpenApiResponse | OpenApiRef>>;
+  readonly security?: readonly SecurityRequirement[];
+}
+
+/**
+ * The HTTP methods the API routes; an OpenAPI path item is keyed by them in lower case.
+ *
+ * @example
+ * ```ts
+ * const method: HttpMethod = 'delete';
+ * ```
+ */
+export type HttpMethod = 'get' | 'post' | 'delete';
+
+/**
+ * The operations on one path, by lower-case method.
+ *
+ * @example
+ * ```ts
+ * const item: OpenApiPathItem = openApiDocument({ version: '0.1.0' }).paths['/pull']!;
+ * item.post?.operationId; // 'pull'
+ * ```
+ */
+export type OpenApiPathItem = Readonly<Partial<Record<HttpMethod, OpenApiOperation>>>;
+
+/**
+ * The whole document, as {@link openApiDocument} builds it.
+ *
+ * @example
+ * ```ts
+ * const doc: OpenApiDocument = openApiDocument({ version: '0.1.0' });
+ * Object.keys(doc.paths); // ['/health', '/ready', …]
+ * ```
+ */
+export interface OpenApiDocument {
+  readonly openapi: '3.1.0';
+  readonly info: {
+    readonly title: string;
+    readonly version: string;
+    readonly description: string;
+    readonly license: { readonly name: string; readonly identifier: string };
+  };
+  readonly tags: readonly { readonly name: string; readonly description: string }[];
+  readonly security: readonly SecurityRequirement[];
+  /** Paths in OpenAPI's template form: `/tasks/status/{task_id}`. */
+  readonly paths: Readonly<Record<string, OpenApiPathItem>>;
+  readonly components: {
+    readonly schemas: Readonly<Record<string, JsonSchema>>;
+    readonly responses: Readonly<Record<string, OpenApiResponse>>;
+    readonly parameters: Readonly<Record<string, OpenApiParameter>>;
+    readonly securitySchemes: Readonly<Record<string, JsonSchema>>;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemas of the answers
+
+const TASK_ORIGINS = Object.keys({ user: true, schedule: true } satisfies Record<TaskOrigin, true>) as [TaskOrigin, ...TaskOrigin[]];
+const timestamp = z.string().meta({ format: 'date-time', description: 'ISO 8601, UTC' });
+const count = z.int().min(0);
+
+const progressSchema = z
+  .strictObject({
+    percent: z.number().min(0).max(100).describe('Percent done (pull: of the bytes, or of the files when they are all empty)'),
+    bytes: count.describe('Bytes transferred (pull) or freed (freeze) so far'),
+    totalBytes: count.describe('Bytes to transfer; 0 for freeze, which cannot know in advance'),
+    files: count.describe('Files placed (pull) or frozen (freeze) so far'),
+    totalFiles: count.describe('Files to transfer; 0 for freeze'),
+    currentFile: z.string().optional().describe('The file being transferred'),
+    speed: z.number().min(0).optional().describe('Transfer rate in bytes per second, as rclone reports it'),
+  })
+  .describe('What the worker last reported of a running task (every second while it runs)');
+
+/**
+ * A task as the API shows it: Baricadr's fields, then Glacis's. `taskJson` in ./app.ts is
+ * typed by it, so a field added there and not here fails to compile.
+ *
+ * @example
+ * ```ts
+ * const wire: TaskJson = { task_id: id, type: 'pull', path: '/data/lab1/raw', status: 'waiting', … };
+ * ```
+ */
+export const taskSchema = z
+  .strictObject({
+    task_id: z.string().meta({ format: 'uuid', description: 'The task id, as returned when it was submitted' }),
+    type: z.enum(TASK_TYPES as [TaskType, ...TaskType[]]),
+    path: z.string().describe('The absolute path the task works on (normalised)'),
+    status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]).describe(
+      'waiting (queued, or held back by an overlapping task) → started → pulling | freezing → finished | failed | cancelled',
+    ),
+    created: timestamp,
+    started: timestamp.nullable(),
+    finished: timestamp.nullable(),
+    error: z.string().nullable().describe('Why the task failed or was cancelled'),
+    dry_run: z.boolean().describe('Nothing is copied nor deleted; files and bytes say what would be'),
+    force: z.boolean().describe('Freeze ignored freeze_age (never the other rules)'),
+    origin: z.enum(TASK_ORIGINS).describe('user: through the API; schedule: an auto-freeze'),
+    email: z.string().nullable().describe('Who is mailed when the task ends'),
+    files: count.nullable().describe('Files pulled or frozen (or that would be, for a dry run); null until the task ends'),
+    bytes: count.nullable().describe('Bytes pulled or freed (or that would be, for a dry run); null until the task ends'),
+    unprotected: count
+      .nullable()
+      .describe('Freeze: cold files kept because the remote lacks them or holds them differently (data that exists only locally)'),
+  })
+  .describe('A pull or freeze task');
+
+/**
+ * The wire shape of a task.
+ *
+ * @example
+ * ```ts
+ * function show(task: TaskJson): string { return `${task.task_id} ${task.status}`; }
+ * ```
+ */
+export type TaskJson = z.output<typeof taskSchema>;
+
+const taskStatusSchema = taskSchema
+  .extend({ progress: progressSchema.optional().describe('Present while the task runs, once its worker has reported') })
+  .describe('A task, with its live progress while it runs');
+
+const listEntrySchema = z
+  .strictObject({
+    Path: z.string().describe('Relative to the asked path (to the repository root with from_root)'),
+    Name: z.string().optional(),
+    Size: z.int().optional().describe('Bytes'),
+    ModTime: z.string().optional().describe('Modification time on the remote, RFC 3339'),
+    IsDir: z.boolean().optional(),
+    Hashes: z.record(z.string(), z.string()).optional().describe('Hashes the remote knows, by name (md5, sha1, …)'),
+  })
+  .describe('A file on the remote; with full, also rclone lsjson\'s other fields');
+
+const treeEntrySchema = z
+  .strictObject({
+    Path: z.string().describe('Relative to the asked path'),
+    missing: z.boolean().describe('Not present locally: a pull would bring it back'),
+  })
+  .describe('A file on the remote, and whether it is missing locally');
+
+const errorSchema = z.strictObject({ error: z.string() }).describe('Every error answer');
+
+/** Descriptions of the request fields; keyed by each schema's own keys, so a new field must be described here to compile. */
+type Described<S extends z.ZodObject> = { readonly [K in keyof S['shape']]: string };
+
+/**
+ * A request schema with a description on each field. `path` is checked by src/paths rather
+ * than by zod (which lets a missing one through to get Baricadr's `Missing "path"`), so the
+ * document states here what it must be.
+ */
+function documented<S extends z.ZodObject>(schema: S, descriptions: Described<S>, title: string): z.ZodType {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    const description = (descriptions as Readonly<Record<string, string>>)[key] ?? '';
+    shape[key] = key === 'path' ? z.string().describe(description) : field.describe(description);
+  }
+  return schema.extend(shape).describe(title);
+}
+
+const PATH = 'Absolute path of a file or directory inside a repository';
+const EMAIL = 'Mailed when the task ends (null or absent: nobody)';
+const DRY_RUN = 'true: copy or delete nothing, report what would be (true/false, also "True"/"False" and 1/0, as Baricadr reads them)';
+const MAX_DEPTH = 'Directory levels to list, default 1; 0 lists everything (0..10000, a number or a digit string)';
+
+const REQUESTS = {
+  PullRequest: documented(pullBody, { path: PATH, email: EMAIL, dry_run: DRY_RUN }, 'Bring back what is missing locally under path'),
+  FreezeRequest: documented(
+    freezeBody,
+    { path: PATH, email: EMAIL, dry_run: DRY_RUN, force: 'true: ignore freeze_age (never the other freeze rules)' },
+    'Delete local copies of cold files the remote holds identically, under path',
+  ),
+  ListRequest: documented(
+    listBody,
+    {
+      path: PATH,
+      missing: 'Only files not present locally',
+      full: 'Each entry with rclone\'s fields (Size, ModTime, …), not only Path',
+      max_depth: MAX_DEPTH,
+      from_root: 'Paths relative to the repository root rather than to path',
+    },
+    'List what the remote holds under path',
+  ),
+  TreeRequest: documented(treeBody, { path: PATH, max_depth: MAX_DEPTH }, 'List what the remote holds under path, flagging what is missing locally'),
+} as const;
+
+const QUERY_DESCRIPTIONS: Described<typeof taskListQuery> = {
+  status: 'Only tasks with this status',
+  type: 'Only tasks of this type',
+  path: 'Only tasks on this path or below it (by path segment: /a/b does not cover /a/bc)',
+  limit: 'At most this many tasks (at most 10,000 in one answer)',
+  offset: 'Skip this many tasks first, for paging',
+};
+
+/** Every schema under `components.schemas`, by name; the generator turns nested ones into `$ref`s. */
+function componentSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  const named: Record<string, z.ZodType> = {
+    ...REQUESTS,
+    Task: taskSchema,
+    TaskWithProgress: taskStatusSchema,
+    Progress: progressSchema,
+    ListEntry: listEntrySchema,
+    TreeEntry: treeEntrySchema,
+    Error: errorSchema,
+  };
+  for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
+  // io "input": requests are documented as clients write them (before the flag transforms).
+  const { schemas } = z.toJSONSchema(registry, { io: 'input', uri: (id) => `#/components/schemas/${id}`, override: withoutSafeIntegerBounds });
+  return Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, withoutIdentity(schema)]));
+}
+
+/** Query parameters of `GET /tasks`, one per key of the zod schema that validates them. */
+function taskListParameters(): OpenApiParameter[] {
+  const schema = withoutIdentity(z.toJSONSchema(taskListQuery, { io: 'input', override: withoutSafeIntegerBounds }));
+  const properties = schema.properties as Readonly<Record<string, JsonSchema>>;
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: false,
+    description: (QUERY_DESCRIPTIONS as Readonly<Record<string, string>>)[name] ?? '',
+    schema: property,
+  }));
+}
+
+/** zod's integers carry JavaScript's safe-integer bounds, which say nothing to a client: left out. */
+function withoutSafeIntegerBounds(context: { readonly jsonSchema: Record<string, unknown> }): void {
+  const schema = context.jsonSchema;
+  if (schema.maximum === Number.MAX_SAFE_INTEGER) delete schema.maximum;
+  if (schema.minimum === Number.MIN_SAFE_INTEGER) delete schema.minimum;
+}
+
+/** Each component's `$schema` and `$id` are noise inside an OpenAPI document (its dialect is 2020-12 already). */
+function withoutIdentity(schema: JsonSchema): JsonSchema {
+  const { $schema: _dialect, $id: _id, ...rest } = schema;
+  return rest;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks of the paths
+
+const ref = (kind: 'schemas' | 'responses' | 'parameters', name: string): OpenApiRef => ({ $ref: `#/components/${kind}/${name}` });
+const json = (schema: JsonSchema): Readonly<Record<string, OpenApiMediaType>> => ({ 'application/json': { schema } });
+const jsonAnswer = (description: string, schema: JsonSchema): OpenApiResponse => ({ description, content: json(schema) });
+const object = (properties: Readonly<Record<string, JsonSchema>>, required: readonly string[] = Object.keys(properties)): JsonSchema => ({
+  type: 'object',
+  properties,
+  required,
+  additionalProperties: false,
+});
+const body = (name: keyof typeof REQUESTS): OpenApiRequestBody => ({
+  required: true,
+  description: 'JSON. Unknown fields are refused (400).',
+  content: json(ref('schemas', name)),
+});
+
+/** What every guarded operation may also answer, when the server has tokens set. */
+const GUARDED = { '401': ref('responses', 'Unauthorized') } as const;
+/** What any JSON body may earn, whatever the route. */
+const BODY_ERRORS = {
+  '400': ref('responses', 'BadRequest'),
+  '413': ref('responses', 'PayloadTooLarge'),
+  '415': ref('responses', 'UnsupportedMediaType'),
+} as const;
+const NOT_FOUND = { '404': ref('responses', 'NotFound') } as const;
+const REDIS_DOWN = { '503': ref('responses', 'RedisUnavailable') } as const;
+
+const TASK_ID: OpenApiRef = ref('parameters', 'task_id');
+
+const submitted = jsonAnswer('The id of the task that will do the work: a new one, or an unfinished one of the same kind already covering the path', object({
+  task: { type: 'string', format: 'uuid' },
+}));
+
+const removed = jsonAnswer('Removed (after cancelling it if it had not ended)', object({
+  info: { type: 'string', description: 'Task <id> removed.' },
+  error: { type: 'string', const: '', description: 'Always empty, as in Baricadr' },
+}));
+
+const SERVICE_DESCRIPTION = [
+  'Hot/cold tiering: freeze deletes local copies of cold files the remote holds identically; pull brings files back.',
+  'Wire-compatible with Baricadr, so barique works unchanged. Bodies are JSON, also on GET (barique sends them; the GET routes ignore them).',
+  'Every error is `{"error": "…"}`: 4xx for the client\'s mistakes, 500 (`Internal error; see the server log`) for Glacis\'s, and 404 for a route that does not exist.',
+  'Authentication is off unless the server sets API_TOKENS or API_TOKENS_FILE; then every route but /health needs a token,',
+  'as a bearer token or as the password of HTTP basic auth (any user name). METRICS_TOKEN is accepted on /metrics only.',
+].join(' ');
+
+/**
+ * The OpenAPI 3.1 document of the API served by `createApp`.
+ *
+ * @param options.version the version the API reports (`GET /version`).
+ * @example
+ * ```ts
+ * const document = openApiDocument({ version: '0.1.0' });
+ * app.get(OPENAPI_PATH, (_req, res) => { res.json(document); });
+ * ```
+ */
+export function openApiDocument(options: { readonly version: string }): OpenApiDocument {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Glacis',
+      version: options.version,
+      description: SERVICE_DESCRIPTION,
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    tags: [
+      { name: 'files', description: 'Pull, freeze and list the files of a repository' },
+      { name: 'tasks', description: 'The tasks pull and freeze create' },
+      { name: 'service', description: 'Version, route map, this document' },
+      { name: 'operations', description: 'Probes, metrics, the queue board' },
+    ],
+    // `{}`: authentication is optional in the protocol; whether a token is required is the
+    // server's setting (API_TOKENS), and a server that requires one answers 401 without.
+    security: [{ bearerAuth: [] }, { basicAuth: [] }, {}],
+    paths: {
+      '/health': {
+        get: {
+          operationId: 'health',
+          summary: 'Liveness: the process serves requests',
+          description: 'Checks nothing else, so a Redis outage does not get the API restarted. Never needs a token.',
+          tags: ['operations'],
+          security: [],
+          responses: { '200': jsonAnswer('Alive', object({ status: { const: 'ok' } })) },
+        },
+      },
+      '/ready': {
+        get: {
+          operationId: 'ready',
+          summary: 'Readiness: Redis and the database answer',
+          description: 'Answers within two seconds (each check gives up after 1.5 s).',
+          tags: ['operations'],
+          responses: {
+            '200': jsonAnswer('Ready', object({ ready: { const: true }, redis: { const: true }, database: { const: true } })),
+            '503': jsonAnswer('Not ready: says which dependency is unreachable', object({
+              error: { type: 'string' },
+              redis: { type: 'boolean' },
+              database: { type: 'boolean' },
+            })),
+            ...GUARDED,
+          },
+        },
+      },
+      [METRICS_PATH]: {
+        get: {
+          operationId: 'metrics',
+          summary: 'Prometheus metrics',
+          description: 'The glacis_* metrics read the shared state, so every API process reports the same values. Also accepts METRICS_TOKEN.',
+          tags: ['operations'],
+          responses: {
+            '200': {
+              description: 'Prometheus text exposition format',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+            ...GUARDED,
+          },
+        },
+      },
+      [OPENAPI_PATH]: {
+        get: {
+          operationId: 'openapi',
+          summary: 'This document',
+          tags: ['service'],
+          responses: { '200': jsonAnswer('The OpenAPI 3.1 document', { type: 'object' }), ...GUARDED },
+        },
+      },
+      '/version': {
+        get: {
+          operationId: 'version',
+          summary: 'The version of Glacis',
+          tags: ['service'],
+          responses: { '200': jsonAnswer('The version', object({ version: { type: 'string' } })), ...GUARDED },
+        },
+      },
+      '/endpoints': {
+        get: {
+          operationId: 'endpoints',
+          summary: 'Route map, as Baricadr\'s Flask app reports it',
+          description: 'Route names to paths with Flask-style placeholders (`/tasks/status/<task_id>`): what barique reads to build its URLs.',
+          tags: ['service'],
+          responses: {
+            '200': jsonAnswer('Route name → path', { type: 'object', additionalProperties: { type: 'string' } }),
+            ...GUARDED,
+          },
+        },
+      },
+      '/pull': {
+        post: {
+          operationId: 'pull',
+          summary: 'Bring back files missing locally',
+          description: 'Copies what the remote holds under path and the local tree lacks. Never overwrites a local file, never writes to the remote.',
+          tags: ['files'],
+          requestBody: body('PullRequest'),
+          responses: { '200': submitted, ...BODY_ERRORS, ...GUARDED, ...REDIS_DOWN },
+        },
+      },
+      '/freeze': {
+        post: {
+          operationId: 'freeze',
+          summary: 'Free local disk: delete cold files the remote holds identically',
+          description: 'The task fails unless the repository has freezable: true. The finished task has files, bytes (freed) and unprotected. A file is deleted only when the remote, asked again right before, holds it identically: see the README, "What freeze deletes".',
+          tags: ['files'],
+          requestBody: body('FreezeRequest'),
+          responses: { '200': submitted, ...BODY_ERRORS, ...GUARDED, ...REDIS_DOWN },
+        },
+      },
+      '/list': {
+        post: {
+          operationId: 'list',
+          summary: 'What the remote holds under a path',
+          description: 'Files only, streamed as they are listed. A listing that fails midway is cut short, so the body does not parse as complete.',
+          tags: ['files'],
+          requestBody: body('ListRequest'),
+          responses: {
+            '200': jsonAnswer('The files', { type: 'array', items: ref('schemas', 'ListEntry') }),
+            ...BODY_ERRORS,
+            ...NOT_FOUND,
+            '502': ref('responses', 'RemoteUnreadable'),
+            ...GUARDED,
+          },
+        },
+      },
+      '/tree': {
+        post: {
+          operationId: 'tree',
+          summary: 'What the remote holds under a path, with what is missing locally',
+          tags: ['files'],
+          requestBody: body('TreeRequest'),
+          responses: {
+            '200': jsonAnswer('The files', { type: 'array', items: ref('schemas', 'TreeEntry') }),
+            ...BODY_ERRORS,
+            ...NOT_FOUND,
+            '502': ref('responses', 'RemoteUnreadable'),
+            ...GUARDED,
+          },
+        },
+      },
+      '/tasks': {
+        get: {
+          operationId: 'listTasks',
+          summary: 'Tasks, oldest first',
+          tags: ['tasks'],
+          parameters: taskListParameters(),
+          responses: {
+            '200': jsonAnswer('The tasks', { type: 'array', items: ref('schemas', 'Task') }),
+            '400': ref('responses', 'BadRequest'),
+            ...GUARDED,
+          },
+        },
+      },
+      '/tasks/status/{task_id}': {
+        get: {
+          operationId: 'showTask',
+          summary: 'One task, with its progress while it runs',
+          tags: ['tasks'],
+          parameters: [TASK_ID],
+          responses: { '200': jsonAnswer('The task', ref('schemas', 'TaskWithProgress')), ...NOT_FOUND, ...GUARDED },
+        },
+      },
+      '/tasks/log/{task_id}': {
+        get: {
+          operationId: 'taskLog',
+          summary: 'A task\'s log',
+          tags: ['tasks'],
+          parameters: [TASK_ID],
+          responses: {
+            '200': jsonAnswer('The log so far (empty before the task has written any)', object({ logs: { type: 'string' } })),
+            ...NOT_FOUND,
+            ...GUARDED,
+          },
+        },
+      },
+      '/tasks/remove/{task_id}': {
+        get: {
+          operationId: 'removeTaskBaricadr',
+          summary: 'Cancel a task if it has not ended, then delete it and its log (Baricadr\'s route)',
+          tags: ['tasks'],
+          parameters: [TASK_ID],
+          responses: { '200': removed, ...NOT_FOUND, ...GUARDED, ...REDIS_DOWN },
+        },
+      },
+      '/tasks/{task_id}': {
+        delete: {
+          operationId: 'removeTask',
+          summary: 'Cancel a task if it has not ended, then delete it and its log',
+          description: 'A running task is stopped by its worker; the answer comes once its path is free (or after 8 seconds).',
+          tags: ['tasks'],
+          parameters: [TASK_ID],
+          responses: { '200': removed, ...NOT_FOUND, ...GUARDED, ...REDIS_DOWN },
+        },
+      },
+      '/zombie': {
+        get: {
+          operationId: 'cleanZombies',
+          summary: 'Mark failed the unfinished tasks no live job is behind, freeing their paths',
+          tags: ['tasks'],
+          responses: {
+            '200': jsonAnswer('The tasks marked failed', object({ zombies: { type: 'array', items: { type: 'string', format: 'uuid' } } })),
+            ...GUARDED,
+            ...REDIS_DOWN,
+          },
+        },
+      },
+      [BOARD_PATH]: {
+        get: {
+          operationId: 'queueBoard',
+          summary: 'Bull Board: a read-only web view of the queues',
+          description: `An HTML application; its pages, assets and JSON live under ${BOARD_PATH}/ and are not described here. Read-only: its changes answer 405. Cancel tasks with DELETE /tasks/{task_id}.`,
+          tags: ['operations'],
+          responses: {
+            '200': { description: 'The board\'s page', content: { 'text/html': { schema: { type: 'string' } } } },
+            ...GUARDED,
+          },
+        },
+      },
+    },
+    components: {
+      schemas: componentSchemas(),
+      parameters: {
+        task_id: {
+          name: 'task_id',
+          in: 'path',
+          required: true,
+          description: 'A task id, as returned by pull or freeze; an id that names no task gets 404',
+          schema: { type: 'string' },
+        },
+      },
+      responses: {
+        BadRequest: errorResponse('Bad input: a missing, unknown or invalid field, a path in no repository, malformed JSON, a body that is not valid UTF-8'),
+        NotFound: errorResponse('No such task, or the path does not exist on the remote'),
+        Unauthorized: {
+          ...errorResponse('A token is required (the server has API_TOKENS set) and none, or a wrong one, was sent'),
+          headers: {
+            'WWW-Authenticate': { description: 'Basic realm="Glacis", charset="UTF-8": lets a browser ask for it', schema: { type: 'string' } },
+          },
+        },
+        PayloadTooLarge: errorResponse('The body is over 1 MB'),
+        UnsupportedMediaType: errorResponse('The body declares a charset Glacis does not read: send UTF-8'),
+        RemoteUnreadable: errorResponse('The remote could not be read'),
+        RedisUnavailable: errorResponse('Redis is unreachable; try again shortly (answered within two seconds)'),
+      },
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'Authorization: Bearer <token>, a token from API_TOKENS or API_TOKENS_FILE (or METRICS_TOKEN on /metrics)',
+        },
+        basicAuth: {
+          type: 'http',
+          scheme: 'basic',
+          description: 'HTTP basic auth with any user name and the token as password: what barique sends from its login and password',
+        },
+      },
+    },
+  };
+}
+
+function errorResponse(description: string): OpenApiResponse {
+  return { description, content: json(ref('schemas', 'Error')) };
+}
