@@ -29,9 +29,9 @@ export async function placeStagedFile(staged: string, final: string, repoRoot: s
   const stat = await lstat(staged);
   await lutimes(staged, new Date(), stat.mtime);
   if (owner.uid !== undefined || owner.gid !== undefined) await lchown(staged, owner.uid ?? -1, owner.gid ?? -1);
-  await makeParents(path.dirname(final), repoRoot, owner);
-  // A directory inside the repo may be a symlink to elsewhere: never write through it.
-  if (!isSameOrInside(await realpath(path.dirname(final)), repoRoot)) {
+  // A directory inside the repo may be a symlink to elsewhere: never write through it,
+  // neither the file nor the directories it would need.
+  if (!(await makeParents(path.dirname(final), repoRoot, owner)) || !isSameOrInside(await realpath(path.dirname(final)), repoRoot)) {
     await unlink(staged);
     return { placed: false, reason: 'outside' };
   }
@@ -46,10 +46,15 @@ export async function placeStagedFile(staged: string, final: string, repoRoot: s
   return { placed: true, size: stat.size };
 }
 
-/** mkdir -p below the repository root, giving new directories the configured owner. */
-async function makeParents(dir: string, repoRoot: string, owner: Ownership): Promise<void> {
+/**
+ * mkdir -p below the repository root, giving new directories the configured owner.
+ * False, creating nothing, when the deepest existing ancestor resolves outside the
+ * repository: `mkdir -p` would follow a symlink there and create directories outside.
+ */
+async function makeParents(dir: string, repoRoot: string, owner: Ownership): Promise<boolean> {
   const missing: string[] = [];
-  for (let current = dir; current.length > repoRoot.length; current = path.dirname(current)) {
+  let current = dir;
+  for (; current.length > repoRoot.length; current = path.dirname(current)) {
     try {
       await lstat(current);
       break;
@@ -57,9 +62,11 @@ async function makeParents(dir: string, repoRoot: string, owner: Ownership): Pro
       missing.push(current);
     }
   }
-  if (missing.length === 0) return;
+  if (missing.length === 0) return true;
+  if (!isSameOrInside(await realpath(current), repoRoot)) return false;
   await mkdir(dir, { recursive: true });
   if (owner.uid !== undefined || owner.gid !== undefined) {
     for (const created of missing) await lchown(created, owner.uid ?? -1, owner.gid ?? -1);
   }
+  return true;
 }

@@ -28,6 +28,9 @@ export function normalizeRequestPath(input: unknown): string {
   if (typeof input !== 'string') throw new PathError('"path" must be a string');
   if (input.length === 0) throw new PathError('"path" must not be empty');
   if (input.includes('\0')) throw new PathError('"path" must not contain NUL bytes');
+  // An unpaired surrogate has no UTF-8 form: the filesystem would get U+FFFD instead, a
+  // different path from the one checked here and recorded on the task.
+  if (/\p{Surrogate}/u.test(input)) throw new PathError('"path" must be valid Unicode (it holds an unpaired surrogate)');
   if (Buffer.byteLength(input) > MAX_PATH_BYTES) throw new PathError(`"path" is longer than ${MAX_PATH_BYTES} bytes`);
   if (!path.isAbsolute(input)) throw new PathError(`"path" must be absolute (got "${input}")`);
   return path.resolve(input);

@@ -9,6 +9,7 @@ import { createApp } from '../api/app.js';
 import { answerClientError } from '../api/errors.js';
 import type { BoardQueue } from '../api/board.js';
 import type { Repo, Settings } from '../config/types.js';
+import { checkSettingsUsable, unusableSetting } from '../config/usable.js';
 import { PathLocks } from '../locks/index.js';
 import { describeError, type Logger } from '../log/index.js';
 import { countRcloneFailure, createMetricsRegistry, probeDependencies } from '../metrics/index.js';
@@ -60,7 +61,11 @@ export interface Runtime {
  * ```
  */
 export async function openRuntime(settings: Settings, repos: readonly Repo[], log: Logger): Promise<Runtime> {
-  const store = await openTaskStore(settings.databaseUrl);
+  // A broken path setting is a configuration error naming its key, not a failure later.
+  await checkSettingsUsable(settings);
+  const store = await openTaskStore(settings.databaseUrl).catch((error: unknown) => {
+    throw unusableSetting('DATABASE_URL', 'a SQLite file Glacis can create and open', settings.databaseUrl, error);
+  });
   const redis = connectRedis(settings.redisUrl, 'producer');
   if (!(await waitUntilConnected(redis, 3000))) log.warn('Redis is not reachable yet; requests that need it answer 503 until it is');
   const prefix = settings.queuePrefix;
