@@ -119,6 +119,7 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
       return;
     }
     const judged = await withLocalHashes(local, remote, wantHashes, root + repoRelative);
+    if (!judged) return; // removed by its user since the walk saw it: nothing to freeze
     const verdict = decideFreeze(judged, remoteFor(local, remote), judging);
     if (verdict.freeze) {
       // With its hash: the second look at the remote compares it again.
@@ -264,14 +265,23 @@ function describeLocal(full: string): LocalFile | undefined {
   return { kind: 'file', size: stat.size, mtimeMs: stat.mtimeMs, atimeMs: stat.atimeMs };
 }
 
-/** With `verify: hash`, hashes the local file, but only when size and type already match. */
-async function withLocalHashes(local: LocalFile, remote: RemoteMatch | undefined, wanted: boolean, full: string): Promise<LocalFile> {
+/**
+ * With `verify: hash`, hashes the local file, but only when size and type already match.
+ * Undefined when the file is gone by then.
+ */
+async function withLocalHashes(local: LocalFile, remote: RemoteMatch | undefined, wanted: boolean, full: string): Promise<LocalFile | undefined> {
   if (!wanted || local.kind !== 'file' || !remote?.hashes || remote.size !== local.size) return local;
   const type = HASH_TYPES.find((t) => remote.hashes![t] !== undefined);
   if (!type) return local;
   const hash = createHash(type);
   // O_NOATIME: hashing must not make the file look freshly read (it would then be kept).
-  const handle = await open(full, constants.O_RDONLY | (constants.O_NOATIME ?? 0));
+  // A file its user removed after the walk saw it is no reason to fail the whole freeze
+  // (test/safety/freeze-faults.test.ts found that).
+  const handle = await open(full, constants.O_RDONLY | (constants.O_NOATIME ?? 0)).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+    throw error;
+  });
+  if (!handle) return undefined;
   try {
     for await (const chunk of handle.createReadStream()) hash.update(chunk as Buffer);
   } finally {

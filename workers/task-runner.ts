@@ -17,6 +17,7 @@ import { isRcloneFailure } from '../src/metrics/index.js';
 import { TaskFailedError, type AbortReason } from './errors.js';
 import { runFreeze } from './freeze.js';
 import { runPull } from './pull.js';
+import { removeEarlierAttempts } from './staging.js';
 
 
 /** How often a task held back by an overlapping one checks again. */
@@ -158,5 +159,9 @@ export async function recordAbandonedJob(deps: RunnerDeps, taskId: string, reaso
   forTask(deps.log, taskId).warn('task failed', { error: message });
   const ended = await fail(deps, taskId, message);
   await deps.locks.release(taskId);
+  // No attempt of it runs again, and the next worker start (which sweeps stale staging)
+  // may be far off: a killed transfer's partial files would fill the disk meanwhile
+  // (test/safety/crash.test.ts found them left behind).
+  for (const repo of deps.repos) await removeEarlierAttempts(repo, taskId);
   if (ended) await deps.notifier.taskEnded(ended);
 }

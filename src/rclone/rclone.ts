@@ -44,10 +44,42 @@ export function localNameOf(remoteName: string): string {
   return remoteName.endsWith(RCLONELINK_SUFFIX) ? remoteName.slice(0, -RCLONELINK_SUFFIX.length) : remoteName;
 }
 
-const DEFAULT_TRANSFERS = 4;
-const DEFAULT_CHECKERS = 8;
+/**
+ * Copy concurrency by backend, unless the caller chooses. rclone's defaults (4 transfers,
+ * 8 checkers: what Baricadr runs) leave a remote with latency waiting: a small file over
+ * SFTP costs about ten round trips (open, read, close, times, hash) and a check one, so
+ * files a second grow with the transfers in flight. With 10 ms of round trip, 1,000 files
+ * of 4 KB took 76 s at 4 transfers, 38 s at 8, 20 s at 16 (16 checkers: 18 s); on
+ * loopback, with no latency to hide, all ran alike (bench/pull-overhead.mjs). Each one in
+ * flight is an SSH connection: OpenSSH with its default MaxStartups served 32 transfers
+ * and 32 checkers here without refusing one. A local remote is bound by its disks; S3
+ * and generic remotes keep rclone's defaults until measured. Big files keep rclone's
+ * multi-thread download (4 streams above 250 MiB), which SFTP supports.
+ */
+const COPY_CONCURRENCY: Readonly<Record<RemoteSpec['backend'], { readonly transfers: number; readonly checkers: number }>> = {
+  local: { transfers: 4, checkers: 8 },
+  sftp: { transfers: 16, checkers: 8 },
+  s3: { transfers: 4, checkers: 8 },
+  rclone: { transfers: 4, checkers: 8 },
+};
 // `lsjson --stat` prints one object; anything far larger is not rclone talking.
 const STAT_OUTPUT_MAX = 1 << 20;
+
+/**
+ * How long {@link Rclone.statMany} waits for rclone's next answer before giving up.
+ * rclone 1.60 (Debian 12's) never exits from `lsjson --files-from --no-traverse` once a
+ * lookup fails with more than twice `--checkers` names left (its feeding loop blocks on a
+ * channel nobody reads; fixed upstream later): a remote that stops answering during
+ * freeze's re-check would otherwise hang the task, and its path lock, for ever.
+ * test/safety/freeze-faults.test.ts found it. Each answer restarts the clock, so only a
+ * call that makes no progress at all is stopped.
+ *
+ * @example
+ * ```ts
+ * const impatient = new Rclone({ executable: 'rclone', stallTimeoutMs: STAT_STALL_MS / 10 });
+ * ```
+ */
+export const STAT_STALL_MS = 5 * 60_000;
 
 interface StartSpec {
   readonly remote?: RemoteSpec | undefined;
@@ -80,11 +112,14 @@ const LISTING_GOGC = '400';
 export class Rclone {
   private readonly executable: string;
   private readonly baseEnv: NodeJS.ProcessEnv | undefined;
+  private readonly stallTimeoutMs: number;
 
   constructor(options: RcloneOptions) {
     if (options.executable === '') throw new TypeError('RcloneOptions.executable must not be empty');
     this.executable = options.executable;
     this.baseEnv = options.baseEnv;
+    this.stallTimeoutMs = options.stallTimeoutMs ?? STAT_STALL_MS;
+    if (!(this.stallTimeoutMs > 0)) throw new TypeError(`RcloneOptions.stallTimeoutMs must be positive: ${this.stallTimeoutMs}`);
   }
 
   /**
@@ -182,8 +217,9 @@ export class Rclone {
    * ```
    */
   async copyFiles(remote: RemoteSpec, opts: CopyFilesOptions): Promise<CopyResult> {
-    const transfers = positiveInt(opts.transfers ?? DEFAULT_TRANSFERS, 'transfers');
-    const checkers = positiveInt(opts.checkers ?? DEFAULT_CHECKERS, 'checkers');
+    const tuned = COPY_CONCURRENCY[remote.backend];
+    const transfers = positiveInt(opts.transfers ?? tuned.transfers, 'transfers');
+    const checkers = positiveInt(opts.checkers ?? tuned.checkers, 'checkers');
     const args = [
       remoteRoot(remote, opts.sourceDir),
       resolvePath(opts.destDir),
@@ -333,8 +369,16 @@ export class Rclone {
     if (names.length === 0) return found;
     const args = ['-R', '--links', '--no-mimetype', '--no-traverse', '--files-from-raw=-', ...hashArgs(opts), remoteRoot(remote, dir)];
     const proc = this.start('lsjson', { remote, args, signal: opts.signal, stdin: `${names.join('\n')}\n`, stdout: 'pipe' });
+    let answered = Date.now();
+    const stallSeconds = Math.round(this.stallTimeoutMs / 1000);
+    const watchdog = setInterval(() => {
+      if (Date.now() - answered < this.stallTimeoutMs) return;
+      proc.fail(new RcloneError(`rclone lsjson gave no answer for ${stallSeconds} s: the remote stopped answering`, { exitCode: null, command: 'lsjson' }));
+    }, Math.min(1000, this.stallTimeoutMs));
+    watchdog.unref();
     try {
       for await (const line of readLines(proc.stdout!)) {
+        answered = Date.now();
         try {
           const entry = parseLsjsonLine(line);
           if (entry && !entry.isDir) found.set(entry.path, entry);
@@ -348,6 +392,7 @@ export class Rclone {
       if (err instanceof RemoteNotFoundError) return new Map();
       throw err;
     } finally {
+      clearInterval(watchdog);
       await this.reap(proc);
     }
     return found;

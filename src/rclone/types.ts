@@ -15,6 +15,8 @@ export interface RcloneOptions {
   executable: string;
   /** Environment the child's is derived from (minus `RCLONE_*`); default `process.env`, read at each call. */
   baseEnv?: NodeJS.ProcessEnv;
+  /** How long `statMany` waits for rclone's next answer before failing; default `STAT_STALL_MS` (5 minutes). */
+  stallTimeoutMs?: number;
 }
 
 /**
@@ -132,9 +134,9 @@ export interface CopyFilesOptions {
   onCopied?: (relativeName: string) => void;
   /** rclone's log lines as readable text, already redacted; the final stats summary comes last. */
   onLog?: (line: string) => void;
-  /** `--transfers`, default 4. */
+  /** `--transfers`; default by backend: 16 for sftp, 4 otherwise (rclone's). */
   transfers?: number;
-  /** `--checkers`, default 8. */
+  /** `--checkers`, default 8 (rclone's). */
   checkers?: number;
   /** `--bwlimit` value, e.g. `'10M'` or `'08:00,512k 19:00,off'`. */
   bwLimit?: string;

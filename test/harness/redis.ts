@@ -32,6 +32,11 @@ export interface RedisServer {
 export interface StartRedisOptions {
   /** Working directory for redis-server; a fresh temp dir (removed by `stop()`) by default. */
   readonly dir?: string;
+  /**
+   * Persist every write (`appendonly yes`, `appendfsync always`), as `glacis up`'s own Redis
+   * does: queued jobs and path locks then survive `restart()`. Default: no persistence.
+   */
+  readonly appendOnly?: boolean;
 }
 
 const STARTUP_TIMEOUT_MS = 15_000;
@@ -55,12 +60,13 @@ export function pingRedis(port: number, host: string = LOOPBACK, timeoutMs = 1_0
   });
 }
 
-function redisArgs(port: number, dir: string): string[] {
+function redisArgs(port: number, dir: string, appendOnly: boolean): string[] {
   return [
     '--port', String(port),
     '--bind', LOOPBACK,
     '--save', '',
-    '--appendonly', 'no',
+    '--appendonly', appendOnly ? 'yes' : 'no',
+    ...(appendOnly ? ['--appendfsync', 'always'] : []),
     '--dir', dir,
     '--daemonize', 'no',
     // log to stdout, which the harness captures for error messages
@@ -69,9 +75,9 @@ function redisArgs(port: number, dir: string): string[] {
 }
 
 /** Spawns redis-server and waits for its own "ready" line plus a PING answered on the port. */
-async function launch(binary: string, port: number, dir: string): Promise<ServiceProcess> {
+async function launch(binary: string, port: number, dir: string, appendOnly: boolean): Promise<ServiceProcess> {
   mkdirSync(dir, { recursive: true });
-  const proc = spawnService('redis-server', binary, redisArgs(port, dir));
+  const proc = spawnService('redis-server', binary, redisArgs(port, dir, appendOnly));
   // The log line proves *this* process bound the port; PING alone could reach a stranger.
   await waitUntilReady(
     proc,
@@ -91,7 +97,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
   let port = 0;
   let proc = await retryOnPortClash(async () => {
     port = await freePort();
-    return launch(binary, port, dir);
+    return launch(binary, port, dir, opts.appendOnly ?? false);
   });
 
   const stop = async (): Promise<void> => {
@@ -109,7 +115,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
     restart: async () => {
       await stop();
       // Same port on purpose: clients hold the URL and must reconnect to it.
-      proc = await launch(binary, port, dir);
+      proc = await launch(binary, port, dir, opts.appendOnly ?? false);
     },
   };
 }
