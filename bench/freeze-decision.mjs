@@ -5,8 +5,10 @@
  * measured in the same run. Prints the ratio and Glacis's peak RSS, and writes
  * bench/results/freeze-decision.json.
  *
- *   npm run build && node bench/freeze-decision.mjs [--files 1000000] [--keep] [--tree DIR]
+ *   npm run build && node bench/freeze-decision.mjs [--quick] [--files 1000000] [--keep] [--tree DIR]
  *
+ * --quick: 100,000 files, result in freeze-decision.quick.json. Code from $GLACIS_DIST
+ * (default ./dist).
  * --keep leaves the generated trees and prints where; --tree reuses them (generating a
  * million files takes longer than the measurement).
  *
@@ -21,7 +23,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const files = Number(args[args.indexOf('--files') + 1] ?? 0) || 1_000_000;
+const quick = args.includes('--quick');
+const files = Number(args[args.indexOf('--files') + 1] ?? 0) || (quick ? 100_000 : 1_000_000);
+const distDir = path.resolve(process.env.GLACIS_DIST ?? path.join(root, 'dist'));
 const keep = args.includes('--keep');
 const reuse = args.includes('--tree') ? path.resolve(args[args.indexOf('--tree') + 1]) : undefined;
 
@@ -60,7 +64,7 @@ async function main() {
       when: new Date().toISOString(),
     };
     mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-    writeFileSync(path.join(root, 'bench/results/freeze-decision.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(path.join(root, `bench/results/freeze-decision${quick ? '.quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
     console.log(
       `freeze decision, ${files} files: baseline (find + rclone lsf) ${result.baselineSeconds} s, ` +
         `Glacis dry-run freeze ${result.glacisSeconds} s, ratio ${result.ratio}x (target ≤ 1.5x), peak RSS ${result.glacisPeakRssMB} MB (target < 300 MB)`,
@@ -92,8 +96,8 @@ async function timedChild(config) {
 }
 
 async function runGlacisDryRun({ local, remote, rclone }) {
-  const { runFreeze } = await import(path.join(root, 'dist/workers/freeze.js'));
-  const { Rclone } = await import(path.join(root, 'dist/src/rclone/index.js'));
+  const { runFreeze } = await import(path.join(distDir, 'workers/freeze.js'));
+  const { Rclone } = await import(path.join(distDir, 'src/rclone/index.js'));
   const repo = {
     localPath: local, name: local, remote: { backend: 'local', path: remote }, exclude: [], freezable: true,
     freezeAge: 180, autoFreeze: false, autoFreezeInterval: 7, disableAtimeTest: false, verify: 'size',

@@ -3,5 +3,8 @@ export class TaskFailedError extends Error {
   override readonly name = 'TaskFailedError';
 }
 
-/** Why a running task was aborted. */
-export type AbortReason = 'cancelled' | 'shutdown';
+/**
+ * Why a running task was aborted. `lock-lost`: its worker lost the job's lock (Redis was
+ * away longer than the lock lasts) and BullMQ hands the job to another attempt.
+ */
+export type AbortReason = 'cancelled' | 'shutdown' | 'lock-lost';

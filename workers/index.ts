@@ -38,7 +38,7 @@ export interface RunningWorker {
  * process.on('SIGTERM', () => void running.close());
  * ```
  */
-export async function startWorker(connection: Redis, baseDeps: Omit<RunnerDeps, 'atimeSupport'>, options: WorkerOptions): Promise<RunningWorker> {
+export async function startWorker(connection: Redis, baseDeps: Omit<RunnerDeps, 'atimeSupport' | 'handoverMs'>, options: WorkerOptions): Promise<RunningWorker> {
   const locksLive = async (taskId: string): Promise<boolean> => (await baseDeps.locks.blockers(taskId)) !== -1;
   const atimeSupport = new Map<string, AtimeSupport>();
   for (const repo of baseDeps.repos) {
@@ -48,7 +48,7 @@ export async function startWorker(connection: Redis, baseDeps: Omit<RunnerDeps, 
     atimeSupport.set(repo.localPath, support);
     if (!support.supported) options.onError(new Error(repo.disableAtimeTest ? `${support.reason} (ignored: disable_atime_test is set)` : support.reason));
   }
-  const deps: RunnerDeps = { ...baseDeps, atimeSupport };
+  const deps: RunnerDeps = { ...baseDeps, atimeSupport, handoverMs: options.lockDurationMs };
 
   const running = new Map<string, AbortController>();
   const worker = new Worker<TaskJobData, TaskJobResult | undefined, TaskType>(
@@ -72,6 +72,10 @@ export async function startWorker(connection: Redis, baseDeps: Omit<RunnerDeps, 
     },
   );
   worker.on('error', options.onError);
+  // BullMQ gives a job whose lock was lost to another attempt, but does not stop this one.
+  worker.on('lockRenewalFailed', (jobIds) => {
+    for (const jobId of jobIds) running.get(jobId)?.abort('lock-lost' satisfies AbortReason);
+  });
   worker.on('failed', (job, error) => {
     // Jobs failed by our own processor are already recorded; this catches the ones
     // BullMQ failed because they stalled too often, whose processor never finished.

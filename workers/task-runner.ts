@@ -2,6 +2,8 @@
  * The life cycle every task goes through in a worker, whatever its type: wait for
  * overlapping tasks, mark it started, run it, record the outcome, release the lock.
  */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError } from 'bullmq';
 import type { Repo } from '../src/config/types.js';
 import type { PathLocks } from '../src/locks/index.js';
@@ -22,6 +24,8 @@ import { removeEarlierAttempts } from './staging.js';
 
 /** How often a task held back by an overlapping one checks again. */
 export const BLOCKED_RECHECK_MS = 500;
+/** How often a new attempt looks whether the earlier one has stopped (see {@link RunnerDeps.handoverMs}). */
+const HANDOVER_POLL_MS = 100;
 
 export interface RunnerDeps {
   readonly repos: readonly Repo[];
@@ -39,6 +43,12 @@ export interface RunnerDeps {
   readonly log: Logger;
   /** Counts a task failed by rclone, for `/metrics`; may reject (Redis down): callers ignore that. */
   readonly countRcloneFailure: () => Promise<void>;
+  /**
+   * How long a new attempt of a task waits for an earlier one, still recorded as acting,
+   * to stop: the job lock's duration. A live worker that lost the job's lock stops well
+   * within it; one that was killed never clears its record, and is presumed gone after it.
+   */
+  readonly handoverMs: number;
 }
 
 /**
@@ -67,7 +77,13 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
     await job.moveToDelayed(Date.now() + BLOCKED_RECHECK_MS, token);
     throw new DelayedError();
   }
+  // BullMQ offers a job again once its lock has expired, which a Redis outage longer than
+  // the lock causes while the earlier attempt still runs: both would act on the same files
+  // (test/safety/redis.test.ts found it). The earlier one stops when its worker sees the
+  // lock lost ('lock-lost'); this one waits for that.
+  await earlierAttemptStopped(deps, taskId);
 
+  const attemptId = randomUUID();
   const log = await deps.logs.open(taskId);
   let ended: Task | undefined;
   try {
@@ -75,6 +91,7 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
     if (!repo) throw new TaskFailedError(`${task.path} is no longer in a configured repository`);
     const started = await deps.store.transition(taskId, UNFINISHED_STATUSES, { status: 'started', started: new Date().toISOString() });
     if (!started) return undefined;
+    await deps.locks.markRunning(taskId, attemptId);
     log.line(`${task.type}${task.dryRun ? ' (dry run)' : ''} of ${task.path} started`);
     events.info('task started', { type: task.type, path: task.path, dry_run: task.dryRun });
     const result =
@@ -120,6 +137,12 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
       await job.moveToDelayed(Date.now(), token);
       throw new DelayedError();
     }
+    if (signal.aborted && (signal.reason as AbortReason) === 'lock-lost') {
+      // The job is no longer this worker's: the next attempt runs the task and records it.
+      log.line('stopped: this worker lost the job while Redis was unreachable; the next attempt takes the task over');
+      events.warn('task left to its next attempt: the job lock was lost', { type: task.type });
+      throw error;
+    }
     const message = signal.aborted ? 'cancelled by request' : deps.redact(errorMessage(error));
     log.line(signal.aborted ? 'cancelled' : `failed: ${message}`);
     if (signal.aborted) events.info('task cancelled', { type: task.type });
@@ -136,8 +159,16 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
     await log.close();
     // After the close: the mail lists the files from the log, which must be complete.
     if (ended) await deps.notifier.taskEnded(ended);
-    if (!(signal.aborted && signal.reason === 'shutdown')) await deps.locks.release(taskId);
+    await deps.locks.clearRunning(taskId, attemptId);
+    // Handed back or taken over: the task keeps its path for its next attempt.
+    if (!(signal.aborted && (signal.reason === 'shutdown' || signal.reason === 'lock-lost'))) await deps.locks.release(taskId);
   }
+}
+
+/** Waits until no other attempt of the task is recorded as acting, or {@link RunnerDeps.handoverMs} passed. */
+async function earlierAttemptStopped(deps: RunnerDeps, taskId: string): Promise<void> {
+  const deadline = Date.now() + deps.handoverMs;
+  while ((await deps.locks.runningAttempt(taskId)) !== undefined && Date.now() < deadline) await sleep(HANDOVER_POLL_MS);
 }
 
 async function fail(deps: RunnerDeps, taskId: string, message: string): Promise<Task | undefined> {

@@ -12,7 +12,7 @@
 import type { Redis } from 'ioredis';
 import { selfAndAncestors } from '../paths/index.js';
 import type { TaskType } from '../store/types.js';
-import { BLOCKERS_SCRIPT, CLAIM_SCRIPT, RELEASE_SCRIPT } from './scripts.js';
+import { BLOCKERS_SCRIPT, CLAIM_SCRIPT, CLEAR_RUNNING_SCRIPT, MARK_RUNNING_SCRIPT, RELEASE_SCRIPT } from './scripts.js';
 
 /** What a claim asks for. `path` must already be normalised (see `src/paths`). */
 export interface ClaimRequest {
@@ -34,6 +34,8 @@ interface LockCommands {
   glacisClaim(prefix: string, ...args: string[]): Promise<[number, string, number?]>;
   glacisRelease(prefix: string, id: string): Promise<number>;
   glacisBlockers(prefix: string, id: string): Promise<number>;
+  glacisMarkRunning(prefix: string, id: string, attempt: string): Promise<number>;
+  glacisClearRunning(prefix: string, id: string, attempt: string): Promise<number>;
 }
 
 /**
@@ -50,7 +52,7 @@ export class PathLocks {
   private readonly commands: LockCommands;
 
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly prefix: string,
   ) {
     const withCommands = redis as Redis & Partial<LockCommands>;
@@ -58,6 +60,8 @@ export class PathLocks {
       redis.defineCommand('glacisClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
       redis.defineCommand('glacisRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
       redis.defineCommand('glacisBlockers', { numberOfKeys: 1, lua: BLOCKERS_SCRIPT });
+      redis.defineCommand('glacisMarkRunning', { numberOfKeys: 1, lua: MARK_RUNNING_SCRIPT });
+      redis.defineCommand('glacisClearRunning', { numberOfKeys: 1, lua: CLEAR_RUNNING_SCRIPT });
     }
     this.commands = redis as unknown as LockCommands;
   }
@@ -80,6 +84,24 @@ export class PathLocks {
   /** How many blockers of the task are still unfinished; -1 if it holds no claim any more. */
   async blockers(taskId: string): Promise<BlockerCount> {
     return Number(await this.commands.glacisBlockers(this.prefix, taskId));
+  }
+
+  /**
+   * Records `attemptId` as the attempt acting for the task now (until {@link clearRunning}
+   * or the release of its claim). False, recording nothing, if the task holds no claim.
+   */
+  async markRunning(taskId: string, attemptId: string): Promise<boolean> {
+    return (await this.commands.glacisMarkRunning(this.prefix, taskId, attemptId)) === 1;
+  }
+
+  /** Forgets `attemptId` as acting for the task, unless another attempt was recorded since. */
+  async clearRunning(taskId: string, attemptId: string): Promise<void> {
+    await this.commands.glacisClearRunning(this.prefix, taskId, attemptId);
+  }
+
+  /** The attempt recorded as acting for the task, if any (see {@link markRunning}). */
+  async runningAttempt(taskId: string): Promise<string | undefined> {
+    return (await this.redis.hget(`${this.prefix}:task:${taskId}`, 'running')) ?? undefined;
   }
 
   /** Ends the task's claim, letting the tasks it blocked go ahead. Idempotent. */

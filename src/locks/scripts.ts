@@ -6,7 +6,8 @@
  * - `P:at:<path>`          set   ids of unfinished tasks on exactly that path
  * - `P:paths`              zset  every path with an unfinished task (score 0: ordered by
  *                                bytes, so the paths below X are one ZRANGEBYLEX range)
- * - `P:task:<id>`          hash  path, type, dry of an unfinished task
+ * - `P:task:<id>`          hash  path, type, dry of an unfinished task; `running`: the attempt
+ *                                acting for it now, if any (see MARK_RUNNING_SCRIPT)
  * - `P:blockers:<id>`      set   ids of the overlapping tasks that were unfinished when
  *                                this one was claimed; it starts once they have all ended
  *
@@ -72,4 +73,25 @@ for _, other in ipairs(redis.call('SMEMBERS', key)) do
   if redis.call('EXISTS', p .. ':task:' .. other) == 0 then redis.call('SREM', key, other) end
 end
 return redis.call('SCARD', key)
+`;
+
+/**
+ * KEYS[1] prefix, ARGV[1] id, ARGV[2] attempt. Records the attempt now acting for a task
+ * that holds its claim. Returns 1, or 0 (recording nothing) if the task holds no claim.
+ * A job can be offered again while an earlier attempt still runs (its worker lost the
+ * job's lock while Redis was away): the new attempt waits until this record is cleared.
+ */
+export const MARK_RUNNING_SCRIPT = `
+local key = KEYS[1] .. ':task:' .. ARGV[1]
+if redis.call('EXISTS', key) == 0 then return 0 end
+redis.call('HSET', key, 'running', ARGV[2])
+return 1
+`;
+
+/** KEYS[1] prefix, ARGV[1] id, ARGV[2] attempt. Clears the record if it is still that attempt's; returns 1 if it was. */
+export const CLEAR_RUNNING_SCRIPT = `
+local key = KEYS[1] .. ':task:' .. ARGV[1]
+if redis.call('HGET', key, 'running') ~= ARGV[2] then return 0 end
+redis.call('HDEL', key, 'running')
+return 1
 `;

@@ -122,7 +122,8 @@ export function parseCopyLogLine(line: string): CopyLogEvent {
       text,
     };
   }
-  if (object !== undefined && msg.startsWith('Copied (')) {
+  // Files above --multi-thread-cutoff (250 MiB) are reported as "Multi-thread Copied (new)".
+  if (object !== undefined && /^(?:Multi-thread )?Copied \(/.test(msg)) {
     return { kind: 'copied', object, replaced: msg.includes('replaced'), text };
   }
   return { kind: 'log', level, text };

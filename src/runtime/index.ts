@@ -153,7 +153,10 @@ export async function startTaskWorker(runtime: Runtime): Promise<RunningWorker> 
     {
       repos: runtime.repos,
       store: runtime.store,
-      locks: runtime.locks,
+      // On the worker's connection, which waits for Redis: the runtime's fails at once (for
+      // the API's 503s), so a task ending while Redis was down left its path locked for
+      // ever, and every overlapping task waiting (test/safety/redis.test.ts found it).
+      locks: new PathLocks(connection, `${settings.queuePrefix}:locks`),
       logs: runtime.logs,
       rclone: runtime.rclone,
       redact: runtime.redact,

@@ -109,4 +109,24 @@ describe('PathLocks', () => {
     await locks.claim(request('/deep/er'));
     expect(await locks.claim(request('/', { type: 'freeze' }))).toMatchObject({ kind: 'claimed', blockers: 1 });
   });
+
+  it('records one acting attempt per claimed task; only that attempt clears it, and the release forgets it', async () => {
+    const locks = freshLocks();
+    const { taskId } = await locks.claim(request('/repo/a'));
+    expect(await locks.runningAttempt(taskId)).toBeUndefined();
+    expect(await locks.markRunning(taskId, 'first')).toBe(true);
+    expect(await locks.runningAttempt(taskId)).toBe('first');
+    // A later attempt took over; the earlier one finishing late must not erase its record.
+    expect(await locks.markRunning(taskId, 'second')).toBe(true);
+    await locks.clearRunning(taskId, 'first');
+    expect(await locks.runningAttempt(taskId)).toBe('second');
+    await locks.clearRunning(taskId, 'second');
+    expect(await locks.runningAttempt(taskId)).toBeUndefined();
+    await locks.markRunning(taskId, 'third');
+    await locks.release(taskId);
+    expect(await locks.runningAttempt(taskId)).toBeUndefined();
+    // Without a claim nothing is recorded (no key left behind for ever).
+    expect(await locks.markRunning(taskId, 'fourth')).toBe(false);
+    expect(await locks.runningAttempt(taskId)).toBeUndefined();
+  });
 });

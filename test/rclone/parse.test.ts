@@ -30,6 +30,11 @@ describe('parseCopyLogLine', () => {
       kind: 'copied', object: 'link.rclonelink', replaced: false, text: 'INFO: link.rclonelink: Copied (new)',
     });
     expect(parseCopyLogLine('{"level":"info","msg":"Copied (replaced existing)","object":"a"}')).toMatchObject({ kind: 'copied', replaced: true });
+    // rclone 1.60's words for a file above --multi-thread-cutoff, copied in parallel streams.
+    expect(parseCopyLogLine('{"level":"info","msg":"Multi-thread Copied (new)","object":"big.bin"}')).toEqual({
+      kind: 'copied', object: 'big.bin', replaced: false, text: 'INFO: big.bin: Multi-thread Copied (new)',
+    });
+    expect(parseCopyLogLine('{"level":"info","msg":"Multi-thread Copied (replaced existing)","object":"big.bin"}')).toMatchObject({ kind: 'copied', replaced: true });
   });
 
   it('turns stats into progress', () => {

@@ -21,9 +21,10 @@ import type { Repo, RemoteSpec, VerifyMode } from '../../src/config/types.js';
 import { Rclone, RCLONELINK_SUFFIX, type RcloneOptions } from '../../src/rclone/index.js';
 import type { TaskLogWriter } from '../../src/store/task-logs.js';
 import { FREEZE_BATCH, runFreeze, type FreezeResult } from '../../workers/freeze.js';
-import { requireBinary } from '../harness/process.js';
+import { deathSignalPrefix, requireBinary } from '../harness/process.js';
 import { startSftp, type SftpServer } from '../harness/sftp.js';
 import { tempDir } from '../helpers/remotes.js';
+import { until } from '../helpers/worker-process.js';
 import { seededRandom, sized, type Random } from './seeded-random.js';
 
 const TRIALS = sized(24, 400);
@@ -115,6 +116,36 @@ it('randomized faults during freeze: every deleted file exists, identical, on th
   // The trials did delete files (a freeze that never deletes would pass vacuously).
   expect(figures.deleted).toBeGreaterThan(0);
 }, sized(300_000, 3_600_000));
+
+it('the SFTP server stopping during the re-check before deleting fails the freeze (rclone 1.60 would hang for ever), deleting nothing', async () => {
+  const local = tempDir('ff-recheck');
+  dirs.push(local);
+  const tree = new Map<string, Entry>();
+  // One directory of many files: the test server re-reads it for each lookup, so the
+  // re-check lasts seconds and the server can be stopped in the middle of it.
+  for (let i = 0; i < 3000; i++) tree.set(`many/f${i}`, { kind: 'file', content: Buffer.from(`${i}\n`) });
+  writeTree(local, tree, 'symlink');
+  const remote = await makeTrialRemote(tree, true);
+  // Passes everything through; says when the re-check has answered (it is then connected).
+  const wrapper = writeRcloneWrapper({ kind: 'none' });
+  let stopping: Promise<void> | undefined;
+  const failure = await runFreeze({
+    repo: repoFor(local, remote.spec, 'size'),
+    task: { taskId: randomUUID(), type: 'freeze', path: local, dryRun: false, force: false },
+    rclone: new Rclone({ executable: wrapper.executable, stallTimeoutMs: 5_000 }),
+    log: silentLog,
+    signal: new AbortController().signal,
+    atime: { supported: true },
+    progress: () => undefined,
+    onFreezeStart: async () => {
+      stopping = until(() => existsSync(wrapper.recheckAnswered), 30_000, () => 'the re-check never answered').then(() => remote.server!.stop());
+    },
+  }).catch((error: unknown) => error);
+  await stopping;
+  expect(String(failure)).toMatch(/the remote stopped answering while freezing; nothing more was deleted \(rclone lsjson gave no answer for 5 s/);
+  const { deleted } = checkNothingLost(local, remote, tree, tree, new Set(), { trials: 0, deleted: 0, kept: 0, failedTasks: 0, stalled: 0, lost: [] }, 're-check');
+  expect(deleted).toEqual([]);
+}, 60_000);
 
 /** Under GLACIS_DEBUG, says how long each trial took (to find a slow fault). */
 async function timed(label: string, run: () => Promise<void>): Promise<void> {
@@ -542,30 +573,37 @@ function remoteDiffers(remote: TrialRemote, rel: string, last: Entry): string | 
 
 /**
  * An `rclone` that runs the real one and rewrites the output of the recursive listing
- * (`lsjson -R --files-only`) only; every other call passes through untouched.
+ * (`lsjson -R --files-only`) only; every other call passes through untouched. It notes
+ * when the re-check before deleting (`lsjson --files-from`) has answered a first time.
  */
-function writeRcloneWrapper(fault: ListingFault): { executable: string; touched: string; emitted: string } {
+function writeRcloneWrapper(fault: ListingFault): { executable: string; touched: string; emitted: string; recheckAnswered: string } {
   const dir = tempDir('ff-wrapper');
   dirs.push(dir);
   const executable = path.join(dir, 'rclone.mjs');
   const touched = path.join(dir, 'listing-rewritten');
   const emitted = path.join(dir, 'emitted');
-  const config = JSON.stringify({ real: RCLONE, fault, touched, emitted });
+  const recheckAnswered = path.join(dir, 'recheck-answered');
+  // The real rclone dies with the wrapper (a killed wrapper must not leave it hanging).
+  const command = [...deathSignalPrefix(), RCLONE];
+  const config = JSON.stringify({ command, fault, touched, emitted, recheckAnswered });
   writeFileSync(
     executable,
     `#!${process.execPath}
 import { spawn } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
-const { real, fault, touched, emitted } = ${config};
+const { command, fault, touched, emitted, recheckAnswered } = ${config};
 const args = process.argv.slice(2);
 const listing = args[0] === 'lsjson' && args.includes('-R') && args.includes('--files-only') && !args.some((a) => a.startsWith('--files-from'));
-const child = spawn(real, args, { stdio: ['inherit', listing ? 'pipe' : 'inherit', 'inherit'] });
+const recheck = args[0] === 'lsjson' && args.some((a) => a.startsWith('--files-from'));
+const child = spawn(command[0], [...command.slice(1), ...args], { stdio: ['inherit', listing || recheck ? 'pipe' : 'inherit', 'inherit'] });
 for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => child.kill(signal));
 let out = '';
 if (listing) child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+if (recheck) child.stdout.on('data', (d) => { writeFileSync(recheckAnswered, ''); process.stdout.write(d); });
 child.on('close', (code, signal) => {
   if (signal) process.exit(128 + 15);
-  if (!listing) process.exit(code ?? 1);
+  if (!listing) process.stdout.write('', () => process.exit(code ?? 1));
+  if (!listing) return;
   writeFileSync(touched, '');
   let state = fault.seed >>> 0;
   const rnd = () => { state = (state + 0x6d2b79f5) >>> 0; let t = state; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
@@ -608,5 +646,5 @@ child.on('close', (code, signal) => {
 `,
   );
   chmodSync(executable, 0o755);
-  return { executable, touched, emitted };
+  return { executable, touched, emitted, recheckAnswered };
 }

@@ -56,7 +56,7 @@ it('Redis down and back while tasks are queued and running: 503 JSON within 2 s,
   });
   const served = tempDir('redis-sftp');
   // Slow enough that pulls are still running when Redis goes away.
-  const sftp: SftpServer = await startSftp({ root: served, bwLimit: '8M' });
+  const sftp: SftpServer = await startSftp({ root: served, bwLimit: '2M' });
   cleanups.push(() => sftp.stop());
   const remoteTree = path.join(served, 'tree');
   for (let d = 0; d < DIRS; d++) {
@@ -198,7 +198,7 @@ async function attemptsOf(glacis: TestGlacis, taskIds: readonly string[]): Promi
         const attempt: Attempt = { taskId, path: task.path, start: at, end: undefined };
         open.push(attempt);
         attempts.push(attempt);
-      } else if (/^(finished: |failed: |cancelled$|worker shutting down)/.test(text)) {
+      } else if (/^(finished: |failed: |cancelled$|worker shutting down|stopped: )/.test(text)) {
         const ended = open.shift();
         if (ended) ended.end = at;
       }
