@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Repo } from '../config/types.js';
 import { pathExists } from '../paths/index.js';
 import { localNameOf, type Rclone, type RemoteEntry } from '../rclone/index.js';
+import { ConcurrencyLimit, releasingAtEnd } from './concurrency.js';
 import { NotFoundError } from './errors.js';
 import { entriesOf, findOnRemote } from './remote-paths.js';
 import { resolveForRequest } from './request-path.js';
@@ -22,6 +23,9 @@ export interface ListRequest {
   /** Paths relative to the repository root instead of the asked path. */
   readonly fromRoot?: boolean;
 }
+
+/** Listings running at once in one API process; see {@link ListingService}. */
+export const LISTING_CONCURRENCY = 8;
 
 /** One `/list` entry: `Path` plus, with `full`, rclone's other fields. */
 export type ListEntry = { Path: string } & Partial<Omit<RemoteEntryJson, 'Path'>>;
@@ -47,27 +51,49 @@ interface RemoteEntryJson {
  * ```
  */
 export class ListingService {
+  private readonly running: ConcurrencyLimit;
+
+  /**
+   * @param concurrency How many listings run at once (each is one or more rclone processes);
+   * the others wait their turn. Unbounded, a burst of requests started so many rclone
+   * processes that the API stopped accepting connections for tens of seconds
+   * (test/safety/load.test.ts found it).
+   */
   constructor(
     private readonly repos: readonly Repo[],
     private readonly rclone: Rclone,
-  ) {}
+    concurrency = LISTING_CONCURRENCY,
+  ) {
+    this.running = new ConcurrencyLimit(concurrency);
+  }
 
   /**
    * Checks the request and locates it on the remote, before anything is streamed,
    * so that errors can still become a 4xx; then returns the entries' stream.
    */
   async list(request: ListRequest): Promise<AsyncIterable<ListEntry>> {
-    const scope = await this.scope(request);
-    return mapEntries(scope, (entry, relToAsked, relToRepo) => {
-      const shown = request.fromRoot ? relToRepo : relToAsked;
-      return request.full ? { ...toJson(entry), Path: shown } : { Path: shown };
-    }, request.missing ?? false);
+    return this.limited(request, (scope) =>
+      mapEntries(scope, (entry, relToAsked, relToRepo) => {
+        const shown = request.fromRoot ? relToRepo : relToAsked;
+        return request.full ? { ...toJson(entry), Path: shown } : { Path: shown };
+      }, request.missing ?? false),
+    );
   }
 
   /** Like {@link list}, each entry flagged `missing` when it is not present locally. */
   async tree(request: ListRequest): Promise<AsyncIterable<TreeEntry>> {
-    const scope = await this.scope(request);
-    return mapEntries(scope, (_entry, relToAsked, _relToRepo, missing) => ({ Path: relToAsked, missing }), false);
+    return this.limited(request, (scope) => mapEntries(scope, (_entry, relToAsked, _relToRepo, missing) => ({ Path: relToAsked, missing }), false));
+  }
+
+  /** Holds a slot from the request's check until its entries have all been read, or the reading stopped. */
+  private async limited<T>(request: ListRequest, entries: (scope: Scope) => AsyncIterable<T>): Promise<AsyncIterable<T>> {
+    const release = await this.running.acquire();
+    try {
+      return releasingAtEnd(entries(await this.scope(request)), release);
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   private async scope(request: ListRequest): Promise<Scope> {
