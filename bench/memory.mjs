@@ -102,6 +102,8 @@ try {
   };
   const startWindow = windowOf(atWarmup.done, atWarmup.done + tenth);
   const endWindow = windowOf(opts.tasks - tenth, opts.tasks);
+  // A leak keeps growing; V8 sizing its heap settles. The second half alone tells them apart.
+  const halfWindow = windowOf(Math.round(opts.tasks / 2) - tenth, Math.round(opts.tasks / 2));
   const result = {
     tasks: opts.tasks,
     seconds: round(seconds, 0),
@@ -111,6 +113,7 @@ try {
     serveGrowth: round(endWindow.serveMB / startWindow.serveMB),
     workerGrowth: round(endWindow.workerMB / startWindow.workerMB),
     rssAfterFullGc: { serve: afterFullGc('serve'), worker: afterFullGc('worker') },
+    secondHalf: { from: halfWindow, serveGrowth: round(endWindow.serveMB / halfWindow.serveMB), workerGrowth: round(endWindow.workerMB / halfWindow.workerMB) },
     liveHeapGrowth: { serve: round(endWindow.serveHeapMB / startWindow.serveHeapMB), worker: round(endWindow.workerHeapMB / startWindow.workerHeapMB) },
     target: TARGET_GROWTH,
     peak: { serveMB: Math.max(...series.map((s) => s.serveMB)), workerMB: Math.max(...series.map((s) => s.workerMB)) },
@@ -122,8 +125,8 @@ try {
     const window = `${startWindow[`${name}MB`]} → ${endWindow[`${name}MB`]} MB (${result[`${name}Growth`]}x)`;
     const heap = `${startWindow[`${name}HeapMB`]} → ${endWindow[`${name}HeapMB`]} MB`;
     return gc
-      ? `${name} RSS after full GC ${gc.start.rssMB} → ${gc.end.rssMB} MB (${gc.growth}x), medians ${window}, live heap ${heap}`
-      : `${name} RSS medians ${window} (no two full GCs after warm-up), live heap ${heap}`;
+      ? `${name} RSS after full GC ${gc.start.rssMB} → ${gc.end.rssMB} MB (${gc.growth}x), medians ${window}, second half ${result.secondHalf[`${name}Growth`]}x, live heap ${heap}`
+      : `${name} RSS medians ${window} (no two full GCs after warm-up), second half ${result.secondHalf[`${name}Growth`]}x, live heap ${heap}`;
   };
   console.log(`memory, ${opts.tasks} pulls, ${result.tasksPerSecond} tasks/s (target ≤ ${TARGET_GROWTH}x): ${describe('serve')}; ${describe('worker')}`);
 } finally {

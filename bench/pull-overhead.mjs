@@ -127,7 +127,8 @@ try {
     baricadrFlags: BARICADR_FLAGS,
     ...results,
   };
-  writeResult(opts.quick ? 'pull-overhead.quick' : 'pull-overhead', result);
+  // A run with latency (--rtt-ms) keeps its own file: it answers another question than the loopback run.
+  writeResult(`pull-overhead${opts.rttMs > 0 ? `.rtt${opts.rttMs}ms` : ''}${opts.quick ? '.quick' : ''}`, result);
   const line = [`pull over SFTP${opts.rttMs ? ` (RTT ${opts.rttMs} ms)` : ''}`];
   if (results.a) line.push(`(a) ${opts.bigMb} MB: Glacis ${results.a.glacis.medianSeconds} s vs rclone ${results.a.rcloneSameFlags.medianSeconds} s, ratio ${results.a.ratio}x (target ≤ ${TARGETS.a}x)`);
   if (results.b) {
