@@ -66,7 +66,8 @@ const COPY_CONCURRENCY: Readonly<Record<RemoteSpec['backend'], { readonly transf
 const STAT_OUTPUT_MAX = 1 << 20;
 
 /**
- * How long {@link Rclone.statMany} waits for rclone's next answer before giving up.
+ * How long {@link Rclone.statMany} and {@link Rclone.list} wait for rclone's next answer
+ * before giving up.
  * rclone 1.60 (Debian 12's) never exits from `lsjson --files-from --no-traverse` once a
  * lookup fails with more than twice `--checkers` names left (its feeding loop blocks on a
  * channel nobody reads; fixed upstream later): a remote that stops answering during
@@ -294,9 +295,12 @@ export class Rclone {
     args.push(...hashArgs(opts), remoteRoot(remote, rel));
 
     const proc = this.start('lsjson', { remote, args, signal: opts.signal, stdout: 'pipe', lazyGc: true });
+    // rclone 1.60 can hang here too once an SFTP server stops mid-listing (with --hash).
+    const watchdog = this.watchStall(proc);
     let yielded = 0;
     try {
       for await (const line of readLines(proc.stdout!)) {
+        watchdog.answered();
         let entry: RemoteEntry | undefined;
         try {
           entry = parseLsjsonLine(line);
@@ -306,11 +310,14 @@ export class Rclone {
         }
         if (entry === undefined) continue;
         yielded += 1;
+        watchdog.holding(true);
         yield entry;
+        watchdog.holding(false);
       }
       // Exit 3 after entries were produced is a subdirectory vanishing mid-listing, not a missing root.
       await proc.finish({ notFoundMeansMissing: yielded === 0 });
     } finally {
+      watchdog.stop();
       await this.reap(proc);
     }
     if (yielded === 0 && isBucketBased(remote) && !isBucketRoot(remote, rel)) {
@@ -369,16 +376,10 @@ export class Rclone {
     if (names.length === 0) return found;
     const args = ['-R', '--links', '--no-mimetype', '--no-traverse', '--files-from-raw=-', ...hashArgs(opts), remoteRoot(remote, dir)];
     const proc = this.start('lsjson', { remote, args, signal: opts.signal, stdin: `${names.join('\n')}\n`, stdout: 'pipe' });
-    let answered = Date.now();
-    const stallSeconds = Math.round(this.stallTimeoutMs / 1000);
-    const watchdog = setInterval(() => {
-      if (Date.now() - answered < this.stallTimeoutMs) return;
-      proc.fail(new RcloneError(`rclone lsjson gave no answer for ${stallSeconds} s: the remote stopped answering`, { exitCode: null, command: 'lsjson' }));
-    }, Math.min(1000, this.stallTimeoutMs));
-    watchdog.unref();
+    const watchdog = this.watchStall(proc);
     try {
       for await (const line of readLines(proc.stdout!)) {
-        answered = Date.now();
+        watchdog.answered();
         try {
           const entry = parseLsjsonLine(line);
           if (entry && !entry.isDir) found.set(entry.path, entry);
@@ -392,10 +393,36 @@ export class Rclone {
       if (err instanceof RemoteNotFoundError) return new Map();
       throw err;
     } finally {
-      clearInterval(watchdog);
+      watchdog.stop();
       await this.reap(proc);
     }
     return found;
+  }
+
+  /**
+   * Fails `proc` once rclone has said nothing for {@link stallTimeoutMs} while its caller
+   * waits for it (see {@link STAT_STALL_MS}). Time the caller spends away (`holding`, e.g.
+   * a slow HTTP client reading a listing) does not count: rclone is then held up by us.
+   */
+  private watchStall(proc: RcloneProcess): { answered(): void; holding(held: boolean): void; stop(): void } {
+    let answered = Date.now();
+    let held = false;
+    const stallSeconds = Math.round(this.stallTimeoutMs / 1000);
+    const timer = setInterval(() => {
+      if (held || Date.now() - answered < this.stallTimeoutMs) return;
+      proc.fail(new RcloneError(`rclone lsjson gave no answer for ${stallSeconds} s: the remote stopped answering`, { exitCode: null, command: 'lsjson' }));
+    }, Math.min(1000, this.stallTimeoutMs));
+    timer.unref();
+    return {
+      answered: () => {
+        answered = Date.now();
+      },
+      holding: (value) => {
+        held = value;
+        answered = Date.now();
+      },
+      stop: () => clearInterval(timer),
+    };
   }
 
   /** Whether anything at all lies directly under `rel` (stops rclone at the first entry). */

@@ -15,7 +15,7 @@ export interface RcloneOptions {
   executable: string;
   /** Environment the child's is derived from (minus `RCLONE_*`); default `process.env`, read at each call. */
   baseEnv?: NodeJS.ProcessEnv;
-  /** How long `statMany` waits for rclone's next answer before failing; default `STAT_STALL_MS` (5 minutes). */
+  /** How long `statMany` and `list` wait for rclone's next answer before failing; default `STAT_STALL_MS` (5 minutes). */
   stallTimeoutMs?: number;
 }
 

@@ -369,6 +369,30 @@ describe('Rclone with other executables', () => {
     expect(message).not.toContain('topsecret');
   });
 
+  it('fails a listing rclone stops answering, but not one whose reader is slow', async () => {
+    const entry = (name: string) => `echo '{"Path":"${name}","Name":"${name}","Size":1,"ModTime":"2026-01-01T00:00:00Z","IsDir":false},'`;
+    // rclone 1.60 over SFTP, once the server has gone: one entry, then silence for ever.
+    const hanging = fakeRclone(['echo "["', entry('a'), 'exec sleep 611'].join('\n'));
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const e of new Rclone({ executable: hanging, stallTimeoutMs: 1000 }).list(remote, '')) seen.push(e.path);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(['a']);
+    expect(err).toBeInstanceOf(RcloneError);
+    expect(String(err)).toMatch(/gave no answer for 1 s/);
+    // The hung process was stopped, not left behind.
+    expect(processesMentioning('sleep 611')).toEqual([]);
+
+    // A reader that keeps each entry 1.5 s (a slow HTTP client) holds rclone up itself.
+    const steady = fakeRclone(['echo "["', entry('a'), entry('b'), entry('c'), 'echo "]"'].join('\n'));
+    const read: string[] = [];
+    for await (const e of new Rclone({ executable: steady, stallTimeoutMs: 1000 }).list(remote, '')) {
+      read.push(e.path);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
+    expect(read).toEqual(['a', 'b', 'c']);
+  });
+
   it('reports exit 3 with nothing listed as RemoteNotFoundError, and exit 3 mid-listing as a failure', async () => {
     const missing = fakeRclone('echo "["; echo "directory not found" >&2; exit 3');
     await expect(collect(new Rclone({ executable: missing }).list(remote, ''))).rejects.toBeInstanceOf(RemoteNotFoundError);

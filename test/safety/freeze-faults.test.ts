@@ -36,6 +36,8 @@ const RCLONE = requireBinary('rclone');
  * server is gone (see STAT_STALL_MS) fails after this long.
  */
 const STALL_MS = 15_000;
+/** A trial takes seconds; one still running after this long hangs (STALL_MS included, twice over). */
+const TRIAL_LIMIT_MS = 120_000;
 const rcloneVia = (executable: string): Rclone => new Rclone({ executable, stallTimeoutMs: STALL_MS } satisfies RcloneOptions);
 const OLD = new Date('2020-01-02T03:04:05Z');
 const DAY_MS = 86_400_000;
@@ -99,12 +101,14 @@ it('randomized faults during freeze: every deleted file exists, identical, on th
   const random = seededRandom();
   const figures: Figures = { trials: 0, deleted: 0, kept: 0, failedTasks: 0, stalled: 0, lost: [] };
   const started = Date.now();
+  // Said first: a run that times out never reaches the summary, and the seed replays it.
+  console.log(`freeze faults: seed ${random.seed}`);
   try {
-    for (let i = 0; i < LOCAL_MULTI_BATCH; i++) await timed('multi-batch, local', () => multiBatchTrial(random, figures, false));
-    for (let i = 0; i < SFTP_MULTI_BATCH; i++) await timed('multi-batch, sftp', () => multiBatchTrial(random, figures, true));
+    for (let i = 0; i < LOCAL_MULTI_BATCH; i++) await timed('multi-batch, local', random.seed, () => multiBatchTrial(random, figures, false));
+    for (let i = 0; i < SFTP_MULTI_BATCH; i++) await timed('multi-batch, sftp', random.seed, () => multiBatchTrial(random, figures, true));
     for (let i = 0; i < TRIALS; i++) {
       const scenario = SCENARIOS[i % SCENARIOS.length]!;
-      await timed(scenario, () => trial(random, scenario, figures));
+      await timed(`trial ${i} (${scenario})`, random.seed, () => trial(random, scenario, figures));
     }
   } finally {
     console.log(
@@ -147,10 +151,22 @@ it('the SFTP server stopping during the re-check before deleting fails the freez
   expect(deleted).toEqual([]);
 }, 60_000);
 
-/** Under GLACIS_DEBUG, says how long each trial took (to find a slow fault). */
-async function timed(label: string, run: () => Promise<void>): Promise<void> {
+/**
+ * Fails a trial that takes longer than {@link TRIAL_LIMIT_MS} naming it and the seed (a hang
+ * is a finding; the suite's own timeout would say neither). Under GLACIS_DEBUG, says how long
+ * each trial took.
+ */
+async function timed(label: string, seed: number, run: () => Promise<void>): Promise<void> {
   const start = Date.now();
-  await run();
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label} still running after ${TRIAL_LIMIT_MS / 1000} s (seed ${seed})`)), TRIAL_LIMIT_MS);
+  });
+  try {
+    await Promise.race([run(), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
   if (process.env.GLACIS_DEBUG) process.stderr.write(`  ${label}: ${Date.now() - start} ms\n`);
 }
 
