@@ -58,6 +58,8 @@ try {
       workerMB: mb(processes.worker.rssKB()),
       serveHeapMB: serveGc.heapMB,
       workerHeapMB: workerGc.heapMB,
+      serveCommittedMB: serveGc.committedMB,
+      workerCommittedMB: workerGc.committedMB,
       // A full collection ran within the last second: this RSS holds little garbage.
       ...(serveGc.fresh ? { serveAfterFullGc: true } : {}),
       ...(workerGc.fresh ? { workerAfterFullGc: true } : {}),
@@ -90,7 +92,7 @@ try {
   const windowOf = (from, to) => {
     const inside = series.filter((s) => s.done >= from && s.done <= to);
     const of = (key) => median(inside.map((s) => s[key]).filter((v) => v !== undefined));
-    return { tasks: `${from}–${to}`, samples: inside.length, serveMB: of('serveMB'), workerMB: of('workerMB'), serveHeapMB: of('serveHeapMB'), workerHeapMB: of('workerHeapMB') };
+    return { tasks: `${from}–${to}`, samples: inside.length, serveMB: of('serveMB'), workerMB: of('workerMB'), serveHeapMB: of('serveHeapMB'), workerHeapMB: of('workerHeapMB'), serveCommittedMB: of('serveCommittedMB'), workerCommittedMB: of('workerCommittedMB') };
   };
   // RSS just after a full collection, the first one after warm-up against the last one:
   // garbage waiting for the collector no longer counts as growth.
@@ -123,7 +125,7 @@ try {
   const describe = (name) => {
     const gc = result.rssAfterFullGc[name];
     const window = `${startWindow[`${name}MB`]} → ${endWindow[`${name}MB`]} MB (${result[`${name}Growth`]}x)`;
-    const heap = `${startWindow[`${name}HeapMB`]} → ${endWindow[`${name}HeapMB`]} MB`;
+    const heap = `${startWindow[`${name}HeapMB`]} → ${endWindow[`${name}HeapMB`]} MB (V8 heap committed ${startWindow[`${name}CommittedMB`]} → ${endWindow[`${name}CommittedMB`]} MB)`;
     return gc
       ? `${name} RSS after full GC ${gc.start.rssMB} → ${gc.end.rssMB} MB (${gc.growth}x), medians ${window}, second half ${result.secondHalf[`${name}Growth`]}x, live heap ${heap}`
       : `${name} RSS medians ${window} (no two full GCs after warm-up), second half ${result.secondHalf[`${name}Growth`]}x, live heap ${heap}`;
@@ -140,12 +142,14 @@ function dirOf(i) {
 }
 
 /**
- * The heap left after the latest full collection (`Mark-Compact … -> X (Y) MB` from
- * --trace-gc) and whether one ran since the last call, reading only what the log gained.
+ * The heap left after the latest full collection and the heap V8 keeps committed then
+ * (`Mark-Compact … -> X (Y) MB` from --trace-gc), and whether one ran since the last
+ * call, reading only what the log gained.
  */
 function liveHeapReader(logFile) {
   let offset = 0;
   let last;
+  let committed;
   let seen = 0;
   let reported = 0;
   return () => {
@@ -158,8 +162,9 @@ function liveHeapReader(logFile) {
       const text = chunk.toString('utf8');
       const complete = text.lastIndexOf('\n') + 1;
       offset += Buffer.byteLength(text.slice(0, complete));
-      for (const match of text.slice(0, complete).matchAll(/Mark-Compact[^\n]*?-> ([\d.]+) \(/g)) {
+      for (const match of text.slice(0, complete).matchAll(/Mark-Compact[^\n]*?-> ([\d.]+) \(([\d.]+)\)/g)) {
         last = Number(match[1]);
+        committed = Number(match[2]);
         seen++;
       }
     } finally {
@@ -167,7 +172,7 @@ function liveHeapReader(logFile) {
     }
     const fresh = seen > reported;
     reported = seen;
-    return { heapMB: last, fresh };
+    return { heapMB: last, committedMB: committed, fresh };
   };
 }
 
