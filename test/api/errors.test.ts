@@ -2,18 +2,16 @@
  * Every error leaves the API as JSON `{"error": "…"}` with the right status: never an
  * HTML page, never a stack trace. And a request refused is a request with no effect.
  */
-import http from 'node:http';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../harness/redis.js';
 import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
 import { makeRemote, tempDir } from '../helpers/remotes.js';
+import { send, type Reply as SentReply } from '../helpers/raw-http.js';
 
-interface Reply {
-  status: number;
-  contentType: string;
-  text: string;
+interface Reply extends Omit<SentReply, 'body'> {
+  // The tests read fields of the JSON error directly.
   body: any;
 }
 
@@ -24,48 +22,7 @@ function request(
   route: string,
   options: { body?: string | Buffer; headers?: Record<string, string>; chunked?: boolean } = {},
 ): Promise<Reply> {
-  const payload = options.body === undefined ? undefined : Buffer.from(options.body);
-  const framing = options.chunked ? { 'transfer-encoding': 'chunked' } : payload ? { 'content-length': String(payload.length) } : {};
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    const req = http.request(
-      base + route,
-      {
-        method,
-        headers: {
-          ...(payload ? { 'content-type': 'application/json' } : {}),
-          ...framing,
-          ...options.headers,
-        },
-      },
-      (res) => {
-        answered = true;
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            body = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text, body });
-        });
-      },
-    );
-    // The server may answer (413) and close before reading a large body: that is not a client error.
-    req.on('error', (error) => {
-      if (!answered) reject(error);
-    });
-    if (options.chunked && payload) {
-      // Several chunks, so the server cannot know the length before reading.
-      for (let i = 0; i < payload.length; i += 64 * 1024) req.write(payload.subarray(i, i + 64 * 1024));
-      req.end();
-    } else {
-      req.end(payload);
-    }
-  });
+  return send(base, { method, route, ...options });
 }
 
 const json = (value: unknown): string => JSON.stringify(value);

@@ -13,7 +13,7 @@ import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
 import { makeRemote, tempDir, type TestRemote } from '../helpers/remotes.js';
 import { ageAccessTimes, diffSnapshots, snapshot } from './corpus/fs-snapshot.js';
 import { buildHostileTree, hostileCorpus, type HostileCase, type HostileTree } from './corpus/hostile-corpus.js';
-import { send, sendRaw, type Reply } from './corpus/http.js';
+import { send, sendRaw, type Reply } from '../helpers/raw-http.js';
 
 let glacis: TestGlacis;
 let tree: HostileTree;

@@ -17,7 +17,7 @@ import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
 import { makeRemote, tempDir } from '../helpers/remotes.js';
 import { until } from '../helpers/worker-process.js';
 import { startSmtpCapture } from '../notify/smtp-capture.js';
-import { send } from './corpus/http.js';
+import { send } from '../helpers/raw-http.js';
 
 const run = promisify(execFile);
 const USER = 'ada@test.example';

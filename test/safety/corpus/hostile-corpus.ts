@@ -26,7 +26,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { HttpRequest } from './http.js';
+import type { HttpRequest } from '../../helpers/raw-http.js';
 
 export type Category =
   | 'traversal'
