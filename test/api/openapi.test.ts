@@ -147,12 +147,13 @@ describe('the document and the routes', () => {
   });
 });
 
-describe('the README', () => {
-  it('lists in its REST API table exactly the documented operations', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const start = readme.indexOf('\n## REST API\n');
+describe('the API reference (docs/api.md)', () => {
+  it('lists in its routes table exactly the documented operations', () => {
+    const reference = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
+    const start = reference.indexOf('# REST API\n');
     expect(start).toBeGreaterThanOrEqual(0);
-    const apiSection = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const end = reference.indexOf('\n## ', start + 1);
+    const apiSection = reference.slice(start, end < 0 ? undefined : end);
     const firstCells = apiSection.split('\n').filter((line) => line.startsWith('| `')).map((line) => line.split(' | ')[0]!);
     const listed = firstCells.flatMap((cell) => [...cell.matchAll(/`([A-Z]+ \/[^`]*)`/g)].map((match) => match[1]!.replace(/:(\w+)/g, '{$1}')));
     expect([...listed].sort()).toEqual([...documentedOperations(document).keys()].sort());

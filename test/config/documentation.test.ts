@@ -1,7 +1,7 @@
 /**
  * The configuration documentation names exactly the keys the code reads, so neither can
- * drift: local.example.cfg and the README's settings reference against the settings module's
- * key list, repos.example.yaml and the README's repos file reference against the repos
+ * drift: local.example.cfg and docs/configuration.md's settings reference against the settings module's
+ * key list, repos.example.yaml and its repos file reference against the repos
  * module's. (test/config/settings.test.ts and repos.test.ts check that the documented
  * defaults are the real ones and the examples load.)
  */
@@ -22,11 +22,11 @@ const PRIMARY_KEYS = NAMES.map((names) => names[0]!);
 const ALL_KEYS = NAMES.flat();
 const BACKENDS = Object.keys(BACKEND_KEYS) as Array<keyof typeof BACKEND_KEYS>;
 
-/** The text of a README section: from its heading to the next heading of the same level or above. */
+/** The text of a markdown section: from its heading to the next heading of the same level or above. */
 function section(markdown: string, heading: string): string {
   const level = /^#+/.exec(heading)![0].length;
   const start = markdown.indexOf(`\n${heading}\n`);
-  expect(start, `README has a "${heading}" section`).toBeGreaterThanOrEqual(0);
+  expect(start, `the document has a "${heading}" section`).toBeGreaterThanOrEqual(0);
   const rest = markdown.slice(start + heading.length + 2);
   const end = rest.search(new RegExp(`^#{1,${level}} `, 'm'));
   return end < 0 ? rest : rest.slice(0, end);
@@ -111,8 +111,8 @@ describe('repos.example.yaml', () => {
   });
 });
 
-describe('README, configuration section', () => {
-  const configuration = section(read('README.md'), '## Configuration');
+describe('docs/configuration.md', () => {
+  const configuration = section(read('docs/configuration.md'), '## Configuration');
 
   it('has a settings reference row for each setting, its other names included', () => {
     const rows = tableRows(section(configuration, '### Settings reference (local.cfg)'));

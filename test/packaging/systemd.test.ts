@@ -45,7 +45,7 @@ describe.each(Object.entries(UNITS))('the %s unit', (command, file) => {
   it('restarts after a failure, but not after a configuration error (exit code 2)', () => {
     expect(one('Service', 'Restart')).toBe('on-failure');
     expect(one('Service', 'RestartPreventExitStatus')).toBe('2');
-    expect(repoFile('README.md')).toMatch(/Exit codes: 0 ok, 1 failure, 2 usage or configuration error/);
+    expect(repoFile('docs/cli.md')).toMatch(/Exit codes: 0 ok, 1 failure, 2 usage or configuration error/);
   });
 
   it('starts after Redis and the network, and at boot', () => {
