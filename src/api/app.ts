@@ -135,6 +135,13 @@ export function createApp(deps: ApiDeps): Express {
     res.json({ info: `Task ${taskId} removed.`, error: '' });
   };
   app.get('/tasks/remove/:task_id', (req, res) => remove(req.params.task_id, res));
+  app.post('/tasks/cancel/:task_id', async (req, res) => {
+    const task = await deps.tasks.cancel(req.params.task_id);
+    res.json({ task: task.id, status: task.status });
+  });
+  app.post('/tasks/retry/:task_id', async (req, res) => {
+    res.json({ task: await deps.tasks.retry(req.params.task_id) });
+  });
   app.delete('/tasks/:task_id', (req, res) => remove(req.params.task_id, res));
 
   app.get('/zombie', async (_req, res) => {

@@ -5,7 +5,7 @@
 import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { RcloneError, RemoteNotFoundError } from '../rclone/index.js';
-import { BadRequestError, NotFoundError, UnavailableError } from '../services/errors.js';
+import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from '../services/errors.js';
 import { isRedisUnavailable } from '../queue/connection.js';
 
 /** Status and message for an error thrown while handling a request. */
@@ -13,6 +13,7 @@ export function toHttpError(error: unknown): { status: number; message: string }
   if (!(error instanceof Error)) return { status: 500, message: 'Internal error; see the server log' };
   if (error instanceof BadRequestError) return { status: 400, message: error.message };
   if (error instanceof NotFoundError) return { status: 404, message: error.message };
+  if (error instanceof ConflictError) return { status: 409, message: error.message };
   if (error instanceof RemoteNotFoundError) return { status: 404, message: error.message };
   if (error instanceof UnavailableError || isRedisUnavailable(error)) return { status: 503, message: 'Redis is unreachable; try again shortly' };
   if (error instanceof RcloneError) return { status: 502, message: `the remote could not be read: ${error.message}` };

@@ -602,6 +602,31 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
           responses: { '200': removed, ...NOT_FOUND, ...GUARDED, ...REDIS_DOWN },
         },
       },
+      '/tasks/cancel/{task_id}': {
+        post: {
+          operationId: 'cancelTask',
+          summary: 'Stop a waiting or running task, keeping its record (status cancelled)',
+          description: 'A running task is stopped by its worker; the answer comes once its path is free (or after 8 seconds). Whoever the task mails is told.',
+          tags: ['tasks'],
+          parameters: [TASK_ID],
+          responses: {
+            '200': jsonAnswer('Cancelled', object({ task: { type: 'string', format: 'uuid' }, status: { const: 'cancelled' } })),
+            ...NOT_FOUND,
+            '409': ref('responses', 'Conflict'),
+            ...GUARDED,
+            ...REDIS_DOWN,
+          },
+        },
+      },
+      '/tasks/retry/{task_id}': {
+        post: {
+          operationId: 'retryTask',
+          summary: 'Submit a failed or cancelled task again: same type, path, dry_run, force and email',
+          tags: ['tasks'],
+          parameters: [TASK_ID],
+          responses: { '200': submitted, ...NOT_FOUND, '409': ref('responses', 'Conflict'), ...GUARDED, ...REDIS_DOWN },
+        },
+      },
       '/tasks/{task_id}': {
         delete: {
           operationId: 'removeTask',
@@ -651,6 +676,7 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
       responses: {
         BadRequest: errorResponse('Bad input: a missing, unknown or invalid field, a path in no repository, malformed JSON, a body that is not valid UTF-8'),
         NotFound: errorResponse('No such task, or the path does not exist on the remote'),
+        Conflict: errorResponse('The task is not in a state that allows this: cancelling a task that has ended, retrying one that is not failed or cancelled'),
         Unauthorized: {
           ...errorResponse('A token is required (the server has API_TOKENS set) and none, or a wrong one, was sent'),
           headers: {

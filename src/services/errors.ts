@@ -16,3 +16,8 @@ export class NotFoundError extends Error {
 export class UnavailableError extends Error {
   override readonly name = 'UnavailableError';
 }
+
+/** The request conflicts with the thing's state: cancelling an ended task, retrying one that did not fail (409). */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+}

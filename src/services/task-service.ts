@@ -1,6 +1,6 @@
 /**
  * Task life cycle as the API sees it: submit a pull or freeze, look tasks up,
- * read their logs, cancel and remove them.
+ * read their logs, cancel, retry and remove them.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +15,7 @@ import { isTaskId, type TaskLogs } from '../store/task-logs.js';
 import { ENDED_STATUSES, RUNNING_STATUSES, UNFINISHED_STATUSES, type Task, type TaskOrigin, type TaskQuery, type TaskStore, type TaskType } from '../store/index.js';
 import { normalizeEmail } from './email.js';
 import { resolveForRequest } from './request-path.js';
-import { NotFoundError, UnavailableError } from './errors.js';
+import { ConflictError, NotFoundError, UnavailableError } from './errors.js';
 
 /**
  * How long removing a running task waits for its worker to stop it (rclone gets SIGTERM,
@@ -121,6 +121,39 @@ export class TaskService {
   }
 
   /**
+   * Stops a waiting or running task and keeps its record, with status `cancelled`. A running
+   * task is stopped by its worker; this waits for its path to be free (as {@link remove} does)
+   * before it answers and mails, so the log the mail lists files from is complete.
+   *
+   * @throws NotFoundError, ConflictError when the task has already ended.
+   */
+  async cancel(taskId: string): Promise<Task> {
+    const task = await this.get(taskId);
+    const cancelled = ENDED_STATUSES.includes(task.status) ? undefined : await this.stop(task);
+    if (!cancelled) {
+      const now = await this.get(taskId);
+      throw new ConflictError(`Task ${taskId} has already ended (${now.status}): there is nothing to cancel`);
+    }
+    await this.deps.notifier.taskEnded(cancelled);
+    return cancelled;
+  }
+
+  /**
+   * Submits again what a failed or cancelled task asked for (type, path, dry run, force,
+   * email). Returns the id of the task that will do it: new, or, as for any submission, an
+   * unfinished one of the same kind already covering the path.
+   *
+   * @throws NotFoundError, ConflictError when the task is not failed or cancelled.
+   */
+  async retry(taskId: string): Promise<string> {
+    const task = await this.get(taskId);
+    if (task.status !== 'failed' && task.status !== 'cancelled') {
+      throw new ConflictError(`Task ${taskId} is ${task.status}: only a failed or cancelled task can be retried`);
+    }
+    return this.submit({ type: task.type, path: task.path, email: task.email, dryRun: task.dryRun, force: task.force, origin: task.origin });
+  }
+
+  /**
    * Cancels the task if it has not ended, then deletes its record and log.
    * A running task is stopped by its worker, which releases the lock once its rclone
    * process has exited and its staging files are gone; this waits for that (up to
@@ -129,20 +162,28 @@ export class TaskService {
    */
   async remove(taskId: string): Promise<Task> {
     const task = await this.get(taskId);
-    if (!ENDED_STATUSES.includes(task.status)) await this.cancel(task);
+    if (!ENDED_STATUSES.includes(task.status)) {
+      const cancelled = await this.stop(task);
+      // Its record and log are about to be deleted: the mail job carries the record.
+      if (cancelled) await this.deps.notifier.taskEnded(cancelled, { removed: true });
+    }
     await this.deps.store.delete(taskId);
     await this.deps.logs.remove(taskId);
     return task;
   }
 
-  private async cancel(task: Task): Promise<void> {
+  /**
+   * Marks the task cancelled (if it still had not ended), then has its job removed or its
+   * worker stop it, and waits for its path to be free. Returns the cancelled record, or
+   * undefined when the task ended on its own first.
+   */
+  private async stop(task: Task): Promise<Task | undefined> {
     const cancelled = await this.deps.store.transition(task.id, UNFINISHED_STATUSES, {
       status: 'cancelled',
       finished: new Date().toISOString(),
       error: 'cancelled by request',
     });
-    // Its record and log are about to be deleted: the mail job carries the record.
-    if (cancelled) await this.deps.notifier.taskEnded(cancelled, { removed: true });
+    if (!cancelled) return undefined;
     const running = await redisOr503(async () => {
       const job = await this.deps.queue.getJob(task.id);
       if (job && (await job.isActive())) {
@@ -160,6 +201,7 @@ export class TaskService {
       return false;
     });
     if (running) await this.waitForRelease(task.id);
+    return cancelled;
   }
 
   /** Waits until the task no longer holds its path lock, or {@link CANCEL_WAIT_MS} passed. */

@@ -120,7 +120,8 @@ let local: string;
 beforeAll(async () => {
   const remote = await makeRemote('local');
   local = tempDir('repo');
-  glacis = await startGlacis({ repos: { [local]: remote.settings }, env: { API_TOKENS: TOKEN } });
+  // The worker starts once a waiting task has been cancelled (pullFreezeAndTasks).
+  glacis = await startGlacis({ repos: { [local]: remote.settings }, env: { API_TOKENS: TOKEN }, worker: false });
 });
 afterAll(async () => {
   await glacis?.stop();
@@ -329,6 +330,22 @@ describe('a real Glacis answers as documented', () => {
   }
 
   async function pullFreezeAndTasks(): Promise<void> {
+    // No worker yet: this task is surely still waiting when it is cancelled.
+    const waiting = await check('POST /pull', '/pull', { json: { path: path.join(local, 'subdir2'), dry_run: true } });
+    const waitingId = (waiting.body as { task: string }).task;
+    expect(await check('POST /tasks/cancel/{task_id}', `/tasks/cancel/${waitingId}`)).toMatchObject({ status: 200, body: { task: waitingId, status: 'cancelled' } });
+    expect((await check('POST /tasks/cancel/{task_id}', `/tasks/cancel/${waitingId}`)).status).toBe(409);
+    expect((await check('POST /tasks/cancel/{task_id}', `/tasks/cancel/${randomUUID()}`)).status).toBe(404);
+    const retried = await check('POST /tasks/retry/{task_id}', `/tasks/retry/${waitingId}`);
+    expect(retried.status).toBe(200);
+    const retry = (retried.body as { task: string }).task;
+    expect((await check('POST /tasks/retry/{task_id}', `/tasks/retry/${retry}`)).status).toBe(409);
+    expect((await check('POST /tasks/retry/{task_id}', `/tasks/retry/${randomUUID()}`)).status).toBe(404);
+    expect((await check('GET /tasks/remove/{task_id}', `/tasks/remove/${waitingId}`)).status).toBe(200);
+    await glacis.startWorker();
+    await waitForEnd(retry);
+    expect((await check('GET /tasks/remove/{task_id}', `/tasks/remove/${retry}`)).status).toBe(200);
+
     const pull = await check('POST /pull', '/pull', { json: { path: local, email: null, dry_run: 'False' } });
     expect(pull.status).toBe(200);
     const pulled = (pull.body as { task: string }).task;

@@ -268,12 +268,88 @@ describe('removing a waiting task', () => {
   });
 });
 
+describe('POST /tasks/cancel/:id and POST /tasks/retry/:id', () => {
+  it('cancelling a waiting task keeps its record as cancelled, frees its path, and it never runs; retry submits it again', async () => {
+    const { local, glacis, submit } = await setup({ worker: false, repo: { freezable: true } });
+    const id = await submit('/pull', 'subdir', { dry_run: false, email: 'ada@example.org' });
+    const blocked = await submit('/freeze', 'subdir/subfile.txt');
+    expect(await glacis.runtime.locks.blockers(blocked)).toBe(1);
+
+    expect(await glacis.post(`/tasks/cancel/${id}`, undefined)).toStrictEqual({ status: 200, body: { task: id, status: 'cancelled' } });
+    const record = (await glacis.get(`/tasks/status/${id}`)).body;
+    expect(record).toMatchObject({ task_id: id, status: 'cancelled', error: 'cancelled by request', email: 'ada@example.org' });
+    expect(record.finished).toMatch(ISO);
+    expect(ids((await glacis.get('/tasks?status=cancelled')).body)).toEqual([id]);
+    expect(await glacis.runtime.queue.getJob(id)).toBeUndefined();
+    // Its path is free: the freeze below no longer waits, and a new pull is a new task.
+    expect(await glacis.runtime.locks.blockers(blocked)).toBe(0);
+
+    // Ended: it cannot be cancelled again, but, cancelled, it can be retried.
+    const again = await glacis.post(`/tasks/cancel/${id}`, undefined);
+    expect(again.status).toBe(409);
+    expect(again.body).toStrictEqual({ error: `Task ${id} has already ended (cancelled): there is nothing to cancel` });
+    const retried = await glacis.post(`/tasks/retry/${id}`, undefined);
+    expect(retried.status).toBe(200);
+    expect(retried.body.task).toMatch(UUID);
+    expect(retried.body.task).not.toBe(id);
+    expect((await glacis.get(`/tasks/status/${retried.body.task}`)).body).toMatchObject({
+      type: 'pull', path: path.join(local, 'subdir'), status: 'waiting', dry_run: false, force: false, email: 'ada@example.org', origin: 'user',
+    });
+    // A waiting task cannot be retried: it has not failed.
+    const notEnded = await glacis.post(`/tasks/retry/${retried.body.task}`, undefined);
+    expect(notEnded).toStrictEqual({ status: 409, body: { error: `Task ${retried.body.task} is waiting: only a failed or cancelled task can be retried` } });
+
+    await glacis.startWorker();
+    expect(await glacis.waitForTask(retried.body.task)).toMatchObject({ status: 'finished', files: 4 });
+    expect(['finished', 'failed']).toContain((await glacis.waitForTask(blocked)).status);
+    // The cancelled one stayed cancelled and never ran: it has no log.
+    expect((await glacis.get(`/tasks/status/${id}`)).body).toMatchObject({ status: 'cancelled', started: null });
+    expect((await glacis.get(`/tasks/log/${id}`)).body).toStrictEqual({ logs: '' });
+    const finished = await glacis.post(`/tasks/cancel/${retried.body.task}`, undefined);
+    expect(finished.status).toBe(409);
+    expect((await glacis.post(`/tasks/retry/${retried.body.task}`, undefined)).status).toBe(409);
+  });
+
+  it('answers 404 for an unknown task', async () => {
+    const { glacis } = await setup({ worker: false });
+    for (const route of ['/tasks/cancel/', '/tasks/retry/']) {
+      for (const id of [randomUUID(), 'not-a-task-id']) {
+        const reply = await glacis.post(route + id, undefined);
+        expect(reply.status, route + id).toBe(404);
+        expect(reply.body).toStrictEqual({ error: `Task ${id} not found. Maybe it is too old.` });
+      }
+    }
+  });
+
+  it('retrying a failed pull runs it again with the same settings: it succeeds once the remote has the path', async () => {
+    const { remote, local, glacis, submit } = await setup();
+    const id = await submit('/pull', 'later', { dry_run: true });
+    expect(await glacis.waitForTask(id)).toMatchObject({ status: 'failed' });
+    const remoteDir = remote.settings.path as string;
+    mkdirSync(path.join(remoteDir, 'later'));
+    writeFileSync(path.join(remoteDir, 'later/file.txt'), 'here now');
+    cleanups.push(() => rmSync(path.join(remoteDir, 'later'), { recursive: true, force: true }));
+
+    const retried = await glacis.post(`/tasks/retry/${id}`, undefined);
+    expect(retried.status).toBe(200);
+    const done = await glacis.waitForTask(retried.body.task);
+    // A dry run still: it reports the file and copies nothing.
+    expect(done).toMatchObject({ type: 'pull', path: path.join(local, 'later'), status: 'finished', dry_run: true, files: 1 });
+    expect(existsSync(path.join(local, 'later/file.txt'))).toBe(false);
+    // The failed task keeps its record.
+    expect((await glacis.get(`/tasks/status/${id}`)).body).toMatchObject({ status: 'failed' });
+  });
+});
+
 describe('cancelling a running pull', () => {
   // Large enough that the copy is still running when the test sees it; sparse, so it costs
   // no disk on the remote side.
   const SIZE = 512 * 1024 * 1024;
 
-  it('removing it stops rclone, leaves no partial file and no staging, and frees the path', async () => {
+  it.each([
+    ['removing it (GET /tasks/remove/:id)', 'remove'],
+    ['cancelling it (POST /tasks/cancel/:id)', 'cancel'],
+  ] as const)('%s stops rclone, leaves no partial file and no staging, and frees the path', async (_name, how) => {
     const remote = await makeRemote('local');
     const remoteDir = remote.settings.path as string;
     mkdirSync(path.join(remoteDir, 'huge'));
@@ -302,9 +378,15 @@ describe('cancelling a running pull', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
 
-    const removed = await glacis.get(`/tasks/remove/${id}`);
-    expect(removed).toStrictEqual({ status: 200, body: { info: `Task ${id} removed.`, error: '' } });
-    expect((await glacis.get(`/tasks/status/${id}`)).status).toBe(404);
+    if (how === 'remove') {
+      const removed = await glacis.get(`/tasks/remove/${id}`);
+      expect(removed).toStrictEqual({ status: 200, body: { info: `Task ${id} removed.`, error: '' } });
+      expect((await glacis.get(`/tasks/status/${id}`)).status).toBe(404);
+    } else {
+      expect(await glacis.post(`/tasks/cancel/${id}`, undefined)).toStrictEqual({ status: 200, body: { task: id, status: 'cancelled' } });
+      // The record stays, cancelled; its log says so once the worker has stopped.
+      expect((await glacis.get(`/tasks/status/${id}`)).body).toMatchObject({ status: 'cancelled', error: 'cancelled by request' });
+    }
     // At once, the path is free: a new pull is a new task, never the removed one.
     const again = await submit('/pull', 'huge');
     expect(again).not.toBe(id);
@@ -327,6 +409,10 @@ describe('cancelling a running pull', () => {
     expect(statSync(final).size).toBe(SIZE);
     expect(await sha256(final)).toBe(await sha256(source));
     expect(existsSync(staging) ? readdirSync(staging) : []).toEqual([]);
+    if (how === 'cancel') {
+      expect((await glacis.get(`/tasks/status/${id}`)).body).toMatchObject({ status: 'cancelled' });
+      expect((await glacis.get(`/tasks/log/${id}`)).body.logs).toMatch(/Z cancelled\n$/);
+    }
   });
 });
 

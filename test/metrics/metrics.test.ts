@@ -125,6 +125,17 @@ describe('GET /metrics', () => {
     for (const secret of sftp.secrets) expect(glacis.logLines.join('\n')).not.toContain(secret);
   });
 
+  it('counts cancelled tasks: their records are kept', async () => {
+    const repo = tempDir('metrics-cancel');
+    const glacis = await start({ repos: { [repo]: (await makeRemote('local')).settings }, worker: false });
+    const pull = await glacis.post('/pull', { path: path.join(repo, 'subdir') });
+    expect((await glacis.post(`/tasks/cancel/${pull.body.task}`, undefined)).status).toBe(200);
+    const after = await scrape(glacis);
+    expect(after.value('glacis_tasks', { type: 'pull', status: 'cancelled' })).toBe(1);
+    expect(after.value('glacis_tasks', { type: 'pull', status: 'waiting' })).toBe(0);
+    expect(after.value('glacis_queue_jobs', { state: 'waiting' })).toBe(0);
+  });
+
   it('still reports the database metrics, and answers, while Redis refuses connections', async () => {
     const repo = tempDir('metrics-no-redis');
     const glacis = await start({ repos: { [repo]: (await makeRemote('local')).settings }, redisUrl: `redis://127.0.0.1:${await freePort()}`, worker: false });
