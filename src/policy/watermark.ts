@@ -1,0 +1,76 @@
+/**
+ * Watermarks (issue 16 §3): a repo with `high_watermark` / `low_watermark` (percent of
+ * the filesystem holding it) gets a freeze when usage is above the high mark, freeing
+ * until it is at or under the low mark. Pure: the caller takes `statfs`; these rules say
+ * whether a freeze is due and how many bytes it must free.
+ *
+ * Freeing `x` bytes moves them from used to free, so `used + free` does not change and
+ * the bytes to free follow exactly from the `df` percentage ({@link usedPercent}).
+ * Bytes freed are a file's allocated blocks (`st_blocks * 512`), not its size: the caller
+ * should count those (sparse files, small files on large blocks).
+ */
+import { describeValue } from '../config/errors.js';
+import { usedPercent, type FilesystemFigures } from './filesystem.js';
+
+export interface Watermarks {
+  /** Percent: a freeze is due above this. */
+  readonly high: number;
+  /** Percent: the freeze frees until usage is at or under this. */
+  readonly low: number;
+}
+
+/** Days: a file read more recently than this is never evicted by a watermark freeze (`watermark_min_age`). */
+export const DEFAULT_WATERMARK_MIN_AGE_DAYS = 1;
+
+export interface WatermarkCheck {
+  /** Usage is above the high mark. */
+  readonly due: boolean;
+  /** Percent used now (`df`'s definition, unrounded). */
+  readonly usedPercent: number;
+  /** Bytes to free to be at or under the low mark (0 when already there). */
+  readonly bytesToFree: number;
+}
+
+/**
+ * @example
+ * ```ts
+ * checkWatermarks({ size: 100, used: 90, free: 10 }, { high: 85, low: 80 });
+ * // { due: true, usedPercent: 90, bytesToFree: 10 }
+ * ```
+ */
+export function checkWatermarks(fs: FilesystemFigures, marks: Watermarks): WatermarkCheck {
+  const percent = usedPercent(fs);
+  const room = fs.used + fs.free;
+  // used - x <= low% of room; floor keeps "at or under" true when low% of room is fractional.
+  const allowed = Math.floor((marks.low * room) / 100);
+  return { due: percent > marks.high, usedPercent: percent, bytesToFree: Math.max(0, fs.used - allowed) };
+}
+
+const PERCENT = 'a percentage above 0 and at most 100';
+
+/**
+ * Validates the pair as read from the repos file (values of any type, `undefined` when
+ * absent): both or neither, numbers, `0 < low < high <= 100`. Returns the problem as one
+ * line naming the key (the config loader prefixes file and repo, see `ConfigError`), or
+ * `undefined` when valid.
+ *
+ * @example
+ * ```ts
+ * watermarkError(85, 80); // undefined
+ * watermarkError(80, 85); // 'key "low_watermark" must be below high_watermark (80) (got 85)'
+ * watermarkError(85, undefined); // 'key "low_watermark" is required when high_watermark is set (both or neither)'
+ * ```
+ */
+export function watermarkError(high: unknown, low: unknown): string | undefined {
+  if (high === undefined && low === undefined) return undefined;
+  if (low === undefined) return 'key "low_watermark" is required when high_watermark is set (both or neither)';
+  if (high === undefined) return 'key "high_watermark" is required when low_watermark is set (both or neither)';
+  if (!isPercent(high)) return `key "high_watermark" must be ${PERCENT} (got ${describeValue(high)})`;
+  if (!isPercent(low)) return `key "low_watermark" must be ${PERCENT} (got ${describeValue(low)})`;
+  if (low >= high) return `key "low_watermark" must be below high_watermark (${high}) (got ${low})`;
+  return undefined;
+}
+
+function isPercent(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 100;
+}
