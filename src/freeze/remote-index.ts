@@ -9,7 +9,7 @@
  * by exact name, right before deleting anything, so a collision can only keep a file.
  */
 import { localNameOf, type RemoteEntry } from '../rclone/index.js';
-import type { RemoteFile } from './decision.js';
+import type { LocalFile, RemoteFile } from './decision.js';
 
 /** What the remote holds for a local path. */
 export interface RemoteMatch extends RemoteFile {
@@ -19,6 +19,16 @@ export interface RemoteMatch extends RemoteFile {
 
 /** Two remote entries share the key (for example `x` and `x.rclonelink`): nothing to trust. */
 export const AMBIGUOUS = 'ambiguous';
+
+/**
+ * The remote file to judge a local file against: a symlink only matches a `.rclonelink`
+ * and a regular file only a regular file; anything else counts as missing on the remote.
+ * (The same rule as `remoteFor` in workers/freeze.ts, which can use this one.)
+ */
+export function remoteFileFor(local: LocalFile, match: RemoteMatch | undefined): RemoteFile | undefined {
+  if (!match) return undefined;
+  return (local.kind === 'symlink') === match.isLink ? match : undefined;
+}
 
 const EMPTY = -1;
 const FLAG_LINK = 1;
