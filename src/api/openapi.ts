@@ -7,10 +7,11 @@
  * exactly the routes the app serves, and real answers must match the documented responses.
  */
 import { z } from 'zod';
+import type { RemoteSpec } from '../config/types.js';
 import { TASK_STATUSES, TASK_TYPES, type TaskOrigin, type TaskStatus, type TaskType } from '../store/types.js';
 import { METRICS_PATH } from './auth.js';
 import { BOARD_PATH } from './board.js';
-import { freezeBody, listBody, pullBody, taskListQuery, treeBody } from './requests.js';
+import { browseBody, freezeBody, listBody, pullBody, taskListQuery, treeBody } from './requests.js';
 
 /**
  * Where the API serves the document.
@@ -263,6 +264,76 @@ const treeEntrySchema = z
   })
   .describe('A file on the remote, and whether it is missing locally');
 
+const BACKENDS = Object.keys({ sftp: true, s3: true, local: true, rclone: true } satisfies Record<RemoteSpec['backend'], true>) as [
+  RemoteSpec['backend'],
+  ...RemoteSpec['backend'][],
+];
+
+const filesystemSchema = z
+  .strictObject({
+    size: count.describe('Bytes of the filesystem'),
+    used: count.describe('Bytes used'),
+    free: count.describe('Bytes available to unprivileged users (what a pull may fill)'),
+  })
+  .describe('The filesystem holding the repository\'s local tree, as df counts it');
+
+const repoSchema = z
+  .strictObject({
+    path: z.string().describe('The repository\'s local path'),
+    backend: z.enum(BACKENDS).describe('The kind of remote (its address and credentials are never shown)'),
+    freezable: z.boolean(),
+    freeze_age: z.int().describe('Days since last access after which a file may be frozen'),
+    exclude: z.array(z.string()).describe('Patterns never pulled nor frozen'),
+    auto_freeze: z.boolean(),
+    auto_freeze_interval: z.int().describe('Days between auto-freezes (when auto_freeze_cron is null)'),
+    auto_freeze_cron: z.string().nullable().describe('Cron expression of the auto-freezes, replacing the interval'),
+    filesystem: filesystemSchema.nullable().describe('Null when the local tree cannot be read'),
+  })
+  .describe('A repository: its settings, never its remote\'s address or secrets');
+
+/**
+ * The answer of `GET /repos`.
+ *
+ * @example
+ * ```ts
+ * const answer: ReposJson = { repos: [{ path: '/data/lab1', backend: 'sftp', freezable: true, … }] };
+ * ```
+ */
+export const reposSchema = z.strictObject({ repos: z.array(repoSchema) }).describe('Every repository, in the repos file\'s order');
+
+/** The wire shape of `GET /repos`. */
+export type ReposJson = z.output<typeof reposSchema>;
+
+const browseEntrySchema = z
+  .strictObject({
+    name: z.string().describe('Its local name (a symlink stored as name.rclonelink is shown as name)'),
+    is_dir: z.boolean(),
+    state: z.enum(['local', 'frozen', 'local_only']).describe('local: here and on the remote; frozen: on the remote only (a pull brings it back); local_only: not on the remote (unprotected)'),
+    size: count.nullable().describe('Bytes (the local file\'s when local); null for a directory'),
+    mtime: timestamp.nullable().describe('Modification time (the local file\'s when local); null for a directory on the remote only'),
+    atime: timestamp.nullable().describe('Last access, when local'),
+  })
+  .describe('One entry of a browsed directory');
+
+/**
+ * The answer of `POST /browse`.
+ *
+ * @example
+ * ```ts
+ * const answer: BrowseJson = { path: '/data/lab1/runs', repo: '/data/lab1', entries: [{ name: 'r1', is_dir: true, state: 'frozen', … }] };
+ * ```
+ */
+export const browseSchema = z
+  .strictObject({
+    path: z.string().describe('The directory, normalised'),
+    repo: z.string().describe('The repository holding it'),
+    entries: z.array(browseEntrySchema).describe('Directories first, then files, each by name'),
+  })
+  .describe('One directory level: the remote\'s listing merged with the local directory');
+
+/** The wire shape of `POST /browse`. */
+export type BrowseJson = z.output<typeof browseSchema>;
+
 const errorSchema = z.strictObject({ error: z.string() }).describe('Every error answer');
 
 /** Descriptions of the request fields; keyed by each schema's own keys, so a new field must be described here to compile. */
@@ -306,6 +377,7 @@ const REQUESTS = {
     'List what the remote holds under path',
   ),
   TreeRequest: documented(treeBody, { path: PATH, max_depth: MAX_DEPTH }, 'List what the remote holds under path, flagging what is missing locally'),
+  BrowseRequest: documented(browseBody, { path: 'Absolute path of a directory inside a repository' }, 'One directory level, remote and local merged'),
 } as const;
 
 const QUERY_DESCRIPTIONS: Described<typeof taskListQuery> = {
@@ -326,6 +398,8 @@ function componentSchemas(): Record<string, JsonSchema> {
     Progress: progressSchema,
     ListEntry: listEntrySchema,
     TreeEntry: treeEntrySchema,
+    Repos: reposSchema,
+    Browse: browseSchema,
     Error: errorSchema,
   };
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
@@ -551,6 +625,31 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
           requestBody: body('TreeRequest'),
           responses: {
             '200': jsonAnswer('The files', { type: 'array', items: ref('schemas', 'TreeEntry') }),
+            ...BODY_ERRORS,
+            ...NOT_FOUND,
+            '502': ref('responses', 'RemoteUnreadable'),
+            ...GUARDED,
+          },
+        },
+      },
+      '/repos': {
+        get: {
+          operationId: 'repos',
+          summary: 'The repositories, their settings and their filesystems\' usage',
+          description: 'What the web page shows. Never the remote\'s address nor a secret: only the kind of backend.',
+          tags: ['files'],
+          responses: { '200': jsonAnswer('The repositories', ref('schemas', 'Repos')), ...GUARDED },
+        },
+      },
+      '/browse': {
+        post: {
+          operationId: 'browse',
+          summary: 'One directory level: the remote listing merged with the local directory',
+          description: 'Each entry local, frozen (remote only) or local_only (unprotected), with size, mtime and, when local, atime. 400 for a file or a path in no repository; 404 when neither side has the directory.',
+          tags: ['files'],
+          requestBody: body('BrowseRequest'),
+          responses: {
+            '200': jsonAnswer('The directory\'s entries', ref('schemas', 'Browse')),
             ...BODY_ERRORS,
             ...NOT_FOUND,
             '502': ref('responses', 'RemoteUnreadable'),

@@ -383,6 +383,10 @@ describe('a real Glacis answers as documented', () => {
     expect(tree.status).toBe(200);
     expect((tree.body as unknown[]).length).toBeGreaterThan(3);
     expect((await check('POST /tree', '/tree', { json: { path: local, depth: 2 } })).status).toBe(400);
+    expect((await check('GET /repos', '/repos')).status).toBe(200);
+    expect((await check('POST /browse', '/browse', { json: { path: local } })).status).toBe(200);
+    expect((await check('POST /browse', '/browse', { json: { path: path.join(local, 'not-anywhere') } })).status).toBe(404);
+    expect((await check('POST /browse', '/browse', { json: { path: '/not/in/any/repo' } })).status).toBe(400);
   }
 
   async function badInput(): Promise<void> {
