@@ -17,6 +17,7 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { health, metrics, ready } from './health.js';
 import { OPENAPI_PATH, openApiDocument, type TaskJson } from './openapi.js';
 import { browseJson, reposJson } from './web-json.js';
+import { WEB_PAGE_PATH, webPage } from './web-page.js';
 import { browseBody, freezeBody, listBody, parseRequest, pullBody, requireUtf8Body, taskListQuery, treeBody } from './requests.js';
 
 export interface ApiDeps {
@@ -70,6 +71,7 @@ export function createApp(deps: ApiDeps): Express {
   // barique sends JSON bodies on GET too; parse whatever says it is JSON.
   app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'], verify: requireUtf8Body }));
 
+  app.get(WEB_PAGE_PATH, webPage());
   app.get('/health', health);
   app.get('/ready', ready(deps.probeDependencies));
   app.get('/metrics', metrics(deps.metrics));

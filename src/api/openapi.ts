@@ -11,6 +11,7 @@ import type { RemoteSpec } from '../config/types.js';
 import { TASK_STATUSES, TASK_TYPES, type TaskOrigin, type TaskStatus, type TaskType } from '../store/types.js';
 import { METRICS_PATH } from './auth.js';
 import { BOARD_PATH } from './board.js';
+import { WEB_PAGE_PATH } from './web-page.js';
 import { browseBody, freezeBody, listBody, pullBody, taskListQuery, treeBody } from './requests.js';
 
 /**
@@ -246,6 +247,16 @@ const taskStatusSchema = taskSchema
   .extend({ progress: progressSchema.optional().describe('Present while the task runs, once its worker has reported') })
   .describe('A task, with its live progress while it runs');
 
+/**
+ * The wire shape of `GET /tasks/status/:task_id`: a task, with its progress while it runs.
+ *
+ * @example
+ * ```ts
+ * const eta = (t: TaskStatusJson) => t.progress?.speed ? (t.progress.totalBytes - t.progress.bytes) / t.progress.speed : undefined;
+ * ```
+ */
+export type TaskStatusJson = z.output<typeof taskStatusSchema>;
+
 const listEntrySchema = z
   .strictObject({
     Path: z.string().describe('Relative to the asked path (to the repository root with from_root)'),
@@ -478,7 +489,7 @@ const SERVICE_DESCRIPTION = [
   'Hot/cold tiering: freeze deletes local copies of cold files the remote holds identically; pull brings files back.',
   'Wire-compatible with Baricadr, so barique works unchanged. Bodies are JSON, also on GET (barique sends them; the GET routes ignore them).',
   'Every error is `{"error": "…"}`: 4xx for the client\'s mistakes, 500 (`Internal error; see the server log`) for Glacis\'s, and 404 for a route that does not exist.',
-  'Authentication is off unless the server sets API_TOKENS or API_TOKENS_FILE; then every route but /health needs a token,',
+  'Authentication is off unless the server sets API_TOKENS or API_TOKENS_FILE; then every route but /health and the web page at / needs a token,',
   'as a bearer token or as the password of HTTP basic auth (any user name). METRICS_TOKEN is accepted on /metrics only.',
 ].join(' ');
 
@@ -511,6 +522,19 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
     // server's setting (API_TOKENS), and a server that requires one answers 401 without.
     security: [{ bearerAuth: [] }, { basicAuth: [] }, {}],
     paths: {
+      [WEB_PAGE_PATH]: {
+        get: {
+          operationId: 'webPage',
+          summary: 'The web page: repositories, browsing, pull and freeze, tasks',
+          description: 'One HTML file (script and style inlined), built by npm run build. Open: it holds no data, and asks for the token itself when the server has tokens.',
+          tags: ['service'],
+          security: [],
+          responses: {
+            '200': { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } },
+            '404': { description: 'The page was not built (run npm run build)', content: json(ref('schemas', 'Error')) },
+          },
+        },
+      },
       '/health': {
         get: {
           operationId: 'health',
@@ -779,7 +803,10 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
         Unauthorized: {
           ...errorResponse('A token is required (the server has API_TOKENS set) and none, or a wrong one, was sent'),
           headers: {
-            'WWW-Authenticate': { description: 'Basic realm="Glacis", charset="UTF-8": lets a browser ask for it', schema: { type: 'string' } },
+            'WWW-Authenticate': {
+              description: 'Basic realm="Glacis", charset="UTF-8": lets a browser ask for it. Left out when the request has X-Requested-With (a script that asks for the token itself, as the web page does)',
+              schema: { type: 'string' },
+            },
           },
         },
         PayloadTooLarge: errorResponse('The body is over 1 MB'),
