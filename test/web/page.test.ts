@@ -111,10 +111,10 @@ describe('with a slow SFTP remote and a freezable local one', () => {
   let cold: string;
 
   beforeAll(async () => {
-    // 4 MB/s: a 16 MB pull shows its progress for a few seconds; a 200 MB one runs long enough to cancel.
+    // 4 MB/s: a 32 MB pull shows its progress for a few seconds; a 200 MB one runs long enough to cancel.
     sftpRoot = tempDir('web-sftp');
     sftp = await startSftp({ root: sftpRoot, bwLimit: '4M' });
-    writeBigFile(path.join(sftpRoot, 'remote', 'runs', 'run1', 'reads.bin'), 16, 3);
+    writeBigFile(path.join(sftpRoot, 'remote', 'runs', 'run1', 'reads.bin'), 32, 3);
     writeFileSync(path.join(sftpRoot, 'remote', 'runs', 'run1', 'notes.txt'), 'run one\n');
     writeBigFile(path.join(sftpRoot, 'remote', 'archive', 'huge.bin'), 200, 5);
     writeFileSync(path.join(sftpRoot, 'remote', 'README.txt'), 'lab data\n');
@@ -172,6 +172,8 @@ describe('with a slow SFTP remote and a freezable local one', () => {
     await expect.poll(() => row('archive').innerText()).toContain('frozen (remote only)');
     expect(await row('scratch').innerText()).toContain('local only (unprotected)');
     expect(await row('README.txt').innerText()).toMatch(/frozen \(remote only\)\s+9 bytes/);
+    await expectAccessible(page, 'browse');
+    await photograph(page, 'browse');
 
     // One level down by its link, back up by the breadcrumbs.
     await table.getByRole('link', { name: 'runs/' }).click();
@@ -179,8 +181,6 @@ describe('with a slow SFTP remote and a freezable local one', () => {
     await runs.waitFor();
     const crumbs = page.getByRole('navigation', { name: 'Breadcrumb' });
     expect(await crumbs.getByRole('listitem').allInnerTexts()).toEqual([slow, 'runs']);
-    await expectAccessible(page, 'browse');
-    await photograph(page, 'browse');
 
     // Pull one directory: select it, pull, and the task's page follows it live.
     await runs.getByRole('checkbox', { name: 'Select run1' }).check();
@@ -192,7 +192,7 @@ describe('with a slow SFTP remote and a freezable local one', () => {
     // Live progress: bytes of the total, growing, with a rate.
     const shownBytes = page.getByTestId('progress-bytes');
     await shownBytes.waitFor({ timeout: 30_000 });
-    expect(await shownBytes.innerText()).toMatch(/ of 16 MiB$/);
+    expect(await shownBytes.innerText()).toMatch(/ of 32 MiB$/);
     const first = await shownBytes.innerText();
     await expect.poll(() => shownBytes.innerText(), { timeout: 30_000 }).not.toBe(first);
     expect(await page.getByRole('progressbar').count()).toBe(1);
@@ -200,8 +200,8 @@ describe('with a slow SFTP remote and a freezable local one', () => {
     await photograph(page, 'task-running');
     // …to the end.
     await expect.poll(() => page.locator('.status-line .badge').innerText(), { timeout: 60_000 }).toBe('finished');
-    expect(await page.locator('dl.facts').last().innerText()).toMatch(/Pulled\s+2 files, 16 MiB/);
-    expect(statSync(path.join(slow, 'runs', 'run1', 'reads.bin')).size).toBe(16 * 1024 * 1024);
+    expect(await page.locator('dl.facts').last().innerText()).toMatch(/Pulled\s+2 files, 32 MiB/);
+    expect(statSync(path.join(slow, 'runs', 'run1', 'reads.bin')).size).toBe(32 * 1024 * 1024);
     await expect.poll(() => page.getByRole('region', { name: 'Task log' }).or(page.getByLabel('Task log')).first().innerText()).toMatch(/reads\.bin/);
     // The link to share opens the same task.
     expect(await page.locator('.share a').getAttribute('href')).toBe(`#/tasks/${taskId}`);
@@ -277,6 +277,14 @@ describe('with a slow SFTP remote and a freezable local one', () => {
     // Nothing left under the final name: an interrupted pull never leaves a truncated file.
     expect(existsSync(path.join(slow, 'archive', 'huge.bin'))).toBe(false);
     await expectAccessible(page, 'task (cancelled)');
+
+    // Retry: a new task, same type and path, on its own page; cancelled again here.
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.waitForURL((url) => /#\/tasks\/[0-9a-f-]{36}$/.test(url.hash) && !url.hash.endsWith(taskId));
+    const retried = decodeURIComponent(page.url().split('/').pop()!);
+    expect((await glacis.get(`/tasks/status/${retried}`)).body).toMatchObject({ type: 'pull', path: path.join(slow, 'archive') });
+    await page.getByRole('button', { name: 'Cancel task' }).click();
+    await expect.poll(() => page.locator('.status-line .badge').innerText(), { timeout: 30_000 }).toBe('cancelled');
     expectClean(watched);
     await watched.context.close();
   }, 90_000);

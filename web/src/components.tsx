@@ -34,7 +34,8 @@ export function Filesystem({ filesystem }: { filesystem: { size: number; used: n
   const label = `${bytes(filesystem.used)} used, ${bytes(filesystem.free)} free of ${bytes(filesystem.size)}`;
   return (
     <div class="usage">
-      <UsageBar used={filesystem.used} size={filesystem.size} label={`Disk usage: ${label}`} />
+      {/* As df's Use%: of what users can have (used + available); the rest is reserved for root. */}
+      <UsageBar used={filesystem.used} size={filesystem.used + filesystem.free} label={`Disk usage: ${label}`} />
       <p class="usage-text">
         <span class="swatch swatch-used" aria-hidden="true" /> {bytes(filesystem.used)} used
         <span class="swatch swatch-free" aria-hidden="true" /> {bytes(filesystem.free)} free

@@ -43,6 +43,7 @@ function FileList({ label, items }: { label: string; items: { key: string; text:
   const shown = all ? items : items.slice(0, SHOWN);
   return (
     <>
+      <h4 class="list-title">{label}</h4>
       <ul class="files" aria-label={label}>
         {shown.map((item) => (
           <li key={item.key}>{item.text}</li>
