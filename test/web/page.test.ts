@@ -95,6 +95,16 @@ async function photograph(page: Page, name: string): Promise<void> {
   await page.setViewportSize(DESKTOP);
 }
 
+/** Presses Tab until the focused element's accessible text is `name` (keyboard use, no mouse). */
+async function tabTo(page: Page, name: string): Promise<void> {
+  const focused = `(() => { const e = document.activeElement; return e ? (e.getAttribute('aria-label') || e.textContent || '').trim() : ''; })()`;
+  for (let presses = 0; presses < 60; presses++) {
+    if ((await page.evaluate(focused)) === name) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached "${name}"; focus is on "${String(await page.evaluate(focused))}"`);
+}
+
 let browser: Browser;
 beforeAll(async () => {
   browser = await launchChromium();
@@ -231,7 +241,9 @@ describe('with a slow SFTP remote and a freezable local one', () => {
     const dir = path.join(cold, 'subdir');
     await page.goto(`${glacis.url}/#/browse?path=${encodeURIComponent(dir)}`);
     await page.getByRole('table', { name: `Entries of ${dir}` }).waitFor();
-    await page.getByRole('button', { name: 'Freeze this directory…' }).click();
+    // By keyboard alone: Tab to the button, Enter; then Tab from the report to its confirmation.
+    await tabTo(page, 'Freeze this directory…');
+    await page.keyboard.press('Enter');
 
     const review = page.getByRole('region', { name: 'Freeze: dry run' });
     await review.getByRole('button', { name: 'Confirm freeze' }).waitFor({ timeout: 45_000 });
@@ -246,7 +258,8 @@ describe('with a slow SFTP remote and a freezable local one', () => {
     await expectAccessible(page, 'freeze review');
     await photograph(page, 'freeze-review');
 
-    await review.getByRole('button', { name: 'Confirm freeze' }).click();
+    await tabTo(page, 'Confirm freeze');
+    await page.keyboard.press('Enter');
     await page.waitForURL(/#\/tasks\/[0-9a-f-]{36}$/);
     await expect.poll(() => page.locator('.status-line .badge').innerText(), { timeout: 45_000 }).toBe('finished');
     await expect.poll(() => page.locator('.freeze-report .summary').innerText()).toMatch(/Freed 31 bytes in 4 files/);
@@ -322,8 +335,10 @@ describe('with API tokens', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').innerText()).toBe('This token was refused.');
 
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // By keyboard: the field has the focus; type, Enter.
+    await page.getByLabel('API token').fill('');
+    await page.keyboard.type(token);
+    await page.keyboard.press('Enter');
     await page.getByRole('article', { name: local }).waitFor();
     expect(bearers.at(-1)).toBe(`Bearer ${token}`);
     // Kept for the tab: a reload needs no new sign-in.
