@@ -128,6 +128,9 @@ describe('with a slow SFTP remote and a freezable local one', () => {
     writeFileSync(path.join(sftpRoot, 'remote', 'runs', 'run1', 'notes.txt'), 'run one\n');
     writeBigFile(path.join(sftpRoot, 'remote', 'archive', 'huge.bin'), 200, 5);
     writeFileSync(path.join(sftpRoot, 'remote', 'README.txt'), 'lab data\n');
+    // Enough files for a log longer than the page's first view of it.
+    mkdirSync(path.join(sftpRoot, 'remote', 'many'));
+    for (let i = 0; i < 60; i++) writeFileSync(path.join(sftpRoot, 'remote', 'many', `f${String(i).padStart(2, '0')}.txt`), `file ${i}\n`);
     slow = tempDir('web-slow');
     // A directory only here: unprotected.
     mkdirSync(path.join(slow, 'scratch'));
@@ -273,6 +276,33 @@ describe('with a slow SFTP remote and a freezable local one', () => {
     await watched.context.close();
   }, 120_000);
 
+  it('shows the end of a task\'s log, then earlier lines on demand', async () => {
+    const watched = await watchedPage(browser, glacis.url);
+    const { page } = watched;
+    const { body } = await glacis.post('/pull', { path: path.join(slow, 'many') });
+    await glacis.waitForTask(body.task);
+    await page.goto(`${glacis.url}/#/tasks/${body.task}`);
+    const log = page.getByLabel('Task log');
+    await log.waitFor();
+    const full = ((await glacis.get(`/tasks/log/${body.task}`)).body.logs as string).split('\n').filter(Boolean);
+    expect(full.length).toBeGreaterThan(60);
+    // The last 40 lines…
+    expect((await log.innerText()).split('\n')).toEqual(full.slice(-40));
+    // …then the earlier ones.
+    await page.getByRole('button', { name: `Show earlier lines (${full.length - 40} more)` }).click();
+    await expect.poll(async () => (await log.innerText()).split('\n')).toEqual(full);
+    expect(await page.getByRole('button', { name: /Show earlier lines/ }).count()).toBe(0);
+    // Newest first in the tasks list: this pull before the earlier test's.
+    await page.goto(`${glacis.url}/#/tasks?type=pull`);
+    const rows = page.getByRole('table', { name: 'Tasks, newest first' }).locator('tbody tr');
+    await rows.first().waitFor();
+    const paths = await rows.locator('td.path').allInnerTexts();
+    expect(paths[0]).toBe(path.join(slow, 'many'));
+    expect(paths).toContain(path.join(slow, 'runs', 'run1'));
+    expectClean(watched);
+    await watched.context.close();
+  });
+
   it('cancels a running pull from its page', async () => {
     const watched = await watchedPage(browser, glacis.url);
     const { page } = watched;
@@ -290,6 +320,13 @@ describe('with a slow SFTP remote and a freezable local one', () => {
     // Nothing left under the final name: an interrupted pull never leaves a truncated file.
     expect(existsSync(path.join(slow, 'archive', 'huge.bin'))).toBe(false);
     await expectAccessible(page, 'task (cancelled)');
+    // Its link, opened in another tab, shows the same task.
+    const shared = await watchedPage(browser, glacis.url);
+    await shared.page.goto(`${glacis.url}/${await page.locator('.share a').getAttribute('href')}`);
+    await expect.poll(() => shared.page.locator('.status-line .badge').innerText()).toBe('cancelled');
+    expect(await shared.page.locator('.path').first().innerText()).toBe(path.join(slow, 'archive'));
+    expectClean(shared);
+    await shared.context.close();
 
     // Retry: a new task, same type and path, on its own page; cancelled again here.
     await page.getByRole('button', { name: 'Retry' }).click();
