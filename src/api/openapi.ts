@@ -338,7 +338,8 @@ export const browseSchema = z
   .strictObject({
     path: z.string().describe('The directory, normalised'),
     repo: z.string().describe('The repository holding it'),
-    entries: z.array(browseEntrySchema).describe('Directories first, then files, each by name'),
+    entries: z.array(browseEntrySchema).describe('Directories first, then files, each by name; at most the first 5,000'),
+    total: count.describe('How many entries the directory holds: more than entries holds when the answer was cut at 5,000 (POST /list streams them all)'),
   })
   .describe('One directory level: the remote\'s listing merged with the local directory');
 

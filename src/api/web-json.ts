@@ -45,5 +45,6 @@ export function browseJson(result: BrowseResult): BrowseJson {
       mtime: entry.mtime,
       atime: entry.atime,
     })),
+    total: result.total,
   };
 }

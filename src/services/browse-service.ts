@@ -15,6 +15,12 @@ import { resolveForRequest } from './request-path.js';
 
 /** Browsings running at once in one API process (each is one or two rclone processes); the others wait. */
 export const BROWSE_CONCURRENCY = 8;
+/**
+ * Entries one answer holds at most (directories first, then files, by name): a page cannot
+ * show a directory of a million files usefully, and its answer would weigh hundreds of MB.
+ * `total` says how many there are; `/list` streams them all.
+ */
+export const BROWSE_MAX_ENTRIES = 5000;
 
 /** Bytes of the filesystem holding a repository's local tree, as `df` counts them. */
 export interface FilesystemUsage {
@@ -58,8 +64,10 @@ export interface BrowseResult {
   readonly path: string;
   /** The repository holding it. */
   readonly repo: string;
-  /** Directories first, then files, each by name. */
+  /** Directories first, then files, each by name; at most {@link BROWSE_MAX_ENTRIES}. */
   readonly entries: readonly BrowseEntry[];
+  /** How many entries the level holds: more than `entries` when they were cut. */
+  readonly total: number;
 }
 
 /**
@@ -76,6 +84,7 @@ export class BrowseService {
     private readonly repos: readonly Repo[],
     private readonly rclone: Rclone,
     concurrency = BROWSE_CONCURRENCY,
+    private readonly maxEntries = BROWSE_MAX_ENTRIES,
   ) {
     this.running = new ConcurrencyLimit(concurrency);
   }
@@ -102,7 +111,8 @@ export class BrowseService {
     }
     if (!localStats && !remote) throw new NotFoundError(`${dir} exists neither locally nor on the remote`);
     const local = localStats ? await localLevel(dir) : new Map<string, Stats>();
-    return { path: dir, repo: repo.localPath, entries: merge(remote ?? [], local) };
+    const entries = merge(remote ?? [], local);
+    return { path: dir, repo: repo.localPath, entries: entries.slice(0, this.maxEntries), total: entries.length };
   }
 
   /** The remote directory's own entries; undefined when the remote lacks it. */

@@ -5,6 +5,7 @@
 import { mkdirSync, statfsSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BROWSE_MAX_ENTRIES, BrowseService } from '../../src/services/browse-service.js';
 import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
 import { makeRemote, tempDir, FIXTURE_MTIME, type TestRemote } from '../helpers/remotes.js';
 
@@ -100,6 +101,16 @@ describe('POST /browse', () => {
     });
     // Local: the local file's size, not the remote's.
     expect(byName['subfile.txt']).toMatchObject({ state: 'local', size: 17 });
+  });
+
+  it('holds at most its limit of entries, directories first, and says how many there are', async () => {
+    const capped = new BrowseService(glacis.runtime.repos, glacis.runtime.rclone, 8, 3);
+    const result = await capped.browse(local);
+    expect(result.entries.map((e) => e.name)).toEqual(['big', 'links', 'subdir']);
+    expect(result.total).toBeGreaterThanOrEqual(5);
+    expect(BROWSE_MAX_ENTRIES).toBe(5000);
+    const { body } = await glacis.post('/browse', { path: local });
+    expect(body.total).toBe(body.entries.length);
   });
 
   it('browses a directory that exists only locally', async () => {

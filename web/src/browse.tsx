@@ -267,6 +267,12 @@ function Directory({ path, repos }: { path: string; repos: ReposJson | undefined
               </tbody>
             </table>
           </Scroll>
+          {data.total > entries.length && (
+            <p class="warning" role="status">
+              Showing the first {entries.length.toLocaleString('en')} of {data.total.toLocaleString('en')} entries (directories first). Pull or freeze
+              the whole directory with the buttons above; the glacis command lists them all.
+            </p>
+          )}
           <p class="legend muted">
             <StateBadge state="local" /> here and on the remote · <StateBadge state="frozen" /> a pull brings it back ·{' '}
             <StateBadge state="local_only" /> exists only here: not backed up
