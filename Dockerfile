@@ -45,6 +45,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src/ ./src/
 COPY workers/ ./workers/
 COPY bin/ ./bin/
+# The web page (web/ → dist/page/index.html), built by the same npm run build.
+COPY web/ ./web/
+COPY scripts/build-web.mjs ./scripts/
 RUN npm run build
 
 FROM deps AS prod-deps

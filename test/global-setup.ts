@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { buildWebPage } from '../scripts/build-web.mjs';
 import { removeOnExit } from './harness/process.js';
 import { SHARED_SERVICES_KEY } from './harness/provided.js';
 import { startRedis, type RedisServer } from './harness/redis.js';
@@ -38,6 +39,8 @@ async function stopAll(running: Running, baseDir: string): Promise<void> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The web page served at / is built from web/: tests see the current sources.
+  await buildWebPage();
   const baseDir = mkdtempSync(path.join(os.tmpdir(), 'glacis-services-'));
   removeOnExit(baseDir);
   // In parallel, so startup is paid once; settled, so every failure is reported at once

@@ -7,6 +7,7 @@ import path from 'node:path';
 import express, { type Express, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { DependencyStatus } from '../metrics/index.js';
+import type { BrowseService } from '../services/browse-service.js';
 import type { ListingService } from '../services/listing-service.js';
 import type { TaskService } from '../services/task-service.js';
 import type { Task } from '../store/types.js';
@@ -15,11 +16,15 @@ import { requireToken, type AuthOptions } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { health, metrics, ready } from './health.js';
 import { OPENAPI_PATH, openApiDocument, type TaskJson } from './openapi.js';
-import { freezeBody, listBody, parseRequest, pullBody, requireUtf8Body, taskListQuery, treeBody } from './requests.js';
+import { browseJson, reposJson } from './web-json.js';
+import { WEB_PAGE_PATH, webPage } from './web-page.js';
+import { browseBody, freezeBody, listBody, parseRequest, pullBody, requireUtf8Body, taskListQuery, treeBody } from './requests.js';
 
 export interface ApiDeps {
   readonly tasks: TaskService;
   readonly listing: ListingService;
+  /** `GET /repos` and `POST /browse`, what the web page reads. */
+  readonly browse: BrowseService;
   readonly version: string;
   /** Finds tasks recorded as unfinished with no live job behind them; returns their ids. */
   readonly cleanZombies: () => Promise<string[]>;
@@ -66,6 +71,7 @@ export function createApp(deps: ApiDeps): Express {
   // barique sends JSON bodies on GET too; parse whatever says it is JSON.
   app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'], verify: requireUtf8Body }));
 
+  app.get(WEB_PAGE_PATH, webPage());
   app.get('/health', health);
   app.get('/ready', ready(deps.probeDependencies));
   app.get('/metrics', metrics(deps.metrics));
@@ -106,6 +112,14 @@ export function createApp(deps: ApiDeps): Express {
   app.post('/tree', async (req, res) => {
     const body = parseRequest(treeBody, req.body);
     await streamJsonArray(res, await deps.listing.tree({ path: body.path, maxDepth: body.max_depth ?? 1 }));
+  });
+
+  app.get('/repos', async (_req, res) => {
+    res.json(reposJson(await deps.browse.summaries()));
+  });
+  app.post('/browse', async (req, res) => {
+    const body = parseRequest(browseBody, req.body);
+    res.json(browseJson(await deps.browse.browse(body.path)));
   });
 
   app.get('/tasks', async (req, res) => {

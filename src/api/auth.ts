@@ -26,14 +26,15 @@ export interface AuthOptions {
 }
 
 /**
- * Left open for load balancers' liveness checks; `/ready` is guarded like the rest.
+ * Left open: `/health` for load balancers' liveness checks (`/ready` is guarded like the
+ * rest), and the web page at `/`, which holds no data and asks for the token itself.
  *
  * @example
  * ```ts
  * OPEN_PATHS.includes('/health'); // true
  * ```
  */
-export const OPEN_PATHS: readonly string[] = ['/health'];
+export const OPEN_PATHS: readonly string[] = ['/health', '/'];
 /**
  * The one route on which the metrics token is accepted.
  *
@@ -81,10 +82,10 @@ export function requireToken(options: AuthOptions): RequestHandler {
       next();
       return;
     }
-    res
-      .status(401)
-      .set('WWW-Authenticate', CHALLENGE)
-      .json({ error: presented === undefined ? MISSING : REJECTED });
+    // A script that says so (the web page sends X-Requested-With) asks for the token itself:
+    // the challenge would make the browser open its own login dialog over the page.
+    if (req.headers['x-requested-with'] === undefined) res.set('WWW-Authenticate', CHALLENGE);
+    res.status(401).json({ error: presented === undefined ? MISSING : REJECTED });
   };
 }
 

@@ -9,12 +9,14 @@
  * would no longer match its task record and path lock. Tasks are changed through the
  * REST API (`DELETE /tasks/:task_id` cancels one properly).
  *
- * It carries no access control of its own: whatever guards the API guards the board.
+ * It carries no access control of its own: whatever guards the API guards the board. Its
+ * page is served without the Google Fonts link bull-board puts in: nothing is fetched from
+ * outside.
  */
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { Express } from 'express';
+import express, { type Express } from 'express';
 
 /**
  * Where the API serves the board (page, static assets under `static/`, JSON under `api/`).
@@ -75,7 +77,29 @@ export function queueBoard(queues: readonly BoardQueue[]): Express {
   const board = serverAdapter.getRouter() as Express;
   // bull-board builds its own Express app, which would announce itself where the API does not.
   board.disable('x-powered-by');
-  return board;
+  // Its page links Google Fonts: Glacis fetches nothing from outside (issue 17), so the link
+  // goes, and the board falls back to the system's fonts.
+  const outer = express();
+  outer.disable('x-powered-by');
+  outer.use((_req, res, next) => {
+    const send = res.send.bind(res);
+    res.send = (body?: unknown) => send(typeof body === 'string' ? withoutOutsideFonts(body) : body);
+    next();
+  });
+  outer.use(board);
+  return outer;
+}
+
+/**
+ * The board's page without its links to font services on the internet.
+ *
+ * @example
+ * ```ts
+ * withoutOutsideFonts('<link href="https://fonts.googleapis.com/css2?family=X" rel="stylesheet"><p>'); // '<p>'
+ * ```
+ */
+export function withoutOutsideFonts(html: string): string {
+  return html.replace(/<link\b[^>]*\bhref="https:\/\/fonts\.(?:googleapis|gstatic)\.com\/[^"]*"[^>]*>\s*/g, '');
 }
 
 /**

@@ -7,10 +7,12 @@
  * exactly the routes the app serves, and real answers must match the documented responses.
  */
 import { z } from 'zod';
+import type { RemoteSpec } from '../config/types.js';
 import { TASK_STATUSES, TASK_TYPES, type TaskOrigin, type TaskStatus, type TaskType } from '../store/types.js';
 import { METRICS_PATH } from './auth.js';
 import { BOARD_PATH } from './board.js';
-import { freezeBody, listBody, pullBody, taskListQuery, treeBody } from './requests.js';
+import { WEB_PAGE_PATH } from './web-page.js';
+import { browseBody, freezeBody, listBody, pullBody, taskListQuery, treeBody } from './requests.js';
 
 /**
  * Where the API serves the document.
@@ -245,6 +247,16 @@ const taskStatusSchema = taskSchema
   .extend({ progress: progressSchema.optional().describe('Present while the task runs, once its worker has reported') })
   .describe('A task, with its live progress while it runs');
 
+/**
+ * The wire shape of `GET /tasks/status/:task_id`: a task, with its progress while it runs.
+ *
+ * @example
+ * ```ts
+ * const eta = (t: TaskStatusJson) => t.progress?.speed ? (t.progress.totalBytes - t.progress.bytes) / t.progress.speed : undefined;
+ * ```
+ */
+export type TaskStatusJson = z.output<typeof taskStatusSchema>;
+
 const listEntrySchema = z
   .strictObject({
     Path: z.string().describe('Relative to the asked path (to the repository root with from_root)'),
@@ -262,6 +274,77 @@ const treeEntrySchema = z
     missing: z.boolean().describe('Not present locally: a pull would bring it back'),
   })
   .describe('A file on the remote, and whether it is missing locally');
+
+const BACKENDS = Object.keys({ sftp: true, s3: true, local: true, rclone: true } satisfies Record<RemoteSpec['backend'], true>) as [
+  RemoteSpec['backend'],
+  ...RemoteSpec['backend'][],
+];
+
+const filesystemSchema = z
+  .strictObject({
+    size: count.describe('Bytes of the filesystem'),
+    used: count.describe('Bytes used'),
+    free: count.describe('Bytes available to unprivileged users (what a pull may fill)'),
+  })
+  .describe('The filesystem holding the repository\'s local tree, as df counts it');
+
+const repoSchema = z
+  .strictObject({
+    path: z.string().describe('The repository\'s local path'),
+    backend: z.enum(BACKENDS).describe('The kind of remote (its address and credentials are never shown)'),
+    freezable: z.boolean(),
+    freeze_age: z.int().describe('Days since last access after which a file may be frozen'),
+    exclude: z.array(z.string()).describe('Patterns never pulled nor frozen'),
+    auto_freeze: z.boolean(),
+    auto_freeze_interval: z.int().describe('Days between auto-freezes (when auto_freeze_cron is null)'),
+    auto_freeze_cron: z.string().nullable().describe('Cron expression of the auto-freezes, replacing the interval'),
+    filesystem: filesystemSchema.nullable().describe('Null when the local tree cannot be read'),
+  })
+  .describe('A repository: its settings, never its remote\'s address or secrets');
+
+/**
+ * The answer of `GET /repos`.
+ *
+ * @example
+ * ```ts
+ * const answer: ReposJson = { repos: [{ path: '/data/lab1', backend: 'sftp', freezable: true, … }] };
+ * ```
+ */
+export const reposSchema = z.strictObject({ repos: z.array(repoSchema) }).describe('Every repository, in the repos file\'s order');
+
+/** The wire shape of `GET /repos`. */
+export type ReposJson = z.output<typeof reposSchema>;
+
+const browseEntrySchema = z
+  .strictObject({
+    name: z.string().describe('Its local name (a symlink stored as name.rclonelink is shown as name)'),
+    is_dir: z.boolean(),
+    state: z.enum(['local', 'frozen', 'local_only']).describe('local: here and on the remote; frozen: on the remote only (a pull brings it back); local_only: not on the remote (unprotected)'),
+    size: count.nullable().describe('Bytes (the local file\'s when local); null for a directory'),
+    mtime: timestamp.nullable().describe('Modification time (the local file\'s when local); null for a directory on the remote only'),
+    atime: timestamp.nullable().describe('Last access, when local'),
+  })
+  .describe('One entry of a browsed directory');
+
+/**
+ * The answer of `POST /browse`.
+ *
+ * @example
+ * ```ts
+ * const answer: BrowseJson = { path: '/data/lab1/runs', repo: '/data/lab1', entries: [{ name: 'r1', is_dir: true, state: 'frozen', … }] };
+ * ```
+ */
+export const browseSchema = z
+  .strictObject({
+    path: z.string().describe('The directory, normalised'),
+    repo: z.string().describe('The repository holding it'),
+    entries: z.array(browseEntrySchema).describe('Directories first, then files, each by name; at most the first 5,000'),
+    total: count.describe('How many entries the directory holds: more than entries holds when the answer was cut at 5,000 (POST /list streams them all)'),
+  })
+  .describe('One directory level: the remote\'s listing merged with the local directory');
+
+/** The wire shape of `POST /browse`. */
+export type BrowseJson = z.output<typeof browseSchema>;
 
 const errorSchema = z.strictObject({ error: z.string() }).describe('Every error answer');
 
@@ -306,6 +389,7 @@ const REQUESTS = {
     'List what the remote holds under path',
   ),
   TreeRequest: documented(treeBody, { path: PATH, max_depth: MAX_DEPTH }, 'List what the remote holds under path, flagging what is missing locally'),
+  BrowseRequest: documented(browseBody, { path: 'Absolute path of a directory inside a repository' }, 'One directory level, remote and local merged'),
 } as const;
 
 const QUERY_DESCRIPTIONS: Described<typeof taskListQuery> = {
@@ -326,6 +410,8 @@ function componentSchemas(): Record<string, JsonSchema> {
     Progress: progressSchema,
     ListEntry: listEntrySchema,
     TreeEntry: treeEntrySchema,
+    Repos: reposSchema,
+    Browse: browseSchema,
     Error: errorSchema,
   };
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
@@ -404,7 +490,7 @@ const SERVICE_DESCRIPTION = [
   'Hot/cold tiering: freeze deletes local copies of cold files the remote holds identically; pull brings files back.',
   'Wire-compatible with Baricadr, so barique works unchanged. Bodies are JSON, also on GET (barique sends them; the GET routes ignore them).',
   'Every error is `{"error": "…"}`: 4xx for the client\'s mistakes, 500 (`Internal error; see the server log`) for Glacis\'s, and 404 for a route that does not exist.',
-  'Authentication is off unless the server sets API_TOKENS or API_TOKENS_FILE; then every route but /health needs a token,',
+  'Authentication is off unless the server sets API_TOKENS or API_TOKENS_FILE; then every route but /health and the web page at / needs a token,',
   'as a bearer token or as the password of HTTP basic auth (any user name). METRICS_TOKEN is accepted on /metrics only.',
 ].join(' ');
 
@@ -437,6 +523,19 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
     // server's setting (API_TOKENS), and a server that requires one answers 401 without.
     security: [{ bearerAuth: [] }, { basicAuth: [] }, {}],
     paths: {
+      [WEB_PAGE_PATH]: {
+        get: {
+          operationId: 'webPage',
+          summary: 'The web page: repositories, browsing, pull and freeze, tasks',
+          description: 'One HTML file (script and style inlined), built by npm run build. Open: it holds no data, and asks for the token itself when the server has tokens.',
+          tags: ['service'],
+          security: [],
+          responses: {
+            '200': { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } },
+            '404': { description: 'The page was not built (run npm run build)', content: json(ref('schemas', 'Error')) },
+          },
+        },
+      },
       '/health': {
         get: {
           operationId: 'health',
@@ -551,6 +650,31 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
           requestBody: body('TreeRequest'),
           responses: {
             '200': jsonAnswer('The files', { type: 'array', items: ref('schemas', 'TreeEntry') }),
+            ...BODY_ERRORS,
+            ...NOT_FOUND,
+            '502': ref('responses', 'RemoteUnreadable'),
+            ...GUARDED,
+          },
+        },
+      },
+      '/repos': {
+        get: {
+          operationId: 'repos',
+          summary: 'The repositories, their settings and their filesystems\' usage',
+          description: 'What the web page shows. Never the remote\'s address nor a secret: only the kind of backend.',
+          tags: ['files'],
+          responses: { '200': jsonAnswer('The repositories', ref('schemas', 'Repos')), ...GUARDED },
+        },
+      },
+      '/browse': {
+        post: {
+          operationId: 'browse',
+          summary: 'One directory level: the remote listing merged with the local directory',
+          description: 'Each entry local, frozen (remote only) or local_only (unprotected), with size, mtime and, when local, atime. 400 for a file or a path in no repository; 404 when neither side has the directory.',
+          tags: ['files'],
+          requestBody: body('BrowseRequest'),
+          responses: {
+            '200': jsonAnswer('The directory\'s entries', ref('schemas', 'Browse')),
             ...BODY_ERRORS,
             ...NOT_FOUND,
             '502': ref('responses', 'RemoteUnreadable'),
@@ -680,7 +804,10 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
         Unauthorized: {
           ...errorResponse('A token is required (the server has API_TOKENS set) and none, or a wrong one, was sent'),
           headers: {
-            'WWW-Authenticate': { description: 'Basic realm="Glacis", charset="UTF-8": lets a browser ask for it', schema: { type: 'string' } },
+            'WWW-Authenticate': {
+              description: 'Basic realm="Glacis", charset="UTF-8": lets a browser ask for it. Left out when the request has X-Requested-With (a script that asks for the token itself, as the web page does)',
+              schema: { type: 'string' },
+            },
           },
         },
         PayloadTooLarge: errorResponse('The body is over 1 MB'),

@@ -33,6 +33,7 @@ export const listBody = z.strictObject({
   from_root: flag.optional(),
 });
 export const treeBody = z.strictObject({ path, max_depth: depth.optional() });
+export const browseBody = z.strictObject({ path });
 
 export const taskListQuery = z.strictObject({
   status: z.enum(TASK_STATUSES as [string, ...string[]]).optional(),

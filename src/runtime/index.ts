@@ -20,6 +20,7 @@ import { MailQueue } from '../notify/mail-queue.js';
 import { startMailWorker } from '../notify/mail-worker.js';
 import { Mailer } from '../notify/mailer.js';
 import { createTaskEndNotifier, mailEnabled, type TaskEndNotifier } from '../notify/notifier.js';
+import { BrowseService } from '../services/browse-service.js';
 import { ListingService } from '../services/listing-service.js';
 import { TaskService } from '../services/task-service.js';
 import { cleanZombies } from '../services/zombies.js';
@@ -123,6 +124,7 @@ export async function startApi(runtime: Runtime): Promise<Server> {
   const app = createApp({
     tasks: runtime.tasks,
     listing: new ListingService(runtime.repos, runtime.rclone),
+    browse: new BrowseService(runtime.repos, runtime.rclone),
     version: settings.version ?? PACKAGE_VERSION,
     cleanZombies: () => cleanZombies(runtime),
     onServerError: (error) => log.error('request failed', { error: runtime.redact(describeError(error)) }),

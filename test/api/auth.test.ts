@@ -100,6 +100,8 @@ const ROUTES: ReadonlyArray<{ readonly method: string; readonly route: string; r
   { method: 'GET', route: '/admin/queues' },
   { method: 'GET', route: '/admin/queues/api/queues' },
   { method: 'GET', route: '/ready' },
+  { method: 'GET', route: '/repos' },
+  { method: 'POST', route: '/browse', json: { path: '/x' } },
   { method: 'GET', route: '/no-such-route' },
 ];
 
@@ -202,6 +204,23 @@ describe('with API_TOKENS set', () => {
     const reply = await request(glacis.url, 'GET', '/health');
     expect(reply.status).toBe(200);
     expect(reply.headers['www-authenticate']).toBeUndefined();
+  });
+
+  it('leaves the web page at / open (it asks for the token itself), and nothing below it', async () => {
+    const page = await request(glacis.url, 'GET', '/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect401(await request(glacis.url, 'GET', '/index.html'), /^Authentication required/);
+  });
+
+  it('sends no basic challenge to a script that says so (X-Requested-With): the browser would prompt over the page', async () => {
+    for (const headers of [{ 'x-requested-with': 'glacis-web' }, { 'x-requested-with': 'glacis-web', ...bearer(wrongToken) }]) {
+      const reply = await request(glacis.url, 'GET', '/repos', { headers });
+      expect(reply.status).toBe(401);
+      expect(reply.body).toHaveProperty('error');
+      expect(reply.headers['www-authenticate']).toBeUndefined();
+    }
+    expect((await request(glacis.url, 'GET', '/repos', { headers: { 'x-requested-with': 'glacis-web', ...bearer(apiToken) } })).status).toBe(200);
   });
 
   it('serves a barique session (python-requests, auth=(login, password), JSON bodies on GET)', async () => {

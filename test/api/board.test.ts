@@ -49,6 +49,9 @@ it('serves the board, its assets and its JSON API under /admin/queues, read-only
   const html = await page.text();
   expect(html).toContain(`<base href="${BOARD_PATH}/" />`);
   expect(html).toContain('<title>Glacis queues</title>');
+  // Nothing fetched from outside: bull-board's Google Fonts link is taken out.
+  expect(html).not.toMatch(/fonts\.(googleapis|gstatic)\.com/);
+  expect(html).not.toMatch(/(?:src|href)="(?:https?:)?\/\//);
   // The open page refreshes every BOARD_POLL_SECONDS (2 s), whatever the user's saved setting.
   const uiConfig = JSON.parse(/<script id="__UI_CONFIG__" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!);
   expect(uiConfig.pollingInterval).toEqual({ forceInterval: BOARD_POLL_SECONDS, showSetting: false });
@@ -163,8 +166,13 @@ it('shows a slow pull in Chromium while it runs: the job, what it is, and its pr
 
   const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  // Nothing but Glacis: the board must work without the web fonts it links to.
-  await page.route('**/*', (route) => (route.request().url().startsWith(glacis.url) ? route.continue() : route.abort()));
+  // Nothing but Glacis: the page asks for nothing elsewhere (it used to link Google Fonts).
+  const outside: string[] = [];
+  await page.route('**/*', (route) => {
+    if (route.request().url().startsWith(glacis.url)) return route.continue();
+    outside.push(route.request().url());
+    return route.abort();
+  });
   await page.goto(glacis.url + BOARD_PATH, { waitUntil: 'domcontentloaded' });
 
   await page.locator('nav').getByRole('link', { name: TASK_QUEUE_NAME, exact: true }).click();
@@ -194,6 +202,8 @@ it('shows a slow pull in Chromium while it runs: the job, what it is, and its pr
   expect(firstBytes).toBeGreaterThan(0);
   await expect.poll(() => shownBytes(page, taskId), { timeout: 20_000, message: 'the board never showed newer progress' }).toBeGreaterThan(firstBytes!);
   expect((await glacis.get(`/tasks/status/${taskId}`)).body.status).toBe('pulling');
+
+  expect(outside).toEqual([]);
 
   mkdirSync(ARTIFACTS, { recursive: true });
   const screenshot = path.join(ARTIFACTS, 'board.png');

@@ -205,7 +205,7 @@ describe('the document is well formed', () => {
       const open = op.security !== undefined && op.security.length === 0;
       expect(Object.hasOwn(op.responses, '401'), name).toBe(!open);
     }
-    expect([...operations].filter(([, op]) => op.security?.length === 0).map(([name]) => name)).toEqual(['GET /health']);
+    expect([...operations].filter(([, op]) => op.security?.length === 0).map(([name]) => name)).toEqual(['GET /', 'GET /health']);
   });
 
   it('declares each path parameter of each route, and no other', () => {
@@ -319,6 +319,8 @@ describe('a real Glacis answers as documented', () => {
     expect(served.status).toBe(200);
     expect(served.body).toEqual(JSON.parse(JSON.stringify(document)));
     expect((await check('GET /health', '/health', { token: null })).status).toBe(200);
+    // The web page (built by the test setup) is open too: it asks for the token itself.
+    expect((await check('GET /', '/', { token: null })).status).toBe(200);
   }
 
   async function probesServiceRoutesAndBoard(): Promise<void> {
@@ -383,6 +385,10 @@ describe('a real Glacis answers as documented', () => {
     expect(tree.status).toBe(200);
     expect((tree.body as unknown[]).length).toBeGreaterThan(3);
     expect((await check('POST /tree', '/tree', { json: { path: local, depth: 2 } })).status).toBe(400);
+    expect((await check('GET /repos', '/repos')).status).toBe(200);
+    expect((await check('POST /browse', '/browse', { json: { path: local } })).status).toBe(200);
+    expect((await check('POST /browse', '/browse', { json: { path: path.join(local, 'not-anywhere') } })).status).toBe(404);
+    expect((await check('POST /browse', '/browse', { json: { path: '/not/in/any/repo' } })).status).toBe(400);
   }
 
   async function badInput(): Promise<void> {

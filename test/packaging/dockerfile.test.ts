@@ -150,6 +150,9 @@ describe('Dockerfile', () => {
     const built = inStage('build', 'COPY').flatMap((copy) => copySources(copy).sources.map((s) => s.replace(/\/$/, '')));
     const tsconfig = JSON.parse(repoFile('tsconfig.build.json')) as { include: string[] };
     expect(built).toEqual(expect.arrayContaining([...tsconfig.include, 'tsconfig.json', 'tsconfig.build.json']));
+    // …and what npm run build also needs: the web page's sources and its build script.
+    expect(repoFile('package.json')).toContain('node scripts/build-web.mjs');
+    expect(built).toEqual(expect.arrayContaining(['web', 'scripts/build-web.mjs']));
     expect(lastInLineage(finalStage, 'WORKDIR')?.args).toBe('/var/lib/glacis');
   });
 });
