@@ -119,6 +119,11 @@ export interface SftpRemote {
   /** Secret: never log it, never put it on a command line. */
   readonly password?: string;
   readonly keyFile?: string;
+  /**
+   * OpenSSH known_hosts file holding the server's host key (rclone's `known_hosts_file`):
+   * rclone then refuses a server whose key differs. Without it, any host key is accepted.
+   */
+  readonly knownHostsFile?: string;
 }
 
 /** Remote in an S3-compatible store. `path` is `bucket/prefix`. */

@@ -29,6 +29,19 @@ const TAIL_LINE_MAX = 2000;
 // rclone's documented exit codes for "directory not found" and "file not found".
 const NOT_FOUND_EXIT_CODES = new Set([3, 4]);
 
+// rclone's words (1.60) for an SFTP host key that `known_hosts_file` refuses, and what they
+// mean for whoever reads the task's error (test/workers/host-key.test.ts).
+const EXPLAINED_FAILURES: readonly { readonly pattern: RegExp; readonly meaning: string }[] = [
+  {
+    pattern: /knownhosts: key mismatch/,
+    meaning: "the SFTP server's host key is not the one in known_hosts_file: the server's key changed, or this is not the server (check its fingerprint with its administrator before updating the file)",
+  },
+  {
+    pattern: /knownhosts: key is unknown/,
+    meaning: "the SFTP server's host key is not in known_hosts_file (add it: ssh-keyscan -p PORT host >> the file)",
+  },
+];
+
 /**
  * How to start one rclone command.
  *
@@ -282,7 +295,8 @@ export class RcloneProcess {
     if (code !== null && NOT_FOUND_EXIT_CODES.has(code) && missing) {
       throw new RemoteNotFoundError(`rclone ${command}: not found on the remote (${why})`, details);
     }
-    throw new RcloneError(`rclone ${command} failed (${why})`, details);
+    const explained = EXPLAINED_FAILURES.find((f) => this.tail.some((line) => f.pattern.test(line)));
+    throw new RcloneError(`rclone ${command} failed${explained ? `: ${explained.meaning}` : ''} (${why})`, details);
   }
 
   private watchStall(stall: { readonly timeoutMs: number; readonly message: string }): void {
