@@ -214,8 +214,9 @@ export class Rclone {
    * Copies the files named in `opts.filesFrom` from `remote:sourceDir` into the local
    * `opts.destDir`, symlinks (`x.rclonelink` on the remote) becoming local symlinks. The
    * remote is always the source: this never writes to it. Rejects with
-   * {@link RcloneError} on a non-zero exit, with an AbortError when `opts.signal` aborts
-   * (after rclone has exited), or with whatever a callback threw.
+   * {@link RcloneError} on a non-zero exit or once no file and no byte has moved for
+   * `transferStallTimeoutMs` (see {@link TRANSFER_STALL_MS}), with an AbortError when
+   * `opts.signal` aborts (after rclone has exited), or with whatever a callback threw.
    *
    * An aborted or failed copy may leave partially written destination files (rclone 1.60
    * writes local files in place); a later copy replaces them.
