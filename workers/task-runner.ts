@@ -44,9 +44,11 @@ export interface RunnerDeps {
   /** Counts a task failed by rclone, for `/metrics`; may reject (Redis down): callers ignore that. */
   readonly countRcloneFailure: () => Promise<void>;
   /**
-   * How long a new attempt of a task waits for an earlier one, still recorded as acting,
-   * to stop: the job lock's duration. A live worker that lost the job's lock stops well
-   * within it; one that was killed never clears its record, and is presumed gone after it.
+   * The job lock's duration: how long the record of a running attempt lives past its last
+   * heartbeat (one every third of it), hence the longest a new attempt of a task waits for
+   * an earlier one to stop. A live worker that lost the job's lock stops well within it;
+   * a killed one stops refreshing its record, which expires at most this long after its
+   * death, by when BullMQ has about noticed the job stalled (test/workers/handover.test.ts).
    */
   readonly handoverMs: number;
 }
@@ -86,12 +88,15 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
   const attemptId = randomUUID();
   const log = await deps.logs.open(taskId);
   let ended: Task | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
   try {
     const repo = findRepo(deps.repos, task.path);
     if (!repo) throw new TaskFailedError(`${task.path} is no longer in a configured repository`);
     const started = await deps.store.transition(taskId, UNFINISHED_STATUSES, { status: 'started', started: new Date().toISOString() });
     if (!started) return undefined;
-    await deps.locks.markRunning(taskId, attemptId);
+    await deps.locks.markRunning(taskId, attemptId, deps.handoverMs);
+    heartbeat = setInterval(() => void deps.locks.refreshRunning(taskId, attemptId, deps.handoverMs).catch(() => undefined), heartbeatMs(deps));
+    heartbeat.unref();
     log.line(`${task.type}${task.dryRun ? ' (dry run)' : ''} of ${task.path} started`);
     events.info('task started', { type: task.type, path: task.path, dry_run: task.dryRun });
     const result =
@@ -156,6 +161,7 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
       : fail(deps, taskId, message));
     throw new TaskFailedError(message);
   } finally {
+    clearInterval(heartbeat);
     await log.close();
     // After the close: the mail lists the files from the log, which must be complete.
     if (ended) await deps.notifier.taskEnded(ended);
@@ -165,10 +171,18 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
   }
 }
 
-/** Waits until no other attempt of the task is recorded as acting, or {@link RunnerDeps.handoverMs} passed. */
+/**
+ * Waits until no other attempt of the task is recorded as acting (it cleared its record,
+ * or it expired: see {@link RunnerDeps.handoverMs}), or {@link RunnerDeps.handoverMs} passed.
+ */
 async function earlierAttemptStopped(deps: RunnerDeps, taskId: string): Promise<void> {
   const deadline = Date.now() + deps.handoverMs;
   while ((await deps.locks.runningAttempt(taskId)) !== undefined && Date.now() < deadline) await sleep(HANDOVER_POLL_MS);
+}
+
+/** Three heartbeats per record lifetime: two may be lost (a slow Redis) before it expires under a live attempt. */
+function heartbeatMs(deps: RunnerDeps): number {
+  return Math.max(100, Math.floor(deps.handoverMs / 3));
 }
 
 async function fail(deps: RunnerDeps, taskId: string, message: string): Promise<Task | undefined> {

@@ -31,7 +31,7 @@ type Backend = (typeof BACKENDS)[number];
  * ```
  */
 export const BACKEND_KEYS: Readonly<Record<Backend, readonly string[]>> = {
-  sftp: ['url', 'user', 'password', 'port', 'key_file'],
+  sftp: ['url', 'user', 'password', 'port', 'key_file', 'known_hosts_file'],
   s3: ['provider', 'endpoint', 'path', 'access_key_id', 'secret_access_key', 'region'],
   local: ['path'],
   rclone: ['type', 'path', 'options'],
@@ -278,6 +278,7 @@ function parseSftp(input: RepoInput): SftpRemote {
     throw ConfigError.missingKey(input.where, 'password', 'backend sftp needs "password" or "key_file"');
   }
   const port = optionalInt(input, 'port', PORT_RANGE, 'a whole number');
+  const knownHostsFile = optionalString(input, 'known_hosts_file');
   return {
     backend: 'sftp',
     host: url.slice(0, colon),
@@ -286,10 +287,11 @@ function parseSftp(input: RepoInput): SftpRemote {
     ...(port === undefined ? {} : { port }),
     ...(password === undefined ? {} : { password }),
     ...(keyFile === undefined ? {} : { keyFile: resolveKeyFile(keyFile, input.baseDir) }),
+    ...(knownHostsFile === undefined ? {} : { knownHostsFile: resolveKeyFile(knownHostsFile, input.baseDir) }),
   };
 }
 
-/** rclone itself expands a leading `~` and `$VARS` in key_file, so those are left to it. */
+/** rclone itself expands a leading `~` and `$VARS` in key_file and known_hosts_file, so those are left to it. */
 function resolveKeyFile(keyFile: string, baseDir: string): string {
   if (keyFile.startsWith('~') || keyFile.startsWith('$')) return keyFile;
   return path.resolve(baseDir, keyFile);

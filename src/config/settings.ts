@@ -31,6 +31,7 @@ const QUEUE_PREFIX_PATTERN = /^[A-Za-z0-9_.:{}-]+$/;
 /** Below a few seconds a busy worker misses lock renewals and healthy tasks get retried. */
 const LOCK_SECONDS = { min: 5, max: 3600 } as const;
 const GRACE_SECONDS = { min: 0, max: 86400 } as const;
+const STALL_SECONDS = { min: 1, max: 86400 } as const;
 /** 0 turns a housekeeping job off. */
 const HOUSEKEEPING_SECONDS = { min: 0, max: 365 * 86_400 } as const;
 
@@ -55,6 +56,7 @@ export const SETTING_NAMES = {
   queuePrefix: ['QUEUE_PREFIX'],
   workerLockDuration: ['WORKER_LOCK_DURATION'],
   shutdownGrace: ['WORKER_SHUTDOWN_GRACE'],
+  transferStallTimeout: ['TRANSFER_STALL_TIMEOUT'],
   rcloneExecutable: ['RCLONE_EXECUTABLE'],
   version: ['GLACIS_VERSION', 'BARICADR_VERSION'],
   cleanupInterval: ['CLEANUP_INTERVAL'],
@@ -205,6 +207,7 @@ function buildSettings(sources: Sources): Settings {
     queuePrefix: queuePrefixSetting(sources),
     workerLockDurationMs: 1000 * intSetting(sources, SETTING_NAMES.workerLockDuration, 30, LOCK_SECONDS),
     shutdownGraceMs: 1000 * intSetting(sources, SETTING_NAMES.shutdownGrace, 60, GRACE_SECONDS),
+    transferStallTimeoutMs: 1000 * intSetting(sources, SETTING_NAMES.transferStallTimeout, 120, STALL_SECONDS),
     rcloneExecutable: stringSetting(
       sources,
       SETTING_NAMES.rcloneExecutable,

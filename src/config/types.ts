@@ -44,6 +44,8 @@ export interface Settings {
   readonly workerLockDurationMs: number;
   /** `WORKER_SHUTDOWN_GRACE` (seconds, default 60): how long SIGTERM lets running tasks finish before handing them back. */
   readonly shutdownGraceMs: number;
+  /** `TRANSFER_STALL_TIMEOUT` (seconds, default 120): a pull whose copy moves no file and no byte this long fails. */
+  readonly transferStallTimeoutMs: number;
   /** `RCLONE_EXECUTABLE`, default the `rclone` found on `PATH`. */
   readonly rcloneExecutable: string;
   /** `CLEANUP_INTERVAL` (seconds, default 21600, 0 = off): how often ended tasks older than `CLEANUP_AGE` are removed. */
@@ -117,6 +119,11 @@ export interface SftpRemote {
   /** Secret: never log it, never put it on a command line. */
   readonly password?: string;
   readonly keyFile?: string;
+  /**
+   * OpenSSH known_hosts file holding the server's host key (rclone's `known_hosts_file`):
+   * rclone then refuses a server whose key differs. Without it, any host key is accepted.
+   */
+  readonly knownHostsFile?: string;
 }
 
 /** Remote in an S3-compatible store. `path` is `bucket/prefix`. */

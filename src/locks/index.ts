@@ -12,7 +12,7 @@
 import type { Redis } from 'ioredis';
 import { selfAndAncestors } from '../paths/index.js';
 import type { TaskType } from '../store/types.js';
-import { BLOCKERS_SCRIPT, CLAIM_SCRIPT, CLEAR_RUNNING_SCRIPT, MARK_RUNNING_SCRIPT, RELEASE_SCRIPT } from './scripts.js';
+import { BLOCKERS_SCRIPT, CLAIM_SCRIPT, CLEAR_RUNNING_SCRIPT, MARK_RUNNING_SCRIPT, REFRESH_RUNNING_SCRIPT, RELEASE_SCRIPT } from './scripts.js';
 
 /** What a claim asks for. `path` must already be normalised (see `src/paths`). */
 export interface ClaimRequest {
@@ -34,7 +34,8 @@ interface LockCommands {
   glacisClaim(prefix: string, ...args: string[]): Promise<[number, string, number?]>;
   glacisRelease(prefix: string, id: string): Promise<number>;
   glacisBlockers(prefix: string, id: string): Promise<number>;
-  glacisMarkRunning(prefix: string, id: string, attempt: string): Promise<number>;
+  glacisMarkRunning(prefix: string, id: string, attempt: string, lifetimeMs: string): Promise<number>;
+  glacisRefreshRunning(prefix: string, id: string, attempt: string, lifetimeMs: string): Promise<number>;
   glacisClearRunning(prefix: string, id: string, attempt: string): Promise<number>;
 }
 
@@ -61,6 +62,7 @@ export class PathLocks {
       redis.defineCommand('glacisRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
       redis.defineCommand('glacisBlockers', { numberOfKeys: 1, lua: BLOCKERS_SCRIPT });
       redis.defineCommand('glacisMarkRunning', { numberOfKeys: 1, lua: MARK_RUNNING_SCRIPT });
+      redis.defineCommand('glacisRefreshRunning', { numberOfKeys: 1, lua: REFRESH_RUNNING_SCRIPT });
       redis.defineCommand('glacisClearRunning', { numberOfKeys: 1, lua: CLEAR_RUNNING_SCRIPT });
     }
     this.commands = redis as unknown as LockCommands;
@@ -87,11 +89,20 @@ export class PathLocks {
   }
 
   /**
-   * Records `attemptId` as the attempt acting for the task now (until {@link clearRunning}
-   * or the release of its claim). False, recording nothing, if the task holds no claim.
+   * Records `attemptId` as the attempt acting for the task now, for `lifetimeMs` unless
+   * {@link refreshRunning} extends it (until {@link clearRunning} or the release of its
+   * claim). False, recording nothing, if the task holds no claim.
    */
-  async markRunning(taskId: string, attemptId: string): Promise<boolean> {
-    return (await this.commands.glacisMarkRunning(this.prefix, taskId, attemptId)) === 1;
+  async markRunning(taskId: string, attemptId: string, lifetimeMs: number): Promise<boolean> {
+    return (await this.commands.glacisMarkRunning(this.prefix, taskId, attemptId, String(wholeMs(lifetimeMs)))) === 1;
+  }
+
+  /**
+   * The running attempt's heartbeat: its record lives `lifetimeMs` more. False if the
+   * record is gone (expired, released) or is another attempt's; it is then not revived.
+   */
+  async refreshRunning(taskId: string, attemptId: string, lifetimeMs: number): Promise<boolean> {
+    return (await this.commands.glacisRefreshRunning(this.prefix, taskId, attemptId, String(wholeMs(lifetimeMs)))) === 1;
   }
 
   /** Forgets `attemptId` as acting for the task, unless another attempt was recorded since. */
@@ -101,11 +112,16 @@ export class PathLocks {
 
   /** The attempt recorded as acting for the task, if any (see {@link markRunning}). */
   async runningAttempt(taskId: string): Promise<string | undefined> {
-    return (await this.redis.hget(`${this.prefix}:task:${taskId}`, 'running')) ?? undefined;
+    return (await this.redis.get(`${this.prefix}:running:${taskId}`)) ?? undefined;
   }
 
   /** Ends the task's claim, letting the tasks it blocked go ahead. Idempotent. */
   async release(taskId: string): Promise<boolean> {
     return (await this.commands.glacisRelease(this.prefix, taskId)) === 1;
   }
+}
+
+function wholeMs(ms: number): number {
+  if (!Number.isInteger(ms) || ms < 1) throw new TypeError(`a running record's lifetime must be a positive whole number of ms: ${ms}`);
+  return ms;
 }

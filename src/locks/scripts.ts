@@ -6,8 +6,9 @@
  * - `P:at:<path>`          set   ids of unfinished tasks on exactly that path
  * - `P:paths`              zset  every path with an unfinished task (score 0: ordered by
  *                                bytes, so the paths below X are one ZRANGEBYLEX range)
- * - `P:task:<id>`          hash  path, type, dry of an unfinished task; `running`: the attempt
- *                                acting for it now, if any (see MARK_RUNNING_SCRIPT)
+ * - `P:task:<id>`          hash  path, type, dry of an unfinished task
+ * - `P:running:<id>`       string the attempt acting for the task now, if any, expiring
+ *                                unless its worker refreshes it (see MARK_RUNNING_SCRIPT)
  * - `P:blockers:<id>`      set   ids of the overlapping tasks that were unfinished when
  *                                this one was claimed; it starts once they have all ended
  *
@@ -57,7 +58,7 @@ local sameKey = p .. ':same:' .. t[2] .. ':' .. t[3]
 if redis.call('HGET', sameKey, path) == id then redis.call('HDEL', sameKey, path) end
 redis.call('SREM', p .. ':at:' .. path, id)
 if redis.call('SCARD', p .. ':at:' .. path) == 0 then redis.call('ZREM', p .. ':paths', path) end
-redis.call('DEL', p .. ':task:' .. id, p .. ':blockers:' .. id)
+redis.call('DEL', p .. ':task:' .. id, p .. ':blockers:' .. id, p .. ':running:' .. id)
 return 1
 `;
 
@@ -76,22 +77,30 @@ return redis.call('SCARD', key)
 `;
 
 /**
- * KEYS[1] prefix, ARGV[1] id, ARGV[2] attempt. Records the attempt now acting for a task
- * that holds its claim. Returns 1, or 0 (recording nothing) if the task holds no claim.
- * A job can be offered again while an earlier attempt still runs (its worker lost the
- * job's lock while Redis was away): the new attempt waits until this record is cleared.
+ * KEYS[1] prefix, ARGV[1] id, ARGV[2] attempt, ARGV[3] lifetime (ms). Records the attempt
+ * now acting for a task that holds its claim. Returns 1, or 0 (recording nothing) if the
+ * task holds no claim. A job can be offered again while an earlier attempt still runs (its
+ * worker lost the job's lock while Redis was away): the new attempt waits until this
+ * record is cleared, or has expired because its worker died and stopped refreshing it.
  */
 export const MARK_RUNNING_SCRIPT = `
-local key = KEYS[1] .. ':task:' .. ARGV[1]
-if redis.call('EXISTS', key) == 0 then return 0 end
-redis.call('HSET', key, 'running', ARGV[2])
+if redis.call('EXISTS', KEYS[1] .. ':task:' .. ARGV[1]) == 0 then return 0 end
+redis.call('SET', KEYS[1] .. ':running:' .. ARGV[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`;
+
+/** KEYS[1] prefix, ARGV[1] id, ARGV[2] attempt, ARGV[3] lifetime (ms). Extends the record if it is still that attempt's; returns 1 if it was. */
+export const REFRESH_RUNNING_SCRIPT = `
+local key = KEYS[1] .. ':running:' .. ARGV[1]
+if redis.call('GET', key) ~= ARGV[2] then return 0 end
+redis.call('PEXPIRE', key, ARGV[3])
 return 1
 `;
 
 /** KEYS[1] prefix, ARGV[1] id, ARGV[2] attempt. Clears the record if it is still that attempt's; returns 1 if it was. */
 export const CLEAR_RUNNING_SCRIPT = `
-local key = KEYS[1] .. ':task:' .. ARGV[1]
-if redis.call('HGET', key, 'running') ~= ARGV[2] then return 0 end
-redis.call('HDEL', key, 'running')
+local key = KEYS[1] .. ':running:' .. ARGV[1]
+if redis.call('GET', key) ~= ARGV[2] then return 0 end
+redis.call('DEL', key)
 return 1
 `;

@@ -8,7 +8,7 @@
  * console.log(await rclone.version()); // '1.60.1'
  * ```
  */
-export { Rclone, RCLONELINK_SUFFIX, STAT_STALL_MS, localNameOf } from './rclone.js';
+export { Rclone, RCLONELINK_SUFFIX, STAT_STALL_MS, TRANSFER_STALL_MS, localNameOf } from './rclone.js';
 export { RcloneError, RemoteNotFoundError, abortError, isAbortError } from './errors.js';
 export type { AbortErrorLike, RcloneErrorDetails } from './errors.js';
 export {

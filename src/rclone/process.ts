@@ -1,6 +1,9 @@
 /**
- * One rclone child process: spawning through rclone.js, draining stderr into a redacted
- * tail, abort handling (SIGTERM, then SIGKILL), and turning the exit into an error.
+ * One rclone child process, start to cleanup: spawning through rclone.js (and the
+ * death-signal launcher, see rclone-js.ts), stdout as lines, draining stderr into a
+ * redacted tail, a stall watchdog, abort handling (SIGTERM, then SIGKILL), turning the
+ * exit into an error, and never returning while the child lives. {@link rcloneLines} is
+ * the one way the driver (rclone.ts) runs a command.
  *
  * Internal to src/rclone: the rest of Glacis goes through {@link Rclone}.
  */
@@ -8,7 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { abortError, RcloneError, RemoteNotFoundError } from './errors.js';
-import type { RcloneJsApi } from './rclone-js.js';
+import { spawnRclone } from './rclone-js.js';
 import type { Redactor } from './redact.js';
 
 /**
@@ -26,16 +29,30 @@ const TAIL_LINE_MAX = 2000;
 // rclone's documented exit codes for "directory not found" and "file not found".
 const NOT_FOUND_EXIT_CODES = new Set([3, 4]);
 
+// rclone's words (1.60) for an SFTP host key that `known_hosts_file` refuses, and what they
+// mean for whoever reads the task's error (test/workers/host-key.test.ts).
+const EXPLAINED_FAILURES: readonly { readonly pattern: RegExp; readonly meaning: string }[] = [
+  {
+    pattern: /knownhosts: key mismatch/,
+    meaning: "the SFTP server's host key is not the one in known_hosts_file: the server's key changed, or this is not the server (check its fingerprint with its administrator before updating the file)",
+  },
+  {
+    pattern: /knownhosts: key is unknown/,
+    meaning: "the SFTP server's host key is not in known_hosts_file (add it: ssh-keyscan -p PORT host >> the file)",
+  },
+];
+
 /**
  * How to start one rclone command.
  *
  * @example
  * ```ts
- * const opts: StartOptions = { api, command: 'lsjson', args: ['lsjson', 'glacisremote:'], env, redact, stdout: 'pipe' };
+ * const opts: StartOptions = { executable: '/usr/bin/rclone', command: 'lsjson', args: ['lsjson', 'glacisremote:'], env, redact, stdout: 'pipe' };
  * ```
  */
 export interface StartOptions {
-  readonly api: RcloneJsApi;
+  /** The rclone program (a path, or a name looked up on `PATH`). */
+  readonly executable: string;
   /** The subcommand, for error messages. */
   readonly command: string;
   /** Full argument list, subcommand first. Must hold no secret. */
@@ -48,9 +65,29 @@ export interface StartOptions {
   readonly stdout: 'pipe' | 'ignore';
   /**
    * Sees every stderr line (not yet redacted) and returns the text to keep in the error
-   * tail, or undefined to keep nothing for it. Default: the line itself.
+   * tail, or undefined to keep nothing for it. Default: the line itself. It calls
+   * `progressed` when the line shows the command advancing (see {@link StartOptions.stall}).
    */
-  readonly onStderrLine?: ((line: string) => string | undefined) | undefined;
+  readonly onStderrLine?: ((line: string, progressed: () => void) => string | undefined) | undefined;
+  /**
+   * Fails the command (killing rclone) once it has not advanced for `timeoutMs`: a stdout
+   * line, or a `progressed` call from {@link onStderrLine}, is advancing. Time a consumer
+   * spends holding a line of {@link rcloneLines} does not count: rclone then waits for us.
+   */
+  readonly stall?: { readonly timeoutMs: number; readonly message: string } | undefined;
+}
+
+/**
+ * How to read a non-zero exit: whether rclone's "not found" codes (3, 4) mean a missing
+ * path ({@link RemoteNotFoundError}); a function is asked once rclone has exited.
+ *
+ * @example
+ * ```ts
+ * const end: FinishOptions = { notFoundMeansMissing: () => yielded === 0 };
+ * ```
+ */
+export interface FinishOptions {
+  readonly notFoundMeansMissing?: boolean | (() => boolean);
 }
 
 /**
@@ -83,9 +120,13 @@ function installExitHook(): void {
  *
  * @example
  * ```ts
- * const proc = RcloneProcess.start({ api, command: 'version', args: ['version'], env, redact, stdout: 'pipe' });
- * for await (const line of readLines(proc.stdout!)) console.log(line);
- * await proc.finish();
+ * const proc = RcloneProcess.start({ executable, command: 'version', args: ['version'], env, redact, stdout: 'pipe' });
+ * try {
+ *   for await (const line of proc.lines()) console.log(line);
+ *   await proc.finish();
+ * } finally {
+ *   await proc.close();
+ * }
  * ```
  */
 export class RcloneProcess {
@@ -99,6 +140,9 @@ export class RcloneProcess {
   private failure: { error: unknown } | undefined;
   private aborted = false;
   private killTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private lastProgress = Date.now();
+  private held = false;
   private readonly onAbort = (): void => {
     this.aborted = true;
     this.kill();
@@ -124,6 +168,7 @@ export class RcloneProcess {
     }
     this.drainStderr();
     if (options.signal) options.signal.addEventListener('abort', this.onAbort, { once: true });
+    if (options.stall && child.pid !== undefined) this.watchStall(options.stall);
   }
 
   /**
@@ -133,7 +178,7 @@ export class RcloneProcess {
     if (options.signal?.aborted) throw abortError(options.signal);
     let child: ChildProcess;
     try {
-      child = options.api(...options.args, {
+      child = spawnRclone(options.executable, options.args, {
         env: options.env,
         stdio: [options.stdin === undefined ? 'ignore' : 'pipe', options.stdout, 'pipe'],
       });
@@ -154,9 +199,28 @@ export class RcloneProcess {
     return proc;
   }
 
-  /** rclone's stdout (only when started with `stdout: 'pipe'`). */
-  get stdout(): Readable | null {
-    return this.child.stdout;
+  /**
+   * rclone's stdout as UTF-8 lines (none when started with `stdout: 'ignore'`). Each line
+   * is progress for the stall watchdog, whose clock stops while the consumer holds it.
+   */
+  async *lines(): AsyncGenerator<string, void, undefined> {
+    const stdout = this.child.stdout;
+    if (!stdout) return;
+    for await (const line of readLines(stdout)) {
+      this.progressed();
+      this.held = true;
+      try {
+        yield line;
+      } finally {
+        this.held = false;
+        this.progressed();
+      }
+    }
+  }
+
+  /** Restarts the stall clock (see {@link StartOptions.stall}). */
+  progressed(): void {
+    this.lastProgress = Date.now();
   }
 
   /** The redactor of this child's remote, for text the caller derives from its output. */
@@ -167,6 +231,15 @@ export class RcloneProcess {
   /** True once the child has exited. */
   get hasExited(): boolean {
     return this.exitInfo !== undefined;
+  }
+
+  /** Makes sure the child is gone (killing it if needed) and its watchdog stopped. Never rejects. */
+  async close(): Promise<void> {
+    this.stopWatchdog();
+    if (!this.hasExited) {
+      this.kill();
+      await this.exited;
+    }
   }
 
   /** SIGTERM now, SIGKILL after {@link KILL_GRACE_MS} if it is still alive. Idempotent. */
@@ -198,8 +271,9 @@ export class RcloneProcess {
    * {@link RemoteNotFoundError} for exit codes 3/4 when `notFoundMeansMissing`, or
    * {@link RcloneError} for any other non-zero exit.
    */
-  async finish(opts: { notFoundMeansMissing?: boolean } = {}): Promise<void> {
+  async finish(opts: FinishOptions = {}): Promise<void> {
     const { code, signal } = await this.exited;
+    this.stopWatchdog();
     const command = this.options.command;
     if (this.failure) throw this.failure.error;
     if (this.aborted) throw abortError(this.options.signal);
@@ -217,10 +291,26 @@ export class RcloneProcess {
     const last = this.tail.at(-1)?.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d /, '');
     const why = `${code === null ? `killed by ${signal ?? 'a signal'}` : `exit code ${code}`}${last ? `: ${last}` : ''}`;
     const details = { exitCode: code, stderrTail, command };
-    if (code !== null && NOT_FOUND_EXIT_CODES.has(code) && opts.notFoundMeansMissing) {
+    const missing = typeof opts.notFoundMeansMissing === 'function' ? opts.notFoundMeansMissing() : opts.notFoundMeansMissing;
+    if (code !== null && NOT_FOUND_EXIT_CODES.has(code) && missing) {
       throw new RemoteNotFoundError(`rclone ${command}: not found on the remote (${why})`, details);
     }
-    throw new RcloneError(`rclone ${command} failed (${why})`, details);
+    const explained = EXPLAINED_FAILURES.find((f) => this.tail.some((line) => f.pattern.test(line)));
+    throw new RcloneError(`rclone ${command} failed${explained ? `: ${explained.meaning}` : ''} (${why})`, details);
+  }
+
+  private watchStall(stall: { readonly timeoutMs: number; readonly message: string }): void {
+    this.stallTimer = setInterval(() => {
+      if (this.held || Date.now() - this.lastProgress < stall.timeoutMs) return;
+      this.stopWatchdog();
+      this.fail(new RcloneError(stall.message, { exitCode: null, command: this.options.command, stderrTail: this.stderrTail() }));
+    }, Math.min(1000, stall.timeoutMs));
+    this.stallTimer.unref();
+  }
+
+  private stopWatchdog(): void {
+    if (this.stallTimer) clearInterval(this.stallTimer);
+    this.stallTimer = undefined;
   }
 
   private settle(info: ExitInfo, resolve: (info: ExitInfo) => void): void {
@@ -228,6 +318,7 @@ export class RcloneProcess {
     this.exitInfo = info;
     live.delete(this.child);
     if (this.killTimer) clearTimeout(this.killTimer);
+    this.stopWatchdog();
     this.options.signal?.removeEventListener('abort', this.onAbort);
     resolve(info);
   }
@@ -243,7 +334,7 @@ export class RcloneProcess {
       let kept: string | undefined = line;
       if (this.options.onStderrLine) {
         try {
-          kept = this.options.onStderrLine(line);
+          kept = this.options.onStderrLine(line, () => this.progressed());
         } catch (err) {
           this.fail(err);
         }
@@ -268,6 +359,29 @@ export class RcloneProcess {
       if (pending !== '') handle(pending);
       pending = '';
     });
+  }
+}
+
+/**
+ * Runs one rclone command, start to cleanup, yielding its stdout lines: the command ends
+ * normally only when rclone exited 0 (else the error {@link RcloneProcess.finish} gives);
+ * breaking out of the loop or throwing in it kills rclone, and nothing returns while
+ * rclone still runs.
+ *
+ * @example
+ * ```ts
+ * for await (const line of rcloneLines({ executable, command: 'version', args: ['version'], env, redact, stdout: 'pipe' })) {
+ *   console.log(line);
+ * }
+ * ```
+ */
+export async function* rcloneLines(options: StartOptions, end: FinishOptions = {}): AsyncGenerator<string, void, undefined> {
+  const proc = RcloneProcess.start(options);
+  try {
+    yield* proc.lines();
+    await proc.finish(end);
+  } finally {
+    await proc.close();
   }
 }
 

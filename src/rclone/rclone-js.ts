@@ -1,14 +1,19 @@
 /**
- * Typed access to rclone.js's base function (the package is CommonJS and ships no types).
+ * rclone.js, through its documented surface only: `RCLONE_EXECUTABLE` read once, when the
+ * module is loaded, and its base function `api(...args, childOptions)`.
  *
- * rclone.js reads `RCLONE_EXECUTABLE` once, when the module is evaluated, and spawns that
- * path forever after. Glacis lets each {@link Rclone} instance name its executable, so
- * instead of depending on whoever imported rclone.js first, a private copy of the module
- * is evaluated per executable with the variable set for the duration of that synchronous
- * `require`. Only the base function is used: its `promises` API resolves without looking
- * at the exit code and rejects on any stderr text.
+ * Glacis runs several rclone programs in one process (each {@link Rclone} names its own,
+ * tests use wrappers) and wants the kernel to kill rclone when its worker dies. So the
+ * program rclone.js spawns is a launcher that execs the rclone named in its arguments:
+ * `setpriv --pdeathsig KILL --` (util-linux) where it exists, else `env --`. Its path is put
+ * in `RCLONE_EXECUTABLE` once, right before the one load of rclone.js, and stays there:
+ * rclone.js never reads it again, and Glacis's own setting of that name was read into its
+ * settings at start (children get their environment from `childEnv`, which drops
+ * `RCLONE_*`). Only the base function is used: its `promises` API resolves without
+ * looking at the exit code and rejects on any stderr text.
  */
 import type { ChildProcess, StdioOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /**
@@ -24,52 +29,60 @@ export interface RcloneJsChildOptions {
   stdio: StdioOptions;
 }
 
-/**
- * rclone.js's `api(...args, options)`: spawns rclone with `args` verbatim. This module
- * hands it ready-made `--flag=value` strings rather than a flags object (which it would
- * expand with `false` → `--no-flag` and JSON-quoted values), so the argv is what the
- * code shows.
- *
- * @example
- * ```ts
- * const api: RcloneJsApi = rcloneJsFor('/usr/bin/rclone');
- * api('lsjson', '--stat', 'glacisremote:x', { env, stdio: ['ignore', 'pipe', 'pipe'] });
- * ```
- */
-export type RcloneJsApi = (...args: [...string[], RcloneJsChildOptions]) => ChildProcess;
+type RcloneJsApi = (...args: [...string[], RcloneJsChildOptions]) => ChildProcess;
+
+interface Launcher {
+  readonly executable: string;
+  /** Arguments before the rclone program's path. */
+  readonly args: readonly string[];
+}
 
 const require = createRequire(import.meta.url);
-const loaded = new Map<string, RcloneJsApi>();
+let api: RcloneJsApi | undefined;
+let launcher: Launcher | undefined;
 
 /**
- * Returns rclone.js's base function bound to `executable`.
+ * `setpriv --pdeathsig KILL` (Linux): the kernel kills rclone if its worker dies, even by
+ * SIGKILL, when no exit hook can run. An orphaned rclone would go on writing into staging
+ * and keep the remote busy (test/workers/crash.test.ts). Elsewhere `env` just execs it.
+ */
+function findLauncher(): Launcher {
+  if (process.platform === 'linux') {
+    for (const candidate of ['/usr/bin/setpriv', '/bin/setpriv']) {
+      if (existsSync(candidate)) return { executable: candidate, args: ['--pdeathsig', 'KILL', '--'] };
+    }
+  }
+  return { executable: '/usr/bin/env', args: ['--'] };
+}
+
+function load(): { api: RcloneJsApi; launcher: Launcher } {
+  if (!api || !launcher) {
+    launcher = findLauncher();
+    process.env.RCLONE_EXECUTABLE = launcher.executable;
+    const loaded: unknown = require('rclone.js');
+    if (typeof loaded !== 'function') throw new TypeError('rclone.js did not export its base function');
+    api = loaded as RcloneJsApi;
+  }
+  return { api, launcher };
+}
+
+/**
+ * Spawns `executable` (an rclone program) with `args` verbatim through rclone.js and the
+ * launcher. rclone.js is handed ready-made `--flag=value` strings rather than a flags
+ * object (which it would expand with `false` → `--no-flag` and JSON-quoted values), so
+ * the argv is what the code shows. A missing program fails like `spawn` would (ENOENT),
+ * not as the launcher's exit 127.
  *
  * @example
  * ```ts
- * const api = rcloneJsFor('/usr/bin/rclone');
- * const child = api('version', { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+ * const child = spawnRclone('/usr/bin/rclone', ['version'], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
  * ```
  */
-export function rcloneJsFor(executable: string): RcloneJsApi {
-  const cached = loaded.get(executable);
-  if (cached) return cached;
-
-  const resolved = require.resolve('rclone.js');
-  const previousEnv = process.env.RCLONE_EXECUTABLE;
-  const previousModule = require.cache[resolved];
-  process.env.RCLONE_EXECUTABLE = executable;
-  delete require.cache[resolved];
-  let api: unknown;
-  try {
-    api = require('rclone.js');
-  } finally {
-    if (previousEnv === undefined) delete process.env.RCLONE_EXECUTABLE;
-    else process.env.RCLONE_EXECUTABLE = previousEnv;
-    // Leave the shared cache as we found it so another importer is not handed our copy.
-    if (previousModule) require.cache[resolved] = previousModule;
-    else delete require.cache[resolved];
+export function spawnRclone(executable: string, args: readonly string[], options: RcloneJsChildOptions): ChildProcess {
+  if (executable.includes('/') && !existsSync(executable)) {
+    throw Object.assign(new Error(`spawn ${executable} ENOENT`), { code: 'ENOENT' });
   }
-  if (typeof api !== 'function') throw new TypeError('rclone.js did not export its base function');
-  loaded.set(executable, api as RcloneJsApi);
-  return api as RcloneJsApi;
+  const { api: run, launcher: via } = load();
+  return run(...via.args, executable, ...args, options);
 }
+

@@ -5,13 +5,11 @@
  * checks rclone's exit code itself, and redacts stderr before it escapes. The remote is
  * only ever read: listings, stats, and copies whose source is the remote.
  */
-import { existsSync } from 'node:fs';
 import { posix, resolve as resolvePath } from 'node:path';
 import type { RemoteSpec } from '../config/types.js';
 import { RcloneError, RemoteNotFoundError } from './errors.js';
 import { parseCopyLogLine, parseLsjsonLine, toRemoteEntry, type StatsTotals } from './parse.js';
-import { RcloneProcess, readLines } from './process.js';
-import { rcloneJsFor } from './rclone-js.js';
+import { rcloneLines, type FinishOptions, type StartOptions } from './process.js';
 import { childEnv, isBucketBased, normalizeRelPath, remotePath, remoteRoot } from './remote-env.js';
 import type {
   CopyFilesOptions,
@@ -82,13 +80,28 @@ const STAT_OUTPUT_MAX = 1 << 20;
  */
 export const STAT_STALL_MS = 5 * 60_000;
 
+/**
+ * How long {@link Rclone.copyFiles} lets a copy run with no file and no byte moving before
+ * failing it (`TRANSFER_STALL_TIMEOUT`'s default). A server that stops answering without
+ * closing the connection (frozen, or a network black hole) otherwise held a pull, and its
+ * path lock, for ever: rclone 1.60 waited on it for more than 7 minutes.
+ *
+ * @example
+ * ```ts
+ * const rclone = new Rclone({ executable: 'rclone', transferStallTimeoutMs: TRANSFER_STALL_MS });
+ * ```
+ */
+export const TRANSFER_STALL_MS = 120_000;
+
 interface StartSpec {
   readonly remote?: RemoteSpec | undefined;
   readonly args: readonly string[];
   readonly signal?: AbortSignal | undefined;
   readonly stdin?: string | undefined;
   readonly stdout: 'pipe' | 'ignore';
-  readonly onStderrLine?: ((line: string, redact: (s: string) => string) => string | undefined) | undefined;
+  readonly onStderrLine?: StartOptions['onStderrLine'];
+  /** See {@link StartOptions.stall}. */
+  readonly stall?: StartOptions['stall'];
   /**
    * Trade memory for CPU in Go's collector. A listing allocates a little per entry and
    * keeps almost nothing, so collecting less often saves about a fifth of its CPU.
@@ -114,6 +127,7 @@ export class Rclone {
   private readonly executable: string;
   private readonly baseEnv: NodeJS.ProcessEnv | undefined;
   private readonly stallTimeoutMs: number;
+  private readonly transferStallTimeoutMs: number;
 
   constructor(options: RcloneOptions) {
     if (options.executable === '') throw new TypeError('RcloneOptions.executable must not be empty');
@@ -121,6 +135,10 @@ export class Rclone {
     this.baseEnv = options.baseEnv;
     this.stallTimeoutMs = options.stallTimeoutMs ?? STAT_STALL_MS;
     if (!(this.stallTimeoutMs > 0)) throw new TypeError(`RcloneOptions.stallTimeoutMs must be positive: ${this.stallTimeoutMs}`);
+    this.transferStallTimeoutMs = options.transferStallTimeoutMs ?? TRANSFER_STALL_MS;
+    if (!(this.transferStallTimeoutMs > 0)) {
+      throw new TypeError(`RcloneOptions.transferStallTimeoutMs must be positive: ${this.transferStallTimeoutMs}`);
+    }
   }
 
   /**
@@ -132,14 +150,8 @@ export class Rclone {
    * ```
    */
   async version(opts: { signal?: AbortSignal } = {}): Promise<string> {
-    const proc = this.start('version', { args: [], signal: opts.signal, stdout: 'pipe' });
     let first: string | undefined;
-    try {
-      for await (const line of readLines(proc.stdout!)) first ??= line;
-      await proc.finish();
-    } finally {
-      await this.reap(proc);
-    }
+    for await (const line of this.run('version', { args: [], signal: opts.signal, stdout: 'pipe' })) first ??= line;
     const match = /^rclone v?(\d+\.\d+\.\d+)/.exec(first ?? '');
     if (!match?.[1]) {
       throw new RcloneError(`Unexpected \`rclone version\` output: ${JSON.stringify(first ?? '')}`, {
@@ -202,8 +214,9 @@ export class Rclone {
    * Copies the files named in `opts.filesFrom` from `remote:sourceDir` into the local
    * `opts.destDir`, symlinks (`x.rclonelink` on the remote) becoming local symlinks. The
    * remote is always the source: this never writes to it. Rejects with
-   * {@link RcloneError} on a non-zero exit, with an AbortError when `opts.signal` aborts
-   * (after rclone has exited), or with whatever a callback threw.
+   * {@link RcloneError} on a non-zero exit or once no file and no byte has moved for
+   * `transferStallTimeoutMs` (see {@link TRANSFER_STALL_MS}), with an AbortError when
+   * `opts.signal` aborts (after rclone has exited), or with whatever a callback threw.
    *
    * An aborted or failed copy may leave partially written destination files (rclone 1.60
    * writes local files in place); a later copy replaces them.
@@ -243,35 +256,47 @@ export class Rclone {
     let replaced = 0;
     let totals: StatsTotals | undefined;
     let finalSummary: string | undefined;
-    const proc = this.start('copy', {
-      remote,
+    let advanced = { files: 0, bytes: 0, checks: 0 };
+    const { redact, run } = this.prepare(remote);
+    const stallSeconds = Math.round(this.transferStallTimeoutMs / 1000);
+    const copying = run('copy', {
       args,
       signal: opts.signal,
       stdout: 'ignore',
-      onStderrLine: (line, redact) => {
+      // rclone keeps printing its stats once a second while a frozen server holds every
+      // transfer, so only files and bytes moving count (test/workers/stall.test.ts).
+      stall: { timeoutMs: this.transferStallTimeoutMs, message: `no byte and no file moved for ${stallSeconds} s: the remote stopped answering` },
+      onStderrLine: (line, progressed) => {
         const event = parseCopyLogLine(line);
         switch (event.kind) {
           case 'copied':
             files += 1;
             if (event.replaced) replaced += 1;
+            progressed();
             opts.onCopied?.(event.object);
             opts.onLog?.(redact(event.text));
             return undefined;
-          case 'stats':
+          case 'stats': {
             totals = event.totals;
             finalSummary = event.text;
+            const now = { files, bytes: totals.bytes, checks: totals.checks };
+            if (now.bytes > advanced.bytes || now.checks > advanced.checks || now.files > advanced.files) progressed();
+            advanced = now;
             opts.onProgress?.(event.progress);
             return undefined;
+          }
           case 'log':
             opts.onLog?.(redact(event.text));
             // Routine info lines would push the errors out of the error's tail.
             return event.level === 'info' ? undefined : event.text;
         }
       },
-    });
-    await proc.finish({ notFoundMeansMissing: true });
+    }, { notFoundMeansMissing: true });
+    for await (const _nothing of copying) {
+      // stdout is ignored: the copy reports on stderr, handled above.
+    }
     if (finalSummary !== undefined && opts.onLog) {
-      for (const l of finalSummary.split('\n')) if (l.trim() !== '') opts.onLog(proc.redact(l.trimEnd()));
+      for (const l of finalSummary.split('\n')) if (l.trim() !== '') opts.onLog(redact(l.trimEnd()));
     }
     return {
       files,
@@ -294,31 +319,19 @@ export class Rclone {
     for (const pattern of opts.exclude ?? []) args.push(`--exclude=${pattern}`);
     args.push(...hashArgs(opts), remoteRoot(remote, rel));
 
-    const proc = this.start('lsjson', { remote, args, signal: opts.signal, stdout: 'pipe', lazyGc: true });
-    // rclone 1.60 can hang here too once an SFTP server stops mid-listing (with --hash).
-    const watchdog = this.watchStall(proc);
     let yielded = 0;
-    try {
-      for await (const line of readLines(proc.stdout!)) {
-        watchdog.answered();
-        let entry: RemoteEntry | undefined;
-        try {
-          entry = parseLsjsonLine(line);
-        } catch (err) {
-          proc.fail(outputError('lsjson', err));
-          break;
-        }
-        if (entry === undefined) continue;
-        yielded += 1;
-        watchdog.holding(true);
-        yield entry;
-        watchdog.holding(false);
-      }
+    // rclone 1.60 can hang here too once an SFTP server stops mid-listing (with --hash).
+    const lines = this.run(
+      'lsjson',
+      { remote, args, signal: opts.signal, stdout: 'pipe', lazyGc: true, stall: this.answerStall() },
       // Exit 3 after entries were produced is a subdirectory vanishing mid-listing, not a missing root.
-      await proc.finish({ notFoundMeansMissing: yielded === 0 });
-    } finally {
-      watchdog.stop();
-      await this.reap(proc);
+      { notFoundMeansMissing: () => yielded === 0 },
+    );
+    for await (const line of lines) {
+      const entry = parseListed(line);
+      if (entry === undefined) continue;
+      yielded += 1;
+      yield entry;
     }
     if (yielded === 0 && isBucketBased(remote) && !isBucketRoot(remote, rel)) {
       if (!(await this.hasAnyEntry(remote, rel, opts.signal))) {
@@ -332,22 +345,15 @@ export class Rclone {
 
   /** Runs `lsjson` and returns its stdout, or null when rclone says the path is missing. */
   private async collect(remote: RemoteSpec, args: readonly string[], signal: AbortSignal | undefined): Promise<string | null> {
-    const proc = this.start('lsjson', { remote, args, signal, stdout: 'pipe' });
     let out = '';
     try {
-      for await (const line of readLines(proc.stdout!)) {
+      for await (const line of this.run('lsjson', { remote, args, signal, stdout: 'pipe' }, { notFoundMeansMissing: true })) {
         out += `${line}\n`;
-        if (out.length > STAT_OUTPUT_MAX) {
-          proc.fail(outputError('lsjson', new Error('output too large for --stat')));
-          break;
-        }
+        if (out.length > STAT_OUTPUT_MAX) throw outputError('lsjson', new Error('output too large for --stat'));
       }
-      await proc.finish({ notFoundMeansMissing: true });
     } catch (err) {
       if (err instanceof RemoteNotFoundError) return null;
       throw err;
-    } finally {
-      await this.reap(proc);
     }
     return out;
   }
@@ -375,100 +381,87 @@ export class Rclone {
     const found = new Map<string, RemoteEntry>();
     if (names.length === 0) return found;
     const args = ['-R', '--links', '--no-mimetype', '--no-traverse', '--files-from-raw=-', ...hashArgs(opts), remoteRoot(remote, dir)];
-    const proc = this.start('lsjson', { remote, args, signal: opts.signal, stdin: `${names.join('\n')}\n`, stdout: 'pipe' });
-    const watchdog = this.watchStall(proc);
+    const stdin = `${names.join('\n')}\n`;
     try {
-      for await (const line of readLines(proc.stdout!)) {
-        watchdog.answered();
-        try {
-          const entry = parseLsjsonLine(line);
-          if (entry && !entry.isDir) found.set(entry.path, entry);
-        } catch (err) {
-          proc.fail(outputError('lsjson', err));
-          break;
-        }
+      for await (const line of this.run('lsjson', { remote, args, signal: opts.signal, stdin, stdout: 'pipe', stall: this.answerStall() }, { notFoundMeansMissing: true })) {
+        const entry = parseListed(line);
+        if (entry && !entry.isDir) found.set(entry.path, entry);
       }
-      await proc.finish({ notFoundMeansMissing: true });
     } catch (err) {
       if (err instanceof RemoteNotFoundError) return new Map();
       throw err;
-    } finally {
-      watchdog.stop();
-      await this.reap(proc);
     }
     return found;
   }
 
   /**
-   * Fails `proc` once rclone has said nothing for {@link stallTimeoutMs} while its caller
-   * waits for it (see {@link STAT_STALL_MS}). Time the caller spends away (`holding`, e.g.
-   * a slow HTTP client reading a listing) does not count: rclone is then held up by us.
+   * The watchdog of calls that wait for rclone's next answer (see {@link STAT_STALL_MS}).
+   * Time the caller spends away (a slow HTTP client reading a listing) does not count.
    */
-  private watchStall(proc: RcloneProcess): { answered(): void; holding(held: boolean): void; stop(): void } {
-    let answered = Date.now();
-    let held = false;
-    const stallSeconds = Math.round(this.stallTimeoutMs / 1000);
-    const timer = setInterval(() => {
-      if (held || Date.now() - answered < this.stallTimeoutMs) return;
-      proc.fail(new RcloneError(`rclone lsjson gave no answer for ${stallSeconds} s: the remote stopped answering`, { exitCode: null, command: 'lsjson' }));
-    }, Math.min(1000, this.stallTimeoutMs));
-    timer.unref();
+  private answerStall(): StartOptions['stall'] {
     return {
-      answered: () => {
-        answered = Date.now();
-      },
-      holding: (value) => {
-        held = value;
-        answered = Date.now();
-      },
-      stop: () => clearInterval(timer),
+      timeoutMs: this.stallTimeoutMs,
+      message: `rclone lsjson gave no answer for ${Math.round(this.stallTimeoutMs / 1000)} s: the remote stopped answering`,
     };
   }
 
   /** Whether anything at all lies directly under `rel` (stops rclone at the first entry). */
   private async hasAnyEntry(remote: RemoteSpec, rel: string, signal: AbortSignal | undefined): Promise<boolean> {
     const args = ['--links', '--no-mimetype', '--no-modtime', remoteRoot(remote, rel)];
-    const proc = this.start('lsjson', { remote, args, signal, stdout: 'pipe' });
     try {
-      for await (const line of readLines(proc.stdout!)) {
+      for await (const line of this.run('lsjson', { remote, args, signal, stdout: 'pipe' }, { notFoundMeansMissing: true })) {
         const t = line.trim();
         if (t !== '' && t !== '[' && t !== ']') return true;
       }
-      await proc.finish({ notFoundMeansMissing: true });
       return false;
     } catch (err) {
       if (err instanceof RemoteNotFoundError) return false;
       throw err;
-    } finally {
-      await this.reap(proc);
     }
   }
 
-  private start(command: string, spec: StartSpec): RcloneProcess {
-    const { env, args: globalArgs, redact } = childEnv(this.baseEnv ?? process.env, spec.remote);
-    if (spec.lazyGc) env.GOGC ??= LISTING_GOGC;
-    const onStderrLine = spec.onStderrLine;
-    // A missing executable must keep failing as ENOENT (a clear message), not as setpriv's 127.
-    const launcher = existsSync(this.executable) ? deathSignalLauncher() : undefined;
-    return RcloneProcess.start({
-      api: rcloneJsFor(launcher?.executable ?? this.executable),
-      command,
-      args: [...(launcher ? [...launcher.args, this.executable] : []), command, ...globalArgs, ...spec.args],
-      env,
+  /** One rclone command, start to cleanup (see {@link rcloneLines}): its stdout lines. */
+  private run(command: string, spec: StartSpec, end?: FinishOptions): AsyncGenerator<string, void, undefined> {
+    return this.prepare(spec.remote).run(command, spec, end);
+  }
+
+  /** The child environment for `remote`, its redactor, and a runner using both. */
+  private prepare(remote: RemoteSpec | undefined): {
+    redact: (text: string) => string;
+    run: (command: string, spec: Omit<StartSpec, 'remote'>, end?: FinishOptions) => AsyncGenerator<string, void, undefined>;
+  } {
+    const { env: baseChildEnv, args: globalArgs, redact } = childEnv(this.baseEnv ?? process.env, remote);
+    return {
       redact,
-      signal: spec.signal,
-      stdin: spec.stdin,
-      stdout: spec.stdout,
-      onStderrLine: onStderrLine && ((line) => onStderrLine(line, redact)),
-    });
+      run: (command, spec, end) => {
+        const env = { ...baseChildEnv };
+        if (spec.lazyGc) env.GOGC ??= LISTING_GOGC;
+        return rcloneLines(
+          {
+            executable: this.executable,
+            command,
+            args: [command, ...globalArgs, ...spec.args],
+            env,
+            redact,
+            signal: spec.signal,
+            stdin: spec.stdin,
+            stdout: spec.stdout,
+            onStderrLine: spec.onStderrLine,
+            stall: spec.stall,
+          },
+          end,
+        );
+      },
+    };
   }
+}
 
-  /** Makes sure the child is gone before a call returns or throws. */
-  private async reap(proc: RcloneProcess): Promise<void> {
-    if (!proc.hasExited) {
-      proc.kill();
-      await proc.exited;
-    }
+/** One line of `lsjson` output as an entry (undefined for the array's brackets). */
+function parseListed(line: string): RemoteEntry | undefined {
+  try {
+    return parseLsjsonLine(line);
+  } catch (err) {
+    throw outputError('lsjson', err);
   }
 }
 
@@ -508,26 +501,4 @@ function outputError(command: string, cause: unknown): RcloneError {
 function positiveInt(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1) throw new TypeError(`${name} must be a positive integer: ${value}`);
   return value;
-}
-
-let launcherLookup: { executable: string; args: string[] } | null | undefined;
-
-/**
- * `setpriv --pdeathsig KILL --` when available (Linux, util-linux): the kernel then kills
- * rclone if its worker dies, even by SIGKILL, when no exit hook can run. An orphaned
- * rclone would go on writing into staging and keep the remote busy.
- */
-function deathSignalLauncher(): { executable: string; args: string[] } | undefined {
-  if (launcherLookup === undefined) {
-    launcherLookup = null;
-    if (process.platform === 'linux') {
-      for (const candidate of ['/usr/bin/setpriv', '/bin/setpriv']) {
-        if (existsSync(candidate)) {
-          launcherLookup = { executable: candidate, args: ['--pdeathsig', 'KILL', '--'] };
-          break;
-        }
-      }
-    }
-  }
-  return launcherLookup ?? undefined;
 }

@@ -86,6 +86,7 @@ export function remoteEnv(remote: RemoteSpec): RemoteEnv {
       set('PORT', remote.port);
       set('USER', remote.user);
       set('KEY_FILE', remote.keyFile);
+      set('KNOWN_HOSTS_FILE', remote.knownHostsFile);
       if (remote.password !== undefined && remote.password !== '') {
         const obscured = obscure(remote.password);
         set('PASS', obscured);

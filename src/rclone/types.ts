@@ -17,6 +17,11 @@ export interface RcloneOptions {
   baseEnv?: NodeJS.ProcessEnv;
   /** How long `statMany` and `list` wait for rclone's next answer before failing; default `STAT_STALL_MS` (5 minutes). */
   stallTimeoutMs?: number;
+  /**
+   * How long `copyFiles` runs with no file and no byte moving before failing; default
+   * `TRANSFER_STALL_MS` (2 minutes), `TRANSFER_STALL_TIMEOUT` in the settings.
+   */
+  transferStallTimeoutMs?: number;
 }
 
 /**

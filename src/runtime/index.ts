@@ -88,7 +88,7 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
     locks,
     queue,
     logs,
-    rclone: new Rclone({ executable: settings.rcloneExecutable }),
+    rclone: new Rclone({ executable: settings.rcloneExecutable, transferStallTimeoutMs: settings.transferStallTimeoutMs }),
     redact,
     tasks: new TaskService({ repos, store, locks, queue, logs, redis, prefix, notifier }),
     notifier,

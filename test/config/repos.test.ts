@@ -105,14 +105,14 @@ describe('parseRepos: valid files', () => {
   it('reads every optional key', () => {
     const [repo] = parse(
       lab(
-        ...SFTP, 'port: 2222', 'key_file: keys/id_ed25519', 'exclude: ["*.tmp", " *.{bam,bai} ", ""]',
+        ...SFTP, 'port: 2222', 'key_file: keys/id_ed25519', 'known_hosts_file: keys/known_hosts', 'exclude: ["*.tmp", " *.{bam,bai} ", ""]',
         'freezable: "True"', 'freeze_age: "30"', 'auto_freeze: yes', 'auto_freeze_interval: 10000',
         'auto_freeze_cron: " 0  3 * * 0 "', 'chown_uid: 0', 'chown_gid: 65535', 'disable_atime_test: true',
         'verify: hash',
       ),
     );
     expect(repo).toMatchObject({
-      remote: { port: 2222, keyFile: path.join(dir, 'keys/id_ed25519'), password: 'hunter2' },
+      remote: { port: 2222, keyFile: path.join(dir, 'keys/id_ed25519'), knownHostsFile: path.join(dir, 'keys/known_hosts'), password: 'hunter2' },
       exclude: ['*.tmp', '*.{bam,bai}'],
       freezable: true,
       freezeAge: 30,
@@ -250,7 +250,7 @@ describe('parseRepos: errors name the file, the repo, the key and what is allowe
     [
       'unknown key',
       [...SFTP, 'fooo: 1'],
-      'unknown key "fooo" for backend sftp (allowed: backend, url, user, password, port, key_file, exclude, freezable, freeze_age, auto_freeze, auto_freeze_interval, auto_freeze_cron, chown_uid, chown_gid, disable_atime_test, verify)',
+      'unknown key "fooo" for backend sftp (allowed: backend, url, user, password, port, key_file, known_hosts_file, exclude, freezable, freeze_age, auto_freeze, auto_freeze_interval, auto_freeze_cron, chown_uid, chown_gid, disable_atime_test, verify)',
     ],
     ['key of another backend', [...S3, 'url: "h:p"'], 'unknown key "url" for backend s3 (allowed: backend, provider, endpoint, path,'],
     ['missing url', ['backend: sftp', 'user: u', 'password: p'], 'missing key "url" (required for backend sftp)'],

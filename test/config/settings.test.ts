@@ -62,6 +62,7 @@ describe('loadSettings: sources', () => {
       queuePrefix: 'glacis',
       workerLockDurationMs: 30_000,
       shutdownGraceMs: 60_000,
+      transferStallTimeoutMs: 120_000,
       rcloneExecutable: '/usr/bin/rclone',
       cleanupIntervalMs: 21_600_000,
       cleanupAgeMs: 31_536_000_000,
@@ -223,6 +224,7 @@ describe('loadSettings: validation', () => {
     ["QUEUE_PREFIX = 'my queue'", 'local.cfg: key "QUEUE_PREFIX" must be letters, digits and _ . : { } - only (got "my queue")'],
     ['WORKER_LOCK_DURATION = 1', 'local.cfg: key "WORKER_LOCK_DURATION" must be a whole number from 5 to 3600 (got 1)'],
     ['WORKER_SHUTDOWN_GRACE = -1', 'local.cfg: key "WORKER_SHUTDOWN_GRACE" must be a whole number from 0 to 86400 (got -1)'],
+    ['TRANSFER_STALL_TIMEOUT = 0', 'local.cfg: key "TRANSFER_STALL_TIMEOUT" must be a whole number from 1 to 86400 (got 0)'],
     ['BARICADR_VERSION = 1.0', 'local.cfg: key "BARICADR_VERSION" must be a quoted string (got a number)'],
   ])('%s', (line, message) => {
     writeCfg(`${line}\n`);
@@ -230,11 +232,12 @@ describe('loadSettings: validation', () => {
   });
 
   it('reads the queue settings, converting seconds to milliseconds', () => {
-    const env = { ...NO_PATH, QUEUE_PREFIX: '{glacis-prod}', WORKER_LOCK_DURATION: '45', WORKER_SHUTDOWN_GRACE: '0' };
+    const env = { ...NO_PATH, QUEUE_PREFIX: '{glacis-prod}', WORKER_LOCK_DURATION: '45', WORKER_SHUTDOWN_GRACE: '0', TRANSFER_STALL_TIMEOUT: '7' };
     expect(load({ env }).settings).toMatchObject({
       queuePrefix: '{glacis-prod}',
       workerLockDurationMs: 45_000,
       shutdownGraceMs: 0,
+      transferStallTimeoutMs: 7_000,
     });
   });
 

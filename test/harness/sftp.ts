@@ -29,6 +29,10 @@ export interface SftpServer {
   readonly password: string;
   /** The local directory served as the SFTP root (`/` for clients). */
   readonly root: string;
+  /** The server's process id (to freeze it with SIGSTOP, say). */
+  readonly pid: number;
+  /** Its host key as OpenSSH writes public keys (`ssh-ed25519 AAAA…`): a fresh one per server. */
+  readonly hostPublicKey: string;
   stop(): Promise<void>;
 }
 
@@ -44,6 +48,8 @@ export interface StartSftpOptions {
    * watch a transfer while it runs. Default: unlimited.
    */
   readonly bwLimit?: string;
+  /** Listen on this port (a server restarted in place); default a free one. */
+  readonly port?: number;
 }
 
 const STARTUP_TIMEOUT_MS = 15_000;
@@ -53,15 +59,21 @@ const STARTUP_TIMEOUT_MS = 15_000;
  * them rclone generates a 2048-bit RSA key (~1 s) into ~/.cache/rclone, shared by
  * concurrent servers, and reads the developer's ~/.ssh/authorized_keys.
  */
-function makeStateDir(): { dir: string; hostKey: string; authorizedKeys: string } {
+function makeStateDir(): { dir: string; hostKey: string; authorizedKeys: string; hostPublicKey: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'glacis-sftp-'));
   const hostKey = path.join(dir, 'host_ed25519');
   const authorizedKeys = path.join(dir, 'authorized_keys');
-  const { privateKey } = generateKeyPairSync('ed25519');
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   // PKCS#8 PEM: Go's ssh.ParsePrivateKey (inside rclone) accepts it.
   writeFileSync(hostKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   writeFileSync(authorizedKeys, '', { mode: 0o600 });
-  return { dir, hostKey, authorizedKeys };
+  return { dir, hostKey, authorizedKeys, hostPublicKey: openSshEd25519(Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url')) };
+}
+
+/** RFC 8709's wire form of an ed25519 public key, as a known_hosts or authorized_keys line has it. */
+function openSshEd25519(raw: Buffer): string {
+  const field = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, (b.length >> 8) & 0xff, b.length & 0xff]), b]);
+  return `ssh-ed25519 ${Buffer.concat([field(Buffer.from('ssh-ed25519')), field(raw)]).toString('base64')}`;
 }
 
 async function launch(
@@ -106,10 +118,14 @@ export async function startSftp(opts: StartSftpOptions): Promise<SftpServer> {
   let port = 0;
   let proc: ServiceProcess;
   try {
-    proc = await retryOnPortClash(async () => {
-      port = await freePort();
-      return launch(binary, port, { root, user, password, bwLimit: opts.bwLimit }, state);
-    });
+    const fixedPort = opts.port;
+    proc =
+      fixedPort === undefined
+        ? await retryOnPortClash(async () => {
+            port = await freePort();
+            return launch(binary, port, { root, user, password, bwLimit: opts.bwLimit }, state);
+          })
+        : await launch(binary, (port = fixedPort), { root, user, password, bwLimit: opts.bwLimit }, state);
   } catch (err) {
     rmSync(state.dir, { recursive: true, force: true });
     throw err;
@@ -121,6 +137,8 @@ export async function startSftp(opts: StartSftpOptions): Promise<SftpServer> {
     user,
     password,
     root,
+    pid: proc.pid,
+    hostPublicKey: state.hostPublicKey,
     stop: async () => {
       await proc.terminate();
       rmSync(state.dir, { recursive: true, force: true });

@@ -9,9 +9,13 @@ import path from 'node:path';
 
 const children = new Set<ChildProcess>();
 
-/** Starts `node bin/glacis.js worker`; its stderr is forwarded with a prefix for diagnosis. */
-export function startWorkerProcess(env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [path.resolve('bin/glacis.js'), 'worker'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * Starts `node bin/glacis.js worker`; its stderr is forwarded with a prefix for diagnosis.
+ * `ownGroup`: in a process group of its own (its id is the worker's), to kill it with its
+ * rclone children at once, as a host dying would.
+ */
+export function startWorkerProcess(env: NodeJS.ProcessEnv, options: { ownGroup?: boolean } = {}): ChildProcess {
+  const child = spawn(process.execPath, [path.resolve('bin/glacis.js'), 'worker'], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: options.ownGroup === true });
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[worker ${child.pid}] ${d.toString()}`));
   children.add(child);
   child.once('exit', () => children.delete(child));

@@ -114,19 +114,41 @@ describe('PathLocks', () => {
     const locks = freshLocks();
     const { taskId } = await locks.claim(request('/repo/a'));
     expect(await locks.runningAttempt(taskId)).toBeUndefined();
-    expect(await locks.markRunning(taskId, 'first')).toBe(true);
+    expect(await locks.markRunning(taskId, 'first', 60_000)).toBe(true);
     expect(await locks.runningAttempt(taskId)).toBe('first');
     // A later attempt took over; the earlier one finishing late must not erase its record.
-    expect(await locks.markRunning(taskId, 'second')).toBe(true);
+    expect(await locks.markRunning(taskId, 'second', 60_000)).toBe(true);
     await locks.clearRunning(taskId, 'first');
     expect(await locks.runningAttempt(taskId)).toBe('second');
     await locks.clearRunning(taskId, 'second');
     expect(await locks.runningAttempt(taskId)).toBeUndefined();
-    await locks.markRunning(taskId, 'third');
+    await locks.markRunning(taskId, 'third', 60_000);
     await locks.release(taskId);
     expect(await locks.runningAttempt(taskId)).toBeUndefined();
     // Without a claim nothing is recorded (no key left behind for ever).
-    expect(await locks.markRunning(taskId, 'fourth')).toBe(false);
+    expect(await locks.markRunning(taskId, 'fourth', 60_000)).toBe(false);
+    expect(await locks.runningAttempt(taskId)).toBeUndefined();
+  });
+
+  it('forgets a running record its attempt stops refreshing (a dead worker), keeps one it refreshes', async () => {
+    const locks = freshLocks();
+    const { taskId } = await locks.claim(request('/repo/heartbeat'));
+    expect(await locks.markRunning(taskId, 'dead', 300)).toBe(true);
+    expect(await locks.runningAttempt(taskId)).toBe('dead');
+    // Expiry is Redis's clock: poll with a generous deadline rather than time it.
+    const deadline = Date.now() + 20_000;
+    while ((await locks.runningAttempt(taskId)) !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await locks.runningAttempt(taskId)).toBeUndefined();
+    // Too late: an expired record is not revived by a heartbeat.
+    expect(await locks.refreshRunning(taskId, 'dead', 60_000)).toBe(false);
+    expect(await locks.runningAttempt(taskId)).toBeUndefined();
+
+    expect(await locks.markRunning(taskId, 'alive', 60_000)).toBe(true);
+    expect(await locks.refreshRunning(taskId, 'other', 60_000)).toBe(false);
+    expect(await locks.refreshRunning(taskId, 'alive', 60_000)).toBe(true);
+    expect(await locks.runningAttempt(taskId)).toBe('alive');
+    await locks.release(taskId);
+    expect(await locks.refreshRunning(taskId, 'alive', 60_000)).toBe(false);
     expect(await locks.runningAttempt(taskId)).toBeUndefined();
   });
 });

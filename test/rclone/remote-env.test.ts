@@ -62,10 +62,11 @@ describe('remoteRoot', () => {
 describe('remoteEnv', () => {
   it('describes an sftp remote with an obscured password', () => {
     const { vars, secrets } = remoteEnv({
-      backend: 'sftp', host: 'example.org', port: 2222, path: 'x', user: 'bob', password: 'hunter2', keyFile: '/k',
+      backend: 'sftp', host: 'example.org', port: 2222, path: 'x', user: 'bob', password: 'hunter2', keyFile: '/k', knownHostsFile: '/etc/glacis/known_hosts',
     });
     expect(vars).toMatchObject({
       [`${P}TYPE`]: 'sftp', [`${P}HOST`]: 'example.org', [`${P}PORT`]: '2222', [`${P}USER`]: 'bob', [`${P}KEY_FILE`]: '/k',
+      [`${P}KNOWN_HOSTS_FILE`]: '/etc/glacis/known_hosts',
     });
     const pass = vars[`${P}PASS`]!;
     expect(pass).not.toContain('hunter2');
