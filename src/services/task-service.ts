@@ -66,12 +66,12 @@ export class TaskService {
    */
   async submit(request: SubmitRequest): Promise<string> {
     const { path, repo } = await resolveForRequest(this.deps.repos, request.path);
+    const email = normalizeEmail(request.email);
     // Refused here, naming the repo, rather than accepted and failed later by the worker
     // (which still refuses: a repos file may change between the two).
     if (request.type === 'freeze' && !repo.freezable) {
       throw new BadRequestError(`Freezing is disabled in repository ${repo.localPath} (freezable: false); pull works there, freeze does not`);
     }
-    const email = normalizeEmail(request.email);
     const dryRun = request.dryRun ?? false;
     const force = request.force ?? false;
     const taskId = randomUUID();
