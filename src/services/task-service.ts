@@ -155,6 +155,8 @@ export class TaskService {
     if (task.status !== 'failed' && task.status !== 'cancelled') {
       throw new ConflictError(`Task ${taskId} is ${task.status}: only a failed or cancelled task can be retried`);
     }
+    // The clean-up is not submitted like a pull or freeze: GET /zombie starts a new one.
+    if (task.type === 'zombie') throw new ConflictError(`Task ${taskId} is a zombie clean-up: GET /zombie starts a new one`);
     return this.submit({ type: task.type, path: task.path, email: task.email, dryRun: task.dryRun, force: task.force, origin: task.origin });
   }
 

@@ -83,20 +83,21 @@ export async function startZombieTask(deps: ZombieTaskDeps): Promise<string> {
 async function runZombieTask(deps: ZombieTaskDeps, id: string): Promise<void> {
   let log: TaskLogWriter | undefined;
   try {
-    await deps.store.update(id, { status: 'started', started: new Date().toISOString() });
+    await deps.store.transition(id, ['waiting'], { status: 'started', started: new Date().toISOString() });
     log = await deps.logs.open(id);
     log.line('looking for unfinished tasks with no live job behind them');
     const cleaned = await cleanZombies(deps);
     for (const zombie of cleaned) log.line(`marked failed: ${zombie}`);
     log.line(cleaned.length === 0 ? 'no zombie tasks' : `${cleaned.length} zombie task${cleaned.length === 1 ? '' : 's'} marked failed`);
     await log.close();
-    await deps.store.update(id, { status: 'finished', finished: new Date().toISOString(), files: cleaned.length });
+    // A transition, not an update: a clean-up cancelled meanwhile stays cancelled.
+    await deps.store.transition(id, ['started'], { status: 'finished', finished: new Date().toISOString(), files: cleaned.length });
   } catch (error) {
     deps.onError(error);
     log?.line(`failed: ${error instanceof Error ? error.message : String(error)}`);
     await log?.close();
     await deps.store
-      .update(id, { status: 'failed', finished: new Date().toISOString(), error: 'the clean-up stopped: Redis or the database did not answer' })
+      .transition(id, ['waiting', 'started'], { status: 'failed', finished: new Date().toISOString(), error: 'the clean-up stopped: Redis or the database did not answer' })
       .catch(() => undefined);
   }
 }

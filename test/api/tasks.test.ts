@@ -282,7 +282,7 @@ describe('POST /tasks/cancel/:id and POST /tasks/retry/:id', () => {
     expect(await glacis.post(`/tasks/cancel/${id}`, undefined)).toStrictEqual({ status: 200, body: { task: id, status: 'cancelled' } });
     const record = (await glacis.get(`/tasks/status/${id}`)).body;
     expect(record).toMatchObject({ task_id: id, status: 'cancelled', error: 'cancelled by request', email: 'ada@example.org' });
-    expect(record.finished).toMatch(ISO);
+    expect(record.finished).toMatch(HTTP_DATE);
     expect(ids((await glacis.get('/tasks?status=cancelled')).body)).toEqual([id]);
     expect(await glacis.runtime.queue.getJob(id)).toBeUndefined();
     // Its path is free: the freeze below no longer waits, and a new pull is a new task.
