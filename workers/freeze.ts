@@ -72,7 +72,13 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
 
   const relativePath = relativeToRepo(repo, task.path);
   const localStat = await lstat(task.path).catch(() => undefined);
-  if (!localStat) throw new TaskFailedError(`${task.path} does not exist locally: nothing to freeze`);
+  if (!localStat) {
+    // Nothing local (already frozen, say) is nothing to do: a success, as on Baricadr. A path
+    // the remote lacks too is a mistaken one, and fails (test/api/baricadr-compat.test.ts).
+    if (!(await findOnRemote(rclone, repo, relativePath, signal))) throw new TaskFailedError(`${task.path} exists neither locally nor on the remote`);
+    log.line(`nothing to freeze: ${task.path} does not exist locally (frozen already?)`);
+    return { files: 0, bytes: 0, unprotected: 0 };
+  }
   const isDir = localStat.isDirectory();
   const listedDir = isDir ? relativePath : parentOf(relativePath);
   const policy: Omit<FreezePolicy, 'nowMs'> = { freezeAgeDays: repo.freezeAge, force: task.force, verify: repo.verify };

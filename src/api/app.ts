@@ -10,6 +10,7 @@ import type { DependencyStatus } from '../metrics/index.js';
 import type { BrowseService } from '../services/browse-service.js';
 import type { ListingService } from '../services/listing-service.js';
 import type { TaskService } from '../services/task-service.js';
+import { NotFoundError } from '../services/errors.js';
 import type { Task } from '../store/types.js';
 import { BOARD_PATH, queueBoard, type BoardQueue } from './board.js';
 import { requireToken, type AuthOptions } from './auth.js';
@@ -26,8 +27,8 @@ export interface ApiDeps {
   /** `GET /repos` and `POST /browse`, what the web page reads. */
   readonly browse: BrowseService;
   readonly version: string;
-  /** Finds tasks recorded as unfinished with no live job behind them; returns their ids. */
-  readonly cleanZombies: () => Promise<string[]>;
+  /** Starts the clean-up of tasks recorded as unfinished with no live job behind them; returns its task id. */
+  readonly startZombieTask: () => Promise<string>;
   /** Called with unexpected (5xx) errors. */
   readonly onServerError: (error: unknown) => void;
   /** Queues Bull Board shows, read-only, at `/admin/queues`; their owner closes them. */
@@ -58,7 +59,7 @@ export const ENDPOINTS: Readonly<Record<string, string>> = {
 /**
  * @example
  * ```ts
- * const app = createApp({ tasks, listing, version: '0.1.0', cleanZombies, onServerError: console.error, boardQueues: [taskQueue.queue] });
+ * const app = createApp({ tasks, listing, version: '0.1.0', startZombieTask, onServerError: console.error, boardQueues: [taskQueue.queue] });
  * app.listen(9100, '127.0.0.1');
  * ```
  */
@@ -145,7 +146,16 @@ export function createApp(deps: ApiDeps): Express {
     res.json({ logs: await deps.tasks.log(req.params.task_id) });
   });
   const remove = async (taskId: string, res: Response): Promise<void> => {
-    await deps.tasks.remove(taskId);
+    try {
+      await deps.tasks.remove(taskId);
+    } catch (error) {
+      // Baricadr's answer has `info` on both outcomes; barique prints the whole object.
+      if (error instanceof NotFoundError) {
+        res.status(404).json({ error: error.message, info: '' });
+        return;
+      }
+      throw error;
+    }
     res.json({ info: `Task ${taskId} removed.`, error: '' });
   };
   app.get('/tasks/remove/:task_id', (req, res) => remove(req.params.task_id, res));
@@ -159,7 +169,7 @@ export function createApp(deps: ApiDeps): Express {
   app.delete('/tasks/:task_id', (req, res) => remove(req.params.task_id, res));
 
   app.get('/zombie', async (_req, res) => {
-    res.json({ zombies: await deps.cleanZombies() });
+    res.json({ task: await deps.startZombieTask() });
   });
 
   app.use(BOARD_PATH, queueBoard(deps.boardQueues));
@@ -176,9 +186,9 @@ export function taskJson(task: Task): TaskJson {
     type: task.type,
     path: task.path,
     status: task.status,
-    created: task.created,
-    started: task.started,
-    finished: task.finished,
+    created: httpDate(task.created),
+    started: task.started === null ? null : httpDate(task.started),
+    finished: task.finished === null ? null : httpDate(task.finished),
     error: task.error,
     dry_run: task.dryRun,
     force: task.force,
@@ -188,6 +198,19 @@ export function taskJson(task: Task): TaskJson {
     bytes: task.bytes,
     unprotected: task.unprotected,
   };
+}
+
+/**
+ * A stored ISO 8601 time as Baricadr (Flask) writes datetimes on the wire: RFC 1123 in GMT,
+ * to the second. Only the wire changes: the store, the worker and the mails keep ISO.
+ *
+ * @example
+ * ```ts
+ * httpDate('2026-12-01T09:19:39.512Z'); // 'Tue, 01 Dec 2026 09:19:39 GMT'
+ * ```
+ */
+export function httpDate(iso: string): string {
+  return new Date(iso).toUTCString();
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { RemoteSpec } from '../config/types.js';
-import { TASK_STATUSES, TASK_TYPES, type TaskOrigin, type TaskStatus, type TaskType } from '../store/types.js';
+import { TASK_KINDS, TASK_STATUSES, type TaskKind, type TaskOrigin, type TaskStatus } from '../store/types.js';
 import { METRICS_PATH } from './auth.js';
 import { BOARD_PATH } from './board.js';
 import { WEB_PAGE_PATH } from './web-page.js';
@@ -185,7 +185,10 @@ export interface OpenApiDocument {
 // Schemas of the answers
 
 const TASK_ORIGINS = Object.keys({ user: true, schedule: true } satisfies Record<TaskOrigin, true>) as [TaskOrigin, ...TaskOrigin[]];
-const timestamp = z.string().meta({ format: 'date-time', description: 'ISO 8601, UTC' });
+const timestamp = z
+  .string()
+  .regex(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/)
+  .meta({ description: 'RFC 1123 in GMT, to the second, as Baricadr writes dates: Tue, 01 Dec 2026 09:19:39 GMT', examples: ['Tue, 01 Dec 2026 09:19:39 GMT'] });
 const count = z.int().min(0);
 
 const progressSchema = z
@@ -212,7 +215,7 @@ const progressSchema = z
 export const taskSchema = z
   .strictObject({
     task_id: z.string().meta({ format: 'uuid', description: 'The task id, as returned when it was submitted' }),
-    type: z.enum(TASK_TYPES as [TaskType, ...TaskType[]]),
+    type: z.enum(TASK_KINDS as [TaskKind, ...TaskKind[]]).describe('pull, freeze, or zombie: the clean-up GET /zombie starts'),
     path: z.string().describe('The absolute path the task works on (normalised)'),
     status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]).describe(
       'waiting (queued, or held back by an overlapping task) → started → pulling | freezing → finished | failed | cancelled',
@@ -259,11 +262,12 @@ export type TaskStatusJson = z.output<typeof taskStatusSchema>;
 
 const listEntrySchema = z
   .strictObject({
-    Path: z.string().describe('Relative to the asked path (to the repository root with from_root)'),
-    Name: z.string().optional(),
+    Path: z.string().describe('Relative to the asked path (to the repository root with from_root); a symlink by its local name, without rclone\'s .rclonelink'),
+    Name: z.string().optional().describe('As rclone names it on the remote (a symlink keeps .rclonelink here, as in Baricadr)'),
     Size: z.int().optional().describe('Bytes'),
     ModTime: z.string().optional().describe('Modification time on the remote, RFC 3339'),
     IsDir: z.boolean().optional(),
+    MimeType: z.string().optional().describe('As rclone reports it (text/plain; charset=utf-8)'),
     Hashes: z.record(z.string(), z.string()).optional().describe('Hashes the remote knows, by name (md5, sha1, …)'),
   })
   .describe('A file on the remote; with full, also rclone lsjson\'s other fields');
@@ -485,6 +489,10 @@ const removed = jsonAnswer('Removed (after cancelling it if it had not ended)', 
   info: { type: 'string', description: 'Task <id> removed.' },
   error: { type: 'string', const: '', description: 'Always empty, as in Baricadr' },
 }));
+/** Baricadr's answer to removing an unknown task carries `info` too; barique prints it whole. */
+const REMOVE_NOT_FOUND = {
+  '404': jsonAnswer('No such task', object({ error: { type: 'string' }, info: { type: 'string', const: '' } })),
+} as const;
 
 const SERVICE_DESCRIPTION = [
   'Hot/cold tiering: freeze deletes local copies of cold files the remote holds identically; pull brings files back.',
@@ -620,7 +628,7 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
         post: {
           operationId: 'freeze',
           summary: 'Free local disk: delete cold files the remote holds identically',
-          description: 'The task fails unless the repository has freezable: true. The finished task has files, bytes (freed) and unprotected. A file is deleted only when the remote, asked again right before, holds it identically: see the README, "What freeze deletes".',
+          description: 'Refused (400, naming the repository) unless the repository has freezable: true. Nothing local under path is nothing to do: the task finishes with files 0. The finished task has files, bytes (freed) and unprotected. A file is deleted only when the remote, asked again right before, holds it identically: see the README, "What freeze deletes".',
           tags: ['files'],
           requestBody: body('FreezeRequest'),
           responses: { '200': submitted, ...BODY_ERRORS, ...GUARDED, ...REDIS_DOWN },
@@ -723,7 +731,7 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
           summary: 'Cancel a task if it has not ended, then delete it and its log (Baricadr\'s route)',
           tags: ['tasks'],
           parameters: [TASK_ID],
-          responses: { '200': removed, ...NOT_FOUND, ...GUARDED, ...REDIS_DOWN },
+          responses: { '200': removed, ...REMOVE_NOT_FOUND, ...GUARDED, ...REDIS_DOWN },
         },
       },
       '/tasks/cancel/{task_id}': {
@@ -758,16 +766,17 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
           description: 'A running task is stopped by its worker; the answer comes once its path is free (or after 8 seconds).',
           tags: ['tasks'],
           parameters: [TASK_ID],
-          responses: { '200': removed, ...NOT_FOUND, ...GUARDED, ...REDIS_DOWN },
+          responses: { '200': removed, ...REMOVE_NOT_FOUND, ...GUARDED, ...REDIS_DOWN },
         },
       },
       '/zombie': {
         get: {
           operationId: 'cleanZombies',
-          summary: 'Mark failed the unfinished tasks no live job is behind, freeing their paths',
+          summary: 'Start the clean-up task: it marks failed the unfinished tasks no live job is behind, freeing their paths',
+          description: 'As Baricadr: answers the id of a task of type zombie at once. Once it has finished, its files is the number of tasks marked failed and its log names each.',
           tags: ['tasks'],
           responses: {
-            '200': jsonAnswer('The tasks marked failed', object({ zombies: { type: 'array', items: { type: 'string', format: 'uuid' } } })),
+            '200': submitted,
             ...GUARDED,
             ...REDIS_DOWN,
           },

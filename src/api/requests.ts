@@ -6,16 +6,26 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { BadRequestError } from '../services/errors.js';
-import { TASK_STATUSES, TASK_TYPES } from '../store/types.js';
+import { TASK_STATUSES, TASK_KINDS } from '../store/types.js';
 
-/** Baricadr read flags as `str(value).lower() == "true"`; accept its forms, refuse the rest. */
+/**
+ * A flag, in every form Baricadr's clients send: booleans, 1/0, and the strings
+ * true/false/1/0/yes/no in any case (Baricadr reads "1" and "yes" as true for `dry_run`).
+ * Other strings are refused, not read as false: a mistyped `dry_run` must never turn into
+ * a real freeze. `null` means "not given" (barique sends `"max_depth": null`): the default.
+ */
 const flag = z
-  .union([z.boolean(), z.enum(['true', 'false', 'True', 'False', 'TRUE', 'FALSE']), z.literal(0), z.literal(1)])
-  .transform((v) => v === true || v === 1 || (typeof v === 'string' && v.toLowerCase() === 'true'));
+  .union([z.boolean(), z.literal(0), z.literal(1), z.string().regex(/^(true|false|1|0|yes|no)$/i), z.null()])
+  .transform((v) => (v === null ? undefined : v === true || v === 1 || (typeof v === 'string' && ['true', '1', 'yes'].includes(v.toLowerCase()))));
 
+/**
+ * Levels to list; 0 = everything. `null` is everything too, as on Baricadr (which then runs
+ * rclone without a depth limit): barique's `file tree PATH` sends `"max_depth": null` and
+ * shows the whole tree (test/api/baricadr-compat.test.ts). Absent is 1.
+ */
 const depth = z
-  .union([z.number().int().min(0).max(10_000), z.string().regex(/^\d{1,5}$/)])
-  .transform((v) => Number(v));
+  .union([z.number().int().min(0).max(10_000), z.string().regex(/^\d{1,5}$/), z.null()])
+  .transform((v) => (v === null ? 0 : Number(v)));
 
 // `path` stays unknown here: src/paths owns its rules and its error messages, and the
 // services answer a missing one with Baricadr's `Missing "path"`. Optional, because zod 4
@@ -37,7 +47,7 @@ export const browseBody = z.strictObject({ path });
 
 export const taskListQuery = z.strictObject({
   status: z.enum(TASK_STATUSES as [string, ...string[]]).optional(),
-  type: z.enum(TASK_TYPES as [string, ...string[]]).optional(),
+  type: z.enum(TASK_KINDS as [string, ...string[]]).optional(),
   path: z.string().startsWith('/').max(4096).optional(),
   limit: z.string().regex(/^\d{1,5}$/).transform(Number).optional(),
   offset: z.string().regex(/^\d{1,9}$/).transform(Number).optional(),
@@ -104,7 +114,7 @@ function describe(key: string): string {
     case 'status':
       return `expected one of ${TASK_STATUSES.join(', ')}`;
     case 'type':
-      return `expected one of ${TASK_TYPES.join(', ')}`;
+      return `expected one of ${TASK_KINDS.join(', ')}`;
     case 'path':
       return 'expected an absolute path';
     default:

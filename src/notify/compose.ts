@@ -4,7 +4,10 @@
  * follows Baricadr's mails ("would be" for a dry run, "terminated prematurely").
  */
 import { isEmailAddress } from '../services/email.js';
-import type { Task } from '../store/types.js';
+import type { Task, TaskType } from '../store/types.js';
+
+/** A pull or freeze: the tasks that mail (the zombie clean-up mails nobody). */
+type WorkTask = Task & { readonly type: TaskType };
 import type { CutList, TaskFileLists } from './file-list.js';
 
 /** Who a mail is for: the address given with the task, or `MAIL_ADMIN`. */
@@ -39,6 +42,7 @@ const VERBS = {
  */
 export function audiencesFor(task: Task, admins: readonly string[]): Audience[] {
   if (task.status !== 'finished' && task.status !== 'failed' && task.status !== 'cancelled') return [];
+  if (task.type === 'zombie') return [];
   const audiences: Audience[] = [];
   if (task.email !== null && isEmailAddress(task.email)) audiences.push('user');
   if (admins.length > 0 && (task.status === 'failed' || task.origin === 'schedule')) audiences.push('admin');
@@ -57,7 +61,7 @@ export function audiencesFor(task: Task, admins: readonly string[]): Audience[] 
  * ```
  */
 export function composeTaskMail(task: Task, audience: Audience, lists: TaskFileLists | undefined, admins: readonly string[]): ComposedMail | undefined {
-  if (!audiencesFor(task, admins).includes(audience)) return undefined;
+  if (!isWorkTask(task) || !audiencesFor(task, admins).includes(audience)) return undefined;
   const to = audience === 'user' ? [task.email!] : [...admins];
   const { subject, paragraphs } =
     task.status === 'finished' ? finished(task, audience, lists)
@@ -72,7 +76,11 @@ interface Parts {
   readonly paragraphs: string[];
 }
 
-function finished(task: Task, audience: Audience, lists: TaskFileLists | undefined): Parts {
+function isWorkTask(task: Task): task is WorkTask {
+  return task.type !== 'zombie';
+}
+
+function finished(task: WorkTask, audience: Audience, lists: TaskFileLists | undefined): Parts {
   const verb = VERBS[task.type];
   const dry = task.dryRun ? ' (DRY RUN)' : '';
   const path = bodyText(task.path);
@@ -94,7 +102,7 @@ function finished(task: Task, audience: Audience, lists: TaskFileLists | undefin
   return { subject, paragraphs: [intro, listing, ...unprotectedSection(task, lists)] };
 }
 
-function failed(task: Task, audience: Audience, lists: TaskFileLists | undefined): Parts {
+function failed(task: WorkTask, audience: Audience, lists: TaskFileLists | undefined): Parts {
   const error = errorText(task.error ?? 'unknown error');
   const what = `${task.type} task on '${bodyText(task.path)}'`;
   const premature = error.startsWith(PREMATURE);
@@ -108,7 +116,7 @@ function failed(task: Task, audience: Audience, lists: TaskFileLists | undefined
   return { subject: `Glacis: ${task.type} task on ${task.path} failed`, paragraphs };
 }
 
-function cancelled(task: Task, audience: Audience, lists: TaskFileLists | undefined): Parts {
+function cancelled(task: WorkTask, audience: Audience, lists: TaskFileLists | undefined): Parts {
   const what = `${task.type} task on '${bodyText(task.path)}'`;
   const lead = audience === 'user' ? `Your Glacis ${what}` : `A Glacis ${what} (${requester(task)})`;
   const reason = errorText(task.error ?? 'cancelled by request');
@@ -119,7 +127,7 @@ function cancelled(task: Task, audience: Audience, lists: TaskFileLists | undefi
 }
 
 /** What a task that did not finish had already done: for a freeze, files already deleted. */
-function partialWork(task: Task, lists: TaskFileLists | undefined): string[] {
+function partialWork(task: WorkTask, lists: TaskFileLists | undefined): string[] {
   if (!lists || lists.done.total === 0) return [];
   const verb = VERBS[task.type].ed;
   const were = task.dryRun ? 'would have been' : 'had been';

@@ -4,7 +4,7 @@
  * "cold but not frozen (reason): X"). A freeze may touch millions of files, so the log is
  * read as a stream and only the first names of each list are kept, the rest counted.
  */
-import type { TaskType } from '../store/types.js';
+import type { TaskKind } from '../store/types.js';
 
 /** Names kept per list by default: enough to read, far from a 100 MB mail. */
 export const DEFAULT_LIST_LIMIT = 1000;
@@ -27,7 +27,7 @@ export interface TaskFileLists {
 
 /** What the task was, which decides which lines are its files. */
 export interface FileListTask {
-  readonly type: TaskType;
+  readonly type: TaskKind;
   readonly dryRun: boolean;
 }
 

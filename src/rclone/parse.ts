@@ -15,12 +15,13 @@ import type { CopyProgress, RemoteEntry } from './types.js';
 export function toRemoteEntry(raw: unknown): RemoteEntry {
   if (typeof raw !== 'object' || raw === null) throw new TypeError('lsjson entry is not an object');
   const o = raw as Record<string, unknown>;
-  const { Path, Name, Size, ModTime, IsDir, Hashes } = o;
+  const { Path, Name, Size, ModTime, IsDir, Hashes, MimeType } = o;
   if (typeof Path !== 'string' || typeof Name !== 'string' || typeof Size !== 'number' ||
       typeof ModTime !== 'string' || typeof IsDir !== 'boolean') {
     throw new TypeError('lsjson entry lacks Path/Name/Size/ModTime/IsDir');
   }
   const entry: RemoteEntry = { path: Path, name: Name, size: Size, modTime: ModTime, isDir: IsDir };
+  if (typeof MimeType === 'string' && MimeType !== '') entry.mimeType = MimeType;
   if (typeof Hashes === 'object' && Hashes !== null) {
     const hashes: Record<string, string> = {};
     for (const [k, v] of Object.entries(Hashes)) if (typeof v === 'string' && v !== '') hashes[k] = v;

@@ -177,7 +177,7 @@ export class Rclone {
    */
   async stat(remote: RemoteSpec, relPath: string, opts: StatOptions = {}): Promise<RemoteEntry | null> {
     const rel = normalizeRelPath(relPath);
-    const args = ['--stat', '--links', '--no-mimetype', ...hashArgs(opts), remoteRoot(remote, rel)];
+    const args = ['--stat', '--links', ...(opts.mimeType ? [] : ['--no-mimetype']), ...hashArgs(opts), remoteRoot(remote, rel)];
     const out = await this.collect(remote, args, opts.signal);
     let entry = out === null ? null : parseStat(out);
     // rclone 1.60's local backend cannot stat a symlink by its ".rclonelink" name
@@ -308,7 +308,7 @@ export class Rclone {
 
   private async *listEntries(remote: RemoteSpec, relPath: string, opts: ListOptions): AsyncGenerator<RemoteEntry> {
     const rel = normalizeRelPath(relPath);
-    const args = ['--links', '--no-mimetype'];
+    const args = ['--links', ...(opts.mimeType ? [] : ['--no-mimetype'])];
     if (opts.recursive) {
       args.push('-R');
       const depth = opts.maxDepth ?? 0;

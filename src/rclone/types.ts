@@ -46,6 +46,8 @@ export interface RemoteEntry {
   isDir: boolean;
   /** Hash type (`md5`, `sha1`, ...) to lowercase hex, when hashes were asked for and the remote has them. */
   hashes?: Readonly<Record<string, string>>;
+  /** rclone's MimeType (from the name, or the object's metadata), when asked for (`mimeType`). */
+  mimeType?: string;
 }
 
 /**
@@ -72,6 +74,8 @@ export interface ListOptions {
   hash?: boolean;
   /** With `hash`: only these types (e.g. `['md5']`), rather than every type the remote supports. */
   hashTypes?: readonly string[];
+  /** Ask for `RemoteEntry.mimeType` (`/list` with `full` shows it, as Baricadr does). */
+  mimeType?: boolean;
   signal?: AbortSignal;
 }
 
@@ -89,6 +93,8 @@ export interface StatOptions {
   hash?: boolean;
   /** With `hash`: only these types. */
   hashTypes?: readonly string[];
+  /** Ask for `RemoteEntry.mimeType`. */
+  mimeType?: boolean;
 }
 
 /**

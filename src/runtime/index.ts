@@ -22,8 +22,8 @@ import { Mailer } from '../notify/mailer.js';
 import { createTaskEndNotifier, mailEnabled, type TaskEndNotifier } from '../notify/notifier.js';
 import { BrowseService } from '../services/browse-service.js';
 import { ListingService } from '../services/listing-service.js';
-import { TaskService } from '../services/task-service.js';
-import { cleanZombies } from '../services/zombies.js';
+import { redisOr503, TaskService } from '../services/task-service.js';
+import { cleanZombies, startZombieTask } from '../services/zombies.js';
 import { autoFreezeQueue, startAutoFreezeWorker, syncAutoFreezeSchedules } from '../schedule/auto-freeze.js';
 import { housekeepingQueue, startHousekeepingWorker, syncHousekeepingSchedules } from '../schedule/housekeeping.js';
 import { removeOldTasks } from '../services/housekeeping.js';
@@ -126,7 +126,7 @@ export async function startApi(runtime: Runtime): Promise<Server> {
     listing: new ListingService(runtime.repos, runtime.rclone),
     browse: new BrowseService(runtime.repos, runtime.rclone),
     version: settings.version ?? PACKAGE_VERSION,
-    cleanZombies: () => cleanZombies(runtime),
+    startZombieTask: () => redisOr503(() => startZombieTask({ ...runtime, onError: (error) => log.error('zombie clean-up failed', { error: runtime.redact(describeError(error)) }) })),
     onServerError: (error) => log.error('request failed', { error: runtime.redact(describeError(error)) }),
     auth: { apiTokens: settings.apiTokens, metricsToken: settings.metricsToken },
     boardQueues,

@@ -8,7 +8,7 @@ import type { Repo } from '../config/types.js';
 import { pathExists } from '../paths/index.js';
 import { localNameOf, type Rclone, type RemoteEntry } from '../rclone/index.js';
 import { ConcurrencyLimit, releasingAtEnd } from './concurrency.js';
-import { NotFoundError } from './errors.js';
+import { BadRequestError } from './errors.js';
 import { entriesOf, findOnRemote } from './remote-paths.js';
 import { resolveForRequest } from './request-path.js';
 
@@ -41,6 +41,8 @@ interface RemoteEntryJson {
   Size: number;
   ModTime: string;
   IsDir: boolean;
+  /** rclone's, as Baricadr shows it (`text/plain; charset=utf-8`). */
+  MimeType?: string;
   Hashes?: Readonly<Record<string, string>>;
 }
 
@@ -99,10 +101,13 @@ export class ListingService {
   private async scope(request: ListRequest): Promise<Scope> {
     const resolved = await resolveForRequest(this.repos, request.path);
     const { repo, relativePath } = resolved;
-    const target = await findOnRemote(this.rclone, repo, relativePath);
-    if (!target) throw new NotFoundError(`${resolved.path} does not exist on the remote`);
+    const full = request.full ?? false;
+    const target = await findOnRemote(this.rclone, repo, relativePath, undefined, full);
+    // 400, as Baricadr answers: barique treats only 400 and 502 as errors, and printed a
+    // 404's error as if it were a listing, exiting 0 (test/api/baricadr-compat.test.ts).
+    if (!target) throw new BadRequestError(`${resolved.path} does not exist on the remote`);
     // Listing a file yields that one file; its paths are then relative to its directory.
-    const { listedDir, entries } = entriesOf(this.rclone, repo, target, { recursive: true, maxDepth: request.maxDepth ?? 1, filesOnly: true });
+    const { listedDir, entries } = entriesOf(this.rclone, repo, target, { recursive: true, maxDepth: request.maxDepth ?? 1, filesOnly: true, mimeType: full });
     return { repo, listedDir, entries };
   }
 }
@@ -121,10 +126,13 @@ async function* mapEntries<T>(
 ): AsyncIterable<T> {
   for await (const entry of scope.entries) {
     if (entry.isDir) continue;
-    const relToRepo = scope.listedDir === '' ? entry.path : `${scope.listedDir}/${entry.path}`;
-    const missing = !(await pathExists(path.join(scope.repo.localPath, localNameOf(relToRepo))));
+    // Paths as they are locally: a symlink is `x`, not rclone's `x.rclonelink` (as Baricadr
+    // shows it); `missing` is about the symlink itself (lstat), whatever it points to.
+    const relToAsked = localNameOf(entry.path);
+    const relToRepo = scope.listedDir === '' ? relToAsked : `${scope.listedDir}/${relToAsked}`;
+    const missing = !(await pathExists(path.join(scope.repo.localPath, relToRepo)));
     if (onlyMissing && !missing) continue;
-    yield shape(entry, entry.path, relToRepo, missing);
+    yield shape(entry, relToAsked, relToRepo, missing);
   }
 }
 
@@ -135,6 +143,7 @@ function toJson(entry: RemoteEntry): RemoteEntryJson {
     Size: entry.size,
     ModTime: entry.modTime,
     IsDir: entry.isDir,
+    ...(entry.mimeType ? { MimeType: entry.mimeType } : {}),
     ...(entry.hashes ? { Hashes: entry.hashes } : {}),
   };
 }

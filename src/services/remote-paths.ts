@@ -23,10 +23,10 @@ export interface RemoteTarget {
  * const target = await findOnRemote(rclone, repo, 'runs/latest'); // { remotePath: 'runs/latest.rclonelink', isDir: false }
  * ```
  */
-export async function findOnRemote(rclone: Rclone, repo: Repo, relativePath: string, signal?: AbortSignal): Promise<RemoteTarget | undefined> {
+export async function findOnRemote(rclone: Rclone, repo: Repo, relativePath: string, signal?: AbortSignal, mimeType = false): Promise<RemoteTarget | undefined> {
   if (relativePath === '') return { remotePath: '', isDir: true };
   for (const candidate of [relativePath, relativePath + RCLONELINK_SUFFIX]) {
-    const entry = await rclone.stat(repo.remote, candidate, signal ? { signal } : {});
+    const entry = await rclone.stat(repo.remote, candidate, { ...(signal ? { signal } : {}), ...(mimeType ? { mimeType } : {}) });
     if (entry) return { remotePath: candidate, isDir: entry.isDir, entry };
   }
   return undefined;

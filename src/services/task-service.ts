@@ -15,7 +15,7 @@ import { isTaskId, type TaskLogs } from '../store/task-logs.js';
 import { ENDED_STATUSES, RUNNING_STATUSES, UNFINISHED_STATUSES, type Task, type TaskOrigin, type TaskQuery, type TaskStore, type TaskType } from '../store/index.js';
 import { normalizeEmail } from './email.js';
 import { resolveForRequest } from './request-path.js';
-import { ConflictError, NotFoundError, UnavailableError } from './errors.js';
+import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from './errors.js';
 
 /**
  * How long removing a running task waits for its worker to stop it (rclone gets SIGTERM,
@@ -65,8 +65,13 @@ export class TaskService {
    * kind already covering the path, or a new one.
    */
   async submit(request: SubmitRequest): Promise<string> {
-    const { path } = await resolveForRequest(this.deps.repos, request.path);
+    const { path, repo } = await resolveForRequest(this.deps.repos, request.path);
     const email = normalizeEmail(request.email);
+    // Refused here, naming the repo, rather than accepted and failed later by the worker
+    // (which still refuses: a repos file may change between the two).
+    if (request.type === 'freeze' && !repo.freezable) {
+      throw new BadRequestError(`Freezing is disabled in repository ${repo.localPath} (freezable: false); pull works there, freeze does not`);
+    }
     const dryRun = request.dryRun ?? false;
     const force = request.force ?? false;
     const taskId = randomUUID();
@@ -150,6 +155,8 @@ export class TaskService {
     if (task.status !== 'failed' && task.status !== 'cancelled') {
       throw new ConflictError(`Task ${taskId} is ${task.status}: only a failed or cancelled task can be retried`);
     }
+    // The clean-up is not submitted like a pull or freeze: GET /zombie starts a new one.
+    if (task.type === 'zombie') throw new ConflictError(`Task ${taskId} is a zombie clean-up: GET /zombie starts a new one`);
     return this.submit({ type: task.type, path: task.path, email: task.email, dryRun: task.dryRun, force: task.force, origin: task.origin });
   }
 

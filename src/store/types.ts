@@ -2,9 +2,16 @@
  * Task records: what Glacis remembers about every pull and freeze.
  */
 
-/** The two operations a task performs. */
+/** The two operations a worker performs from the queue. */
 export type TaskType = 'pull' | 'freeze';
 export const TASK_TYPES: readonly TaskType[] = ['pull', 'freeze'];
+/**
+ * Every kind of task record: the worker's two, and `zombie`, the clean-up `GET /zombie`
+ * starts (run by the API itself, never queued; its result and log say which tasks it
+ * marked failed, as Baricadr's clean-up task does).
+ */
+export type TaskKind = TaskType | 'zombie';
+export const TASK_KINDS: readonly TaskKind[] = [...TASK_TYPES, 'zombie'];
 
 /**
  * Life cycle: `waiting` (queued, or held back by an overlapping task) → `started`
@@ -24,7 +31,7 @@ export type TaskOrigin = 'user' | 'schedule';
 /** One task record. Timestamps are ISO 8601 strings in UTC. */
 export interface Task {
   readonly id: string;
-  readonly type: TaskType;
+  readonly type: TaskKind;
   readonly path: string;
   readonly status: TaskStatus;
   readonly origin: TaskOrigin;
@@ -55,7 +62,7 @@ export type TaskUpdate = Partial<Pick<Task, 'status' | 'started' | 'finished' | 
 /** Filters and paging for {@link TaskStore.list}. */
 export interface TaskQuery {
   readonly status?: TaskStatus;
-  readonly type?: TaskType;
+  readonly type?: TaskKind;
   /** Tasks whose path equals this path or lies below it. */
   readonly pathPrefix?: string;
   readonly limit?: number;

@@ -8,21 +8,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
 import { FIXTURE_FILES, FIXTURE_MTIME, REMOTE_KINDS, makeRemote, tempDir, type RemoteKind } from '../helpers/remotes.js';
 
-/** Every file of the fixture as the remote's listing names it. */
+/** Every file of the fixture, symlinks by their local names (the remote holds `x.rclonelink`), as Baricadr shows them. */
 const ALL = [
   'big/large.bin',
   'file1.txt',
   'file2.xml',
-  'links/absolute.txt.rclonelink',
-  'links/dangling.rclonelink',
-  'links/relative.txt.rclonelink',
+  'links/absolute.txt',
+  'links/dangling',
+  'links/relative.txt',
   'subdir/subfile.txt',
   'subdir/subsubdir/poutrelle.tsv',
   'subdir/subsubdir2/poutrelle.xml',
   'subdir/subsubdir2/subsubfile.txt',
 ];
 /** What exists locally in every repo below (see beforeAll). */
-const PRESENT_LOCALLY = ['file1.txt', 'links/relative.txt.rclonelink', 'subdir/subsubdir/poutrelle.tsv'];
+const PRESENT_LOCALLY = ['file1.txt', 'links/relative.txt', 'subdir/subsubdir/poutrelle.tsv'];
 
 const paths = (entries: Array<{ Path: string }>): string[] => entries.map((e) => e.Path).sort();
 
@@ -71,28 +71,30 @@ describe.concurrent.each(REMOTE_KINDS)('listing a %s remote', (kind: RemoteKind)
       'big/large.bin',
       'file1.txt',
       'file2.xml',
-      'links/absolute.txt.rclonelink',
-      'links/dangling.rclonelink',
-      'links/relative.txt.rclonelink',
+      'links/absolute.txt',
+      'links/dangling',
+      'links/relative.txt',
       'subdir/subfile.txt',
     ]);
     expect(paths(all)).toEqual(ALL);
   });
 
-  it('full: every entry has Path, Name, Size, ModTime, IsDir', async () => {
+  it('full: every entry has Path, Name, Size, ModTime, IsDir, MimeType', async () => {
     const entries = await list({ path: local, max_depth: 0, full: true });
     expect(paths(entries)).toEqual(ALL);
     for (const entry of entries) {
-      expect(Object.keys(entry).sort(), entry.Path).toEqual(['IsDir', 'ModTime', 'Name', 'Path', 'Size']);
+      expect(Object.keys(entry).sort(), entry.Path).toEqual(['IsDir', 'MimeType', 'ModTime', 'Name', 'Path', 'Size']);
       expect(entry.IsDir).toBe(false);
-      expect(entry.Name).toBe(path.posix.basename(entry.Path));
+      expect(entry.MimeType).toEqual(expect.any(String));
+      // Name stays rclone's (a symlink's keeps .rclonelink), as in Baricadr; Path is the local name.
+      expect((entry.Name as string).replace(/\.rclonelink$/, '')).toBe(path.posix.basename(entry.Path));
       expect(Math.abs(Date.parse(entry.ModTime as string) - FIXTURE_MTIME.getTime()), `${entry.Path} ModTime ${String(entry.ModTime)}`).toBeLessThan(2000);
     }
     const byPath = Object.fromEntries(entries.map((e) => [e.Path, e]));
     expect(byPath['big/large.bin']!.Size).toBe(3 * 1024 * 1024);
     expect(byPath['subdir/subfile.txt']!.Size).toBe(Buffer.byteLength(FIXTURE_FILES['subdir/subfile.txt']!));
     // The symlink's .rclonelink holds its target.
-    expect(byPath['links/relative.txt.rclonelink']!.Size).toBe('../file1.txt'.length);
+    expect(byPath['links/relative.txt']!.Size).toBe('../file1.txt'.length);
   });
 
   it('from_root: paths relative to the repository root instead of the asked directory', async () => {
@@ -119,10 +121,10 @@ describe.concurrent.each(REMOTE_KINDS)('listing a %s remote', (kind: RemoteKind)
     ]);
     expect(paths(all)).toEqual(ALL.filter((p) => !PRESENT_LOCALLY.includes(p)));
     expect(paths(top)).toEqual(['file2.xml']);
-    expect(paths(links)).toEqual(['links/absolute.txt.rclonelink', 'links/dangling.rclonelink']);
+    expect(paths(links)).toEqual(['links/absolute.txt', 'links/dangling']);
   });
 
-  it('a single file lists that file, relative to its directory (or the root); a symlink under its rclone name', async () => {
+  it('a single file lists that file, relative to its directory (or the root); a symlink under its local name', async () => {
     const results = await Promise.all([
       list({ path: at('subdir/subsubdir2/subsubfile.txt') }),
       list({ path: at('subdir/subsubdir2/subsubfile.txt'), from_root: true }),
@@ -135,22 +137,23 @@ describe.concurrent.each(REMOTE_KINDS)('listing a %s remote', (kind: RemoteKind)
     expect(results).toEqual([
       [{ Path: 'subsubfile.txt' }],
       [{ Path: 'subdir/subsubdir2/subsubfile.txt' }],
-      [{ Path: 'file2.xml', Name: 'file2.xml', Size: Buffer.byteLength(FIXTURE_FILES['file2.xml']!), IsDir: false, ModTime: expect.any(String) }],
+      [{ Path: 'file2.xml', Name: 'file2.xml', Size: Buffer.byteLength(FIXTURE_FILES['file2.xml']!), IsDir: false, ModTime: expect.any(String), MimeType: expect.any(String) }],
       [],
-      [{ Path: 'dangling.rclonelink' }],
-      [{ Path: 'links/absolute.txt.rclonelink' }],
+      [{ Path: 'dangling' }],
+      [{ Path: 'links/absolute.txt' }],
       [],
     ]);
   });
 
-  it('a path the remote does not have → 404 JSON, for /list and /tree', async () => {
+  // 400 as Baricadr: barique treats only 400 and 502 as errors (test/compat/barique.test.ts).
+  it('a path the remote does not have → 400 JSON, for /list and /tree', async () => {
     const cases = [
       ['/list', 'no/such/thing'],
       ['/tree', 'subdir/nothing.txt'],
       ['/list', 'local-only'],
     ] as const;
     const replies = await Promise.all(cases.map(([route, rel]) => glacis.post(route, { path: at(rel) })));
-    expect(replies).toEqual(cases.map(([, rel]) => ({ status: 404, body: { error: `${at(rel)} does not exist on the remote` } })));
+    expect(replies).toEqual(cases.map(([, rel]) => ({ status: 400, body: { error: `${at(rel)} does not exist on the remote` } })));
   });
 
   it('/tree: every file as {Path, missing}, flagged by what exists locally', async () => {
@@ -174,6 +177,6 @@ describe.concurrent.each(REMOTE_KINDS)('listing a %s remote', (kind: RemoteKind)
       { Path: 'subsubdir2/poutrelle.xml', missing: true },
       { Path: 'subsubdir2/subsubfile.txt', missing: true },
     ]);
-    expect(link).toEqual([{ Path: 'dangling.rclonelink', missing: true }]);
+    expect(link).toEqual([{ Path: 'dangling', missing: true }]);
   });
 });

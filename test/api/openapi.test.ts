@@ -116,12 +116,15 @@ function deref<T>(value: unknown): T {
 const TOKEN = randomBytes(24).toString('hex');
 let glacis: TestGlacis;
 let local: string;
+/** A repo with freezable: false, where a freeze is refused at submission. */
+let noFreeze: string;
 
 beforeAll(async () => {
   const remote = await makeRemote('local');
   local = tempDir('repo');
+  noFreeze = tempDir('repo');
   // The worker starts once a waiting task has been cancelled (pullFreezeAndTasks).
-  glacis = await startGlacis({ repos: { [local]: remote.settings }, env: { API_TOKENS: TOKEN }, worker: false });
+  glacis = await startGlacis({ repos: { [local]: { ...remote.settings, freezable: true }, [noFreeze]: remote.settings }, env: { API_TOKENS: TOKEN }, worker: false });
 });
 afterAll(async () => {
   await glacis?.stop();
@@ -351,16 +354,20 @@ describe('a real Glacis answers as documented', () => {
     const pull = await check('POST /pull', '/pull', { json: { path: local, email: null, dry_run: 'False' } });
     expect(pull.status).toBe(200);
     const pulled = (pull.body as { task: string }).task;
-    // The repo is not freezable: the task is accepted, then fails saying why.
+    // In a repo that is not freezable: refused at submission, naming it.
+    expect((await check('POST /freeze', '/freeze', { json: { path: path.join(noFreeze, 'subdir'), dry_run: true } })).status).toBe(400);
     const freeze = await check('POST /freeze', '/freeze', { json: { path: path.join(local, 'subdir'), dry_run: true, force: 1 } });
     expect(freeze.status).toBe(200);
     const frozen = (freeze.body as { task: string }).task;
+    const zombie = (await check('GET /zombie', '/zombie')).body as { task: string };
     await waitForEnd(pulled);
     await waitForEnd(frozen);
+    await waitForEnd(zombie.task);
 
     const shown = await check('GET /tasks/status/{task_id}', `/tasks/status/${pulled}`);
     expect(shown.body).toMatchObject({ status: 'finished', files: expect.any(Number) });
-    expect((await check('GET /tasks/status/{task_id}', `/tasks/status/${frozen}`)).body).toMatchObject({ status: 'failed', error: expect.any(String) });
+    expect((await check('GET /tasks/status/{task_id}', `/tasks/status/${frozen}`)).body).toMatchObject({ type: 'freeze', status: 'finished', dry_run: true });
+    expect((await check('GET /tasks/status/{task_id}', `/tasks/status/${zombie.task}`)).body).toMatchObject({ type: 'zombie', status: 'finished', files: 0 });
     expect((await check('GET /tasks/status/{task_id}', `/tasks/status/${randomUUID()}`)).status).toBe(404);
     expect((await check('GET /tasks/log/{task_id}', `/tasks/log/${pulled}`)).status).toBe(200);
     expect((await check('GET /tasks/log/{task_id}', '/tasks/log/no-such-task')).status).toBe(404);
@@ -380,7 +387,7 @@ describe('a real Glacis answers as documented', () => {
     expect((full.body as unknown[]).length).toBeGreaterThan(3);
     expect((full.body as object[])[0]).toHaveProperty('Size');
     expect((await check('POST /list', '/list', { json: { path: local, from_root: true } })).status).toBe(200);
-    expect((await check('POST /list', '/list', { json: { path: path.join(local, 'not-on-the-remote') } })).status).toBe(404);
+    expect((await check('POST /list', '/list', { json: { path: path.join(local, 'not-on-the-remote') } })).status).toBe(400);
     const tree = await check('POST /tree', '/tree', { json: { path: local, max_depth: '2' } });
     expect(tree.status).toBe(200);
     expect((tree.body as unknown[]).length).toBeGreaterThan(3);

@@ -12,7 +12,8 @@ import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
 import { FIXTURE_FILES, makeRemote, tempDir, type TestRemote } from '../helpers/remotes.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+/** RFC 1123 in GMT, as Baricadr (Flask) writes task dates. */
+const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
 const running: TestGlacis[] = [];
 const cleanups: Array<() => void> = [];
@@ -39,7 +40,7 @@ const ids = (tasks: Array<{ task_id: string }>): string[] => tasks.map((t) => t.
 
 describe('GET /tasks', () => {
   it('lists the tasks created, with Baricadr\'s fields, oldest first', async () => {
-    const { local, glacis, submit } = await setup({ worker: false });
+    const { local, glacis, submit } = await setup({ worker: false, repo: { freezable: true } });
     const a = await submit('/pull', 'subdir');
     const b = await submit('/freeze', 'subdir/subsubdir', { force: true });
     const c = await submit('/pull', 'subdir2');
@@ -49,7 +50,8 @@ describe('GET /tasks', () => {
     expect(ids(body)).toEqual([a, b, c, d]);
     for (const task of body) {
       expect(Object.keys(task).slice(0, 7)).toEqual(['task_id', 'type', 'path', 'status', 'created', 'started', 'finished']);
-      expect(task.created).toMatch(ISO);
+      // Baricadr's form (Flask's): RFC 1123 in GMT.
+      expect(task.created).toMatch(HTTP_DATE);
     }
     expect(body[1]).toStrictEqual({
       task_id: b,
@@ -72,7 +74,7 @@ describe('GET /tasks', () => {
   });
 
   it('filters by status, type and path prefix (by segment), and pages with limit and offset', async () => {
-    const { local, glacis, submit } = await setup({ worker: false });
+    const { local, glacis, submit } = await setup({ worker: false, repo: { freezable: true } });
     const a = await submit('/pull', 'subdir');
     const b = await submit('/freeze', 'subdir/subsubdir');
     const c = await submit('/pull', 'subdir2');
@@ -103,8 +105,9 @@ describe('GET /tasks', () => {
     // Once run: finished and failed are told apart.
     await glacis.startWorker();
     for (const id of [a, b, c, d]) await glacis.waitForTask(id);
-    expect(await q('status=finished')).toEqual([a, d]);
-    expect(await q('status=failed')).toEqual([b, c]);
+    // b froze nothing (what a pulled is recent): nothing to do is a success.
+    expect(await q('status=finished')).toEqual([a, b, d]);
+    expect(await q('status=failed')).toEqual([c]);
     expect(await q('status=failed&type=pull')).toEqual([c]);
   });
 
@@ -148,7 +151,7 @@ describe('GET /tasks', () => {
     const { glacis } = await setup({ worker: false });
     const cases: Array<[string, string]> = [
       ['status=bogus', 'Invalid "status": expected one of waiting, started, pulling, freezing, finished, failed, cancelled'],
-      ['type=thaw', 'Invalid "type": expected one of pull, freeze'],
+      ['type=thaw', 'Invalid "type": expected one of pull, freeze, zombie'],
       ['path=relative/dir', 'Invalid "path": expected an absolute path'],
       ['limit=-1', 'Invalid "limit": expected a whole number'],
       ['limit=ten', 'Invalid "limit": expected a whole number'],
@@ -170,8 +173,8 @@ describe('GET /tasks/status/:id and /tasks/log/:id', () => {
     const bad = await submit('/pull', 'no/such/dir');
     const done = await glacis.waitForTask(ok);
     expect(done).toMatchObject({ task_id: ok, status: 'finished', error: null, files: 2, bytes: 18 });
-    expect(done.started).toMatch(ISO);
-    expect(done.finished).toMatch(ISO);
+    expect(done.started).toMatch(HTTP_DATE);
+    expect(done.finished).toMatch(HTTP_DATE);
     const failed = await glacis.waitForTask(bad);
     expect(failed).toMatchObject({ task_id: bad, status: 'failed', error: `${path.join(local, 'no/such/dir')} does not exist on the remote` });
 
@@ -194,11 +197,12 @@ describe('GET /tasks/status/:id and /tasks/log/:id', () => {
 });
 
 describe('freeze through the API', () => {
-  it('on a repository that is not freezable: fails saying so, deletes nothing', async () => {
+  it('on a repository that is not freezable: refused at submission naming the repo, deletes nothing, records nothing', async () => {
     const { local, glacis, submit } = await setup();
     await glacis.waitForTask(await submit('/pull', 'subdir'));
-    const task = await glacis.waitForTask(await submit('/freeze', 'subdir', { force: true }));
-    expect(task).toMatchObject({ type: 'freeze', status: 'failed', error: `freeze refused: repository ${local} is not freezable (freezable: false)` });
+    const refused = await glacis.post('/freeze', { path: path.join(local, 'subdir'), force: true });
+    expect(refused).toStrictEqual({ status: 400, body: { error: `Freezing is disabled in repository ${local} (freezable: false); pull works there, freeze does not` } });
+    expect((await glacis.get('/tasks?type=freeze')).body).toEqual([]);
     expect(readFileSync(path.join(local, 'subdir/subfile.txt'), 'utf8')).toBe(FIXTURE_FILES['subdir/subfile.txt']);
     expect(readFileSync(path.join(local, 'subdir/subsubdir2/poutrelle.xml'), 'utf8')).toBe(FIXTURE_FILES['subdir/subsubdir2/poutrelle.xml']);
   });
@@ -227,7 +231,7 @@ describe('removing a waiting task', () => {
     ['GET /tasks/remove/:id', (g: TestGlacis, id: string) => fetch(`${g.url}/tasks/remove/${id}`)],
     ['DELETE /tasks/:id', (g: TestGlacis, id: string) => fetch(`${g.url}/tasks/${id}`, { method: 'DELETE' })],
   ])('%s: answers {info, error: ""}, forgets the task, its job and its log, and frees its path', async (_name, remove) => {
-    const { local, glacis, submit } = await setup({ worker: false });
+    const { local, glacis, submit } = await setup({ worker: false, repo: { freezable: true } });
     const id = await submit('/pull', 'subdir');
     // Same path again: the same task (the path is claimed by it).
     expect(await submit('/pull', 'subdir')).toBe(id);
@@ -278,7 +282,7 @@ describe('POST /tasks/cancel/:id and POST /tasks/retry/:id', () => {
     expect(await glacis.post(`/tasks/cancel/${id}`, undefined)).toStrictEqual({ status: 200, body: { task: id, status: 'cancelled' } });
     const record = (await glacis.get(`/tasks/status/${id}`)).body;
     expect(record).toMatchObject({ task_id: id, status: 'cancelled', error: 'cancelled by request', email: 'ada@example.org' });
-    expect(record.finished).toMatch(ISO);
+    expect(record.finished).toMatch(HTTP_DATE);
     expect(ids((await glacis.get('/tasks?status=cancelled')).body)).toEqual([id]);
     expect(await glacis.runtime.queue.getJob(id)).toBeUndefined();
     // Its path is free: the freeze below no longer waits, and a new pull is a new task.

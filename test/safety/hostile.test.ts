@@ -59,7 +59,9 @@ function problemsWith(reply: Reply, c: HostileCase): string[] {
   else if (reply.status < 400) problems.push(reply.status === 0 ? 'no answer' : `accepted (${reply.status})`);
   if (!/^application\/json\b/.test(reply.contentType)) problems.push(`content-type ${JSON.stringify(reply.contentType)}`);
   const body = reply.body as Record<string, unknown> | undefined;
-  const message = body && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).join() === 'error' ? body.error : undefined;
+  // Removing an unknown task answers Baricadr's `{"error", "info": ""}` (barique prints it whole).
+  const keys = body && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body).join() : '';
+  const message = keys === 'error' || (keys === 'error,info' && body!.info === '') ? body!.error : undefined;
   if (!(typeof message === 'string' && message !== '') && !(boardApi && message && typeof message === 'object')) {
     problems.push(`not {"error": "…"}: ${reply.text.slice(0, 200)}`);
   }

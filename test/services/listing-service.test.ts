@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Repo } from '../../src/config/types.js';
 import { Rclone } from '../../src/rclone/index.js';
-import { NotFoundError } from '../../src/services/errors.js';
+import { BadRequestError } from '../../src/services/errors.js';
 import { ListingService } from '../../src/services/listing-service.js';
 import { requireBinary } from '../harness/process.js';
 import { makeRemote, tempDir } from '../helpers/remotes.js';
@@ -38,7 +38,7 @@ describe('ListingService with one listing at a time', async () => {
   });
 
   it('frees its slot on a 404, on a reader that stops early and on one that never reads', async () => {
-    await expect(listing.list({ path: `${local}/not-on-the-remote` })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(listing.list({ path: `${local}/not-on-the-remote` })).rejects.toBeInstanceOf(BadRequestError);
     for await (const _ of await listing.tree({ path: local, maxDepth: 0 })) break;
     await (await listing.list({ path: local }))[Symbol.asyncIterator]().return?.();
     // With a slot leaked, this would wait for ever (and the test time out).

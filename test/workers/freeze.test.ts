@@ -102,11 +102,11 @@ describe.each(REMOTE_KINDS)('freeze against a %s remote', (kind) => {
 });
 
 describe('freeze refusals', () => {
-  it('fails on a repository that is not freezable, deleting nothing', async () => {
-    const { local, freeze } = await setup('local', { freezable: false });
-    const task = await freeze('');
-    expect(task).toMatchObject({ status: 'failed' });
-    expect(task.error).toMatch(/not freezable/);
+  it('refuses, at submission, a repository that is not freezable, deleting nothing', async () => {
+    const { local, glacis } = await setup('local', { freezable: false });
+    const refused = await glacis.post('/freeze', { path: local });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatch(/freezable: false/);
     expect(tree(local)).toEqual(ALL);
   });
 

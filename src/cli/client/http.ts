@@ -165,9 +165,9 @@ export class GlacisClient {
     return parseWith(z.looseObject({ info: z.string() }), await this.json('GET', `/tasks/remove/${encodeURIComponent(taskId)}`), '/tasks/remove').info;
   }
 
-  /** Marks tasks that no live job is behind as failed; returns their ids. */
-  async zombies(): Promise<string[]> {
-    return parseWith(z.looseObject({ zombies: z.array(z.string()) }), await this.json('GET', '/zombie'), '/zombie').zombies;
+  /** Starts the clean-up task that marks failed the tasks no live job is behind; returns its id. */
+  async zombies(): Promise<string> {
+    return parseWith(z.looseObject({ task: z.string() }), await this.json('GET', '/zombie'), '/zombie').task;
   }
 
   private async json(method: 'GET' | 'POST', route: string, body?: unknown): Promise<unknown> {

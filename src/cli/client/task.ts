@@ -2,11 +2,11 @@
  * `glacis task list|show|log|remove|zombies`: looking after tasks.
  */
 import { Option, type Command } from 'commander';
-import { TASK_STATUSES, TASK_TYPES } from '../../store/types.js';
+import { TASK_KINDS, TASK_STATUSES } from '../../store/types.js';
 import { clientFor, parseLimit, resolveUserPath, withCommonOptions, type CommonOptions } from './common.js';
 import type { TaskJson } from './http.js';
 import { formatBytes, formatDuration, formatTime, note, print, printJson, table } from './output.js';
-import { Following, hasEnded, POLL_MS, reportEnd, summary } from './progress.js';
+import { Following, followTask, hasEnded, POLL_MS, reportEnd, summary } from './progress.js';
 
 interface ListOptions extends CommonOptions {
   readonly status?: string;
@@ -35,7 +35,7 @@ export function registerTaskCommands(program: Command): void {
       .command('list')
       .description('list tasks, oldest first')
       .addOption(new Option('--status <status>', 'only tasks in this status').choices(TASK_STATUSES))
-      .addOption(new Option('--type <type>', 'only tasks of this type').choices(TASK_TYPES))
+      .addOption(new Option('--type <type>', 'only tasks of this type').choices(TASK_KINDS))
       .option('--path <path>', 'only tasks on this path or below it')
       .option('--limit <n>', 'at most this many', parseLimit),
   ).action((options: ListOptions) => listTasks(options));
@@ -178,9 +178,13 @@ async function removeTask(id: string, options: CommonOptions): Promise<void> {
 }
 
 async function zombies(options: CommonOptions): Promise<void> {
-  const ids = await clientFor(options).zombies();
+  const client = clientFor(options);
+  const task = await followTask(client, await client.zombies(), { quiet: true });
+  if (task.status !== 'finished') reportEnd(task, options.json === true);
+  // The clean-up task's log names each task it marked failed (src/services/zombies.ts).
+  const ids = [...(await client.log(task.task_id)).matchAll(/marked failed: (\S+)/g)].map((m) => m[1]!);
   if (options.json) {
-    printJson({ zombies: ids });
+    printJson({ task: task.task_id, zombies: ids });
     return;
   }
   if (ids.length === 0) print('no zombie tasks');
