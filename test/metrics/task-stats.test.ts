@@ -7,7 +7,7 @@ import { afterEach, expect, it } from 'vitest';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import { TASK_DURATION_BOUNDS } from '../../src/metrics/index.js';
-import { sqliteDialect } from '../../src/store/dialects/sqlite.js';
+import { sqliteStoreDialect } from '../../src/store/dialects/sqlite/index.js';
 import { openTaskStore, type TaskStatus, type TaskStore, type TaskType } from '../../src/store/index.js';
 import type { Database } from '../../src/store/schema.js';
 import { taskStatsQuery } from '../../src/store/stats.js';
@@ -71,8 +71,9 @@ it('answers with no groups on an empty table, and with no buckets when asked for
 it('reads only the stats index, in group order: no table rows, no sort', async () => {
   const file = path.join(tempDir('stats-plan'), 'glacis.sqlite');
   stores.push(await openTaskStore(file));
-  const db = new Kysely<Database>({ dialect: sqliteDialect(file) });
-  const query = taskStatsQuery(db, TASK_DURATION_BOUNDS).compile();
+  const dialect = sqliteStoreDialect(file);
+  const db = new Kysely<Database>({ dialect: dialect.dialect });
+  const query = taskStatsQuery(db, dialect, TASK_DURATION_BOUNDS).compile();
   await db.destroy();
   const connection = new BetterSqlite3(file, { readonly: true });
   try {
