@@ -124,12 +124,17 @@ it('one API and two workers on separate "hosts" share only Redis, PostgreSQL and
   for (const id of second) expect(ranOn(id)).toEqual([staying.name]);
   expect(readFileSync(path.join(pullRepo, 'file2.xml'), 'utf8')).toBe(FIXTURE_FILES['file2.xml']);
 
+  const answers: string[] = [];
   for (const id of [...first, ...second]) {
     const { status, body } = await call('GET', `/tasks/log/${id}`);
     expect(status).toBe(200);
     expect(body.logs, id).toMatch(/^\d{4}-\d\d-\d\dT\S+Z (pull|freeze) of .* started\n/);
     expect(body.logs, id).toMatch(/ finished: \d+ files, \d+ bytes/);
+    answers.push(JSON.stringify(body), JSON.stringify((await call('GET', `/tasks/status/${id}`)).body));
   }
+  // DATABASE_URL's password is a secret: in no process log and no API answer.
+  const password = decodeURIComponent(new URL(databaseUrl).password);
+  for (const text of [...hosts.map((h) => h.output), ...answers]) expect(text).not.toContain(password);
 
   // No host keeps a database file or a task-log directory: the configuration file only.
   for (const host of hosts) expect(entriesBelow(host.dir), host.name).toEqual(['repos.yaml']);
