@@ -85,6 +85,18 @@ describe('file lists from the task log', () => {
     expect((await collectFileLists(logs.entries(pull.id), pull))?.done).toEqual({ shown: ['raw/x', 'raw/12 files, 3 bytes'], total: 2 });
   });
 
+  it("counts the task's recorded totals when its log was cut in the middle", async () => {
+    async function* cutLog(): AsyncGenerator<string> {
+      for (let i = 0; i < 10; i++) yield `would freeze head${i} (1 bytes)`;
+      // (the store's cap deleted 980 lines here)
+      for (let i = 0; i < 10; i++) yield `would freeze tail${i} (1 bytes)`;
+      yield 'cold but not frozen (the remote does not hold it): only-local';
+    }
+    const lists = await collectFileLists(cutLog(), { type: 'freeze', dryRun: true, files: 1000, unprotected: 40 }, 5);
+    expect(lists?.done).toEqual({ shown: ['head0', 'head1', 'head2', 'head3', 'head4'], total: 1000 });
+    expect(lists?.unprotected.total).toBe(40);
+  });
+
   it('cuts a long list at the limit and counts the rest; a missing log gives no list', async () => {
     const logs = await freshLogs();
     const dry = task({ dryRun: true });
