@@ -4,7 +4,6 @@
  */
 import { Kysely, Migrator, sql, type Selectable } from 'kysely';
 import { databaseKind } from './database-url.js';
-import { postgresStoreDialect } from './dialects/postgres/index.js';
 import { sqliteStoreDialect } from './dialects/sqlite/index.js';
 import type { StoreDialect } from './dialects/types.js';
 import { taskStats } from './stats.js';
@@ -30,7 +29,12 @@ export const MAX_PAGE = 10_000;
  * ```
  */
 export async function openTaskStore(databaseUrl: string): Promise<TaskStore> {
-  const dialect = databaseKind(databaseUrl) === 'postgres' ? postgresStoreDialect(databaseUrl) : sqliteStoreDialect(databaseUrl);
+  // pg is loaded only for a PostgreSQL URL: every process start (and `glacis` refusing a bad
+  // setting) would otherwise pay for loading it.
+  const dialect =
+    databaseKind(databaseUrl) === 'postgres'
+      ? (await import('./dialects/postgres/index.js')).postgresStoreDialect(databaseUrl)
+      : sqliteStoreDialect(databaseUrl);
   const db = new Kysely<Database>({ dialect: dialect.dialect });
   try {
     await migrateToLatest(db, dialect);
