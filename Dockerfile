@@ -17,7 +17,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 glacis \
  && useradd --system --uid 10001 --gid glacis --home-dir /var/lib/glacis --shell /usr/sbin/nologin glacis \
- && mkdir -p /etc/glacis /var/lib/glacis/db /var/lib/glacis/task-logs \
+ && mkdir -p /etc/glacis /var/lib/glacis/db \
  && chown -R glacis:glacis /var/lib/glacis
 ENV RCLONE_EXECUTABLE=/usr/bin/rclone \
     HOST=0.0.0.0

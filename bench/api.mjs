@@ -7,6 +7,8 @@
  *    instance holding almost none (only its warm-up's). Each request is a new task on a
  *    path of its own: path check, lock claim, database insert, queue add. Throughput,
  *    p50, p99; `GET /version` on the same server gives the HTTP floor for context.
+ *    Run for both task stores, side by side: SQLite (a file) and PostgreSQL (a local
+ *    server started here, over TCP on loopback); the PostgreSQL/SQLite ratios are printed.
  * 2. Lock decision time (`PathLocks.claim`, one Redis Lua script) with 100,000 recorded
  *    claims against 100: round trip from the client and Redis's own time per call
  *    (INFO commandstats). The claim looks up by key and by range, so the ratio must stay
@@ -22,7 +24,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { dist, glacisEnv, median, options, percentile, round, startGlacis, startRedis, stopAll, writeResult } from './lib.mjs';
+import { dist, glacisEnv, median, options, percentile, round, startGlacis, startPostgres, startRedis, stopAll, writeResult } from './lib.mjs';
 
 const opts = options(
   { tasks: 10_000, clients: 64, requests: 4_000, claims: 100_000, timedClaims: 5_000, rounds: 2, warmup: 300 },
@@ -32,31 +34,46 @@ const { PathLocks } = await dist('src/locks/index.js');
 const TARGET_LOCK_RATIO = 2;
 
 const base = mkdtempSync(path.join(tmpdir(), 'glacis-bench-api-'));
+let postgres;
 try {
   const redis = await startRedis(path.join(base, 'redis'));
-  const post = await postPullBenchmark(redis);
+  postgres = await startPostgres();
+  const post = {};
+  for (const store of ['sqlite', 'postgres']) post[store] = await postPullBenchmark(redis, store, postgres);
   const lock = await lockBenchmark(redis);
-  const result = { clients: opts.clients, post, lock };
+  const storeRatio = {
+    loadedThroughput: round(post.postgres.loaded.throughput / post.sqlite.loaded.throughput),
+    loadedP99: round(post.postgres.loaded.p99Ms / post.sqlite.loaded.p99Ms),
+  };
+  const result = { clients: opts.clients, post, storeRatio, lock };
   writeResult(opts.quick ? 'api.quick' : 'api', result);
+  for (const [store, p] of Object.entries(post)) {
+    console.log(
+      `POST /pull (${store}), ${opts.clients} clients: ${p.loaded.throughput}/s, p50 ${p.loaded.p50Ms} ms, p99 ${p.loaded.p99Ms} ms with ${opts.tasks} unfinished tasks; ` +
+        `${p.empty.throughput}/s, p50 ${p.empty.p50Ms} ms, p99 ${p.empty.p99Ms} ms with ~${opts.warmup}: p99 ratio ${p.p99Ratio}x (GET /version ${p.floor.throughput}/s)`,
+    );
+  }
+  console.log(`PostgreSQL vs SQLite with ${opts.tasks} unfinished tasks: throughput ${storeRatio.loadedThroughput}x, p99 ${storeRatio.loadedP99}x`);
   console.log(
-    `POST /pull, ${opts.clients} clients: ${post.loaded.throughput}/s, p50 ${post.loaded.p50Ms} ms, p99 ${post.loaded.p99Ms} ms with ${opts.tasks} unfinished tasks; ` +
-      `${post.empty.throughput}/s, p50 ${post.empty.p50Ms} ms, p99 ${post.empty.p99Ms} ms with ~${opts.warmup}: p99 ratio ${post.p99Ratio}x (GET /version ${post.floor.throughput}/s); ` +
-      `lock claim with ${opts.claims} vs 100 claims: ${lock.loaded.serverUsPerCall} vs ${lock.small.serverUsPerCall} µs in Redis, ` +
+    `lock claim with ${opts.claims} vs 100 claims: ${lock.loaded.serverUsPerCall} vs ${lock.small.serverUsPerCall} µs in Redis, ` +
       `ratio ${lock.serverRatio}x, round trip p50 ${lock.loaded.p50Us} vs ${lock.small.p50Us} µs, ratio ${lock.roundTripRatio}x (target < ${TARGET_LOCK_RATIO})`,
   );
 } finally {
+  await postgres?.stop();
   await stopAll();
   rmSync(base, { recursive: true, force: true });
 }
 
-async function postPullBenchmark(redis) {
+async function postPullBenchmark(redis, store, postgres) {
+  process.stderr.write(`POST /pull on ${store}\n`);
   const instances = {};
   for (const name of ['empty', 'loaded']) {
-    const dir = path.join(base, name);
+    const dir = path.join(base, store, name);
     const local = path.join(dir, 'local');
     mkdirSync(local, { recursive: true });
     mkdirSync(path.join(dir, 'remote'));
-    const env = await glacisEnv(dir, { [local]: { backend: 'local', path: path.join(dir, 'remote') } }, redis.url);
+    const database = store === 'postgres' ? { DATABASE_URL: await postgres.createDatabase(`bench_${name}`) } : {};
+    const env = await glacisEnv(dir, { [local]: { backend: 'local', path: path.join(dir, 'remote') } }, redis.url, database);
     const serve = await startGlacis('serve', dir, env);
     const url = `http://127.0.0.1:${env.PORT}`;
     let next = 0;
@@ -86,6 +103,8 @@ async function postPullBenchmark(redis) {
   });
   const empty = summary(samples.empty);
   const loaded = summary(samples.loaded);
+  // The next store's run has the machine to itself.
+  for (const instance of Object.values(instances)) await instance.serve.stop();
   return {
     requestsPerRound: opts.requests,
     empty: { recordedAtStart: opts.warmup, ...empty },

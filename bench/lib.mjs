@@ -1,14 +1,15 @@
 /**
  * What the benchmarks share: real services started on free loopback ports (redis-server,
- * `rclone serve sftp`, `glacis serve` / `glacis worker` as separate processes), RSS from
+ * PostgreSQL, `rclone serve sftp`, `glacis serve` / `glacis worker` as separate processes), RSS from
  * /proc, timing helpers and the result file. Product code is imported from the compiled
  * tree: $GLACIS_DIST, default ./dist (`npm run build`).
  *
  * Every child is started here and stopped by its own pid when the bench ends, however it ends.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, generateKeyPairSync } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,6 +130,55 @@ export async function startRedis(dir) {
 }
 
 /**
+ * A throw-away PostgreSQL cluster (Debian's `postgresql` package): `initdb` into a temporary
+ * directory of its own (removed by `stop()`; the postgres user must be able to reach it),
+ * loopback on a free port, password login. initdb and postgres refuse root: as root both
+ * run as the package's `postgres` user. `createDatabase(name)` returns a new database's URL.
+ * (The tests have the same in test/harness/postgres.ts, in TypeScript.)
+ */
+export async function startPostgres() {
+  const root = '/usr/lib/postgresql';
+  const major = existsSync(root) ? readdirSync(root).filter((n) => /^\d+$/.test(n)).sort((a, b) => b - a)[0] : undefined;
+  if (major === undefined) throw new Error('bench:api needs PostgreSQL: apt-get install postgresql');
+  const bin = path.join(root, major, 'bin');
+  const dir = mkdtempSync(path.join(tmpdir(), 'glacis-bench-postgres-'));
+  const asRoot = process.getuid() === 0;
+  const ids = asRoot ? { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) } : undefined;
+  const prefix = ids ? ['setpriv', '--reuid', String(ids.uid), '--regid', String(ids.gid), '--clear-groups', '--'] : [];
+  const password = randomBytes(18).toString('base64url');
+  writeFileSync(path.join(dir, 'pwfile'), `${password}\n`, { mode: 0o600 });
+  if (ids) for (const file of [dir, path.join(dir, 'pwfile')]) chownSync(file, ids.uid, ids.gid);
+  const [initdb, ...initArgs] = [...prefix, path.join(bin, 'initdb'), '-D', path.join(dir, 'data'), '-U', 'bench', `--pwfile=${path.join(dir, 'pwfile')}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-sync'];
+  execFileSync(initdb, initArgs, { cwd: dir, stdio: 'ignore' });
+  const port = await freePort();
+  const logFile = path.join(dir, 'postgres.log');
+  if (ids) { writeFileSync(logFile, ''); chownSync(logFile, ids.uid, ids.gid); }
+  const [command, ...args] = [...prefix, path.join(bin, 'postgres'), '-D', path.join(dir, 'data'), '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'];
+  const server = await startService('postgres', command, args, { cwd: dir, logFile, ready: async () => /ready to accept connections/.test(readFileSync(logFile, 'utf8')), timeoutMs: 60_000 });
+  const admin = `postgresql://bench:${password}@127.0.0.1:${port}/postgres`;
+  const { default: pg } = await import('pg');
+  return {
+    ...server,
+    // SIGINT: postgres's fast shutdown (SIGTERM waits for clients).
+    stop: async () => {
+      server.child.kill('SIGINT');
+      await stopChild(server.child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async createDatabase(name) {
+      const client = new pg.Client({ connectionString: admin });
+      await client.connect();
+      try {
+        await client.query(`create database ${name}`);
+      } finally {
+        await client.end();
+      }
+      return `postgresql://bench:${password}@127.0.0.1:${port}/${name}`;
+    },
+  };
+}
+
+/**
  * `rclone serve sftp` over `servedDir` with a random password. The password travels as
  * RCLONE_PASS in the server's environment (rclone reads any flag from RCLONE_<FLAG>), never
  * on a command line. Its own host key and an empty authorized_keys file: otherwise rclone
@@ -157,7 +207,8 @@ export async function startSftp(servedDir, stateDir) {
 }
 
 /**
- * A Glacis instance's environment (its own database, task logs and queue prefix) for a
+ * A Glacis instance's environment (its own SQLite database and queue prefix; `extra` may name
+ * a PostgreSQL one instead) for a
  * repos map written to `dir/repos.yaml` (mode 600: it may hold the SFTP password).
  */
 export async function glacisEnv(dir, repos, redisUrl, extra = {}) {
@@ -168,7 +219,6 @@ export async function glacisEnv(dir, repos, redisUrl, extra = {}) {
     REDIS_URL: redisUrl,
     REPOS_CONF: reposFile,
     DATABASE_URL: path.join(dir, 'glacis.sqlite'),
-    TASK_LOG_DIR: path.join(dir, 'task-logs'),
     PORT: String(await freePort()),
     QUEUE_PREFIX: `bench${randomBytes(3).toString('hex')}`,
     RCLONE_EXECUTABLE: rcloneBinary,

@@ -1,8 +1,8 @@
 /**
- * Starts ONE redis-server, ONE SFTP server and ONE s3rver for the whole vitest run and hands
+ * Starts ONE redis-server, ONE SFTP server, ONE s3rver and ONE PostgreSQL server for the whole vitest run and hands
  * their coordinates to test files (read them with `sharedServices()` from
  * test/harness/services.ts). Tests isolate themselves with fresh key prefixes / queue
- * names, fresh sub-directories of the SFTP root and fresh buckets.
+ * names, fresh sub-directories of the SFTP root, fresh buckets and fresh databases.
  *
  * A missing binary fails the run with the install command; nothing is skipped.
  */
@@ -13,6 +13,7 @@ import type { TestProject } from 'vitest/node';
 import { buildWebPage } from '../scripts/build-web.mjs';
 import { removeOnExit } from './harness/process.js';
 import { SHARED_SERVICES_KEY } from './harness/provided.js';
+import { startPostgres, type PostgresServer } from './harness/postgres.js';
 import { startRedis, type RedisServer } from './harness/redis.js';
 import { startS3, type S3Server } from './harness/s3.js';
 import { startSftp, type SftpServer } from './harness/sftp.js';
@@ -21,6 +22,7 @@ interface Running {
   readonly redis: RedisServer | undefined;
   readonly sftp: SftpServer | undefined;
   readonly s3: S3Server | undefined;
+  readonly postgres: PostgresServer | undefined;
 }
 
 function valueOf<T>(result: PromiseSettledResult<T>): T | undefined {
@@ -34,7 +36,7 @@ function reasonOf(result: PromiseSettledResult<unknown>): string | undefined {
 
 async function stopAll(running: Running, baseDir: string): Promise<void> {
   // allSettled: one service failing to stop must not leave the others running.
-  await Promise.allSettled([running.redis?.stop(), running.sftp?.stop(), running.s3?.stop()]);
+  await Promise.allSettled([running.redis?.stop(), running.sftp?.stop(), running.s3?.stop(), running.postgres?.stop()]);
   rmSync(baseDir, { recursive: true, force: true });
 }
 
@@ -45,21 +47,23 @@ export default async function setup(project: TestProject): Promise<() => Promise
   removeOnExit(baseDir);
   // In parallel, so startup is paid once; settled, so every failure is reported at once
   // (e.g. both rclone and redis-server missing) and whatever did start gets stopped.
-  const [redisResult, sftpResult, s3Result] = await Promise.allSettled([
+  const [redisResult, sftpResult, s3Result, postgresResult] = await Promise.allSettled([
     startRedis({ dir: path.join(baseDir, 'redis') }),
     startSftp({ root: path.join(baseDir, 'sftp-root') }),
     startS3({ root: path.join(baseDir, 's3-root') }),
+    startPostgres(),
   ]);
-  const running: Running = { redis: valueOf(redisResult), sftp: valueOf(sftpResult), s3: valueOf(s3Result) };
-  const { redis, sftp, s3 } = running;
-  if (redis === undefined || sftp === undefined || s3 === undefined) {
+  const running: Running = { redis: valueOf(redisResult), sftp: valueOf(sftpResult), s3: valueOf(s3Result), postgres: valueOf(postgresResult) };
+  const { redis, sftp, s3, postgres } = running;
+  if (redis === undefined || sftp === undefined || s3 === undefined || postgres === undefined) {
     await stopAll(running, baseDir);
-    const reasons = [reasonOf(redisResult), reasonOf(sftpResult), reasonOf(s3Result)].filter(Boolean);
+    const reasons = [reasonOf(redisResult), reasonOf(sftpResult), reasonOf(s3Result), reasonOf(postgresResult)].filter(Boolean);
     throw new Error(`Glacis test services failed to start:\n\n${reasons.join('\n\n')}`);
   }
 
   project.provide(SHARED_SERVICES_KEY, {
     redisUrl: redis.url,
+    postgresUrl: postgres.adminUrl,
     sftp: { host: sftp.host, port: sftp.port, user: sftp.user, password: sftp.password, root: sftp.root },
     s3: { endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, root: s3.root },
   });

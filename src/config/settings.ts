@@ -9,6 +9,7 @@ import path from 'node:path';
 import { ConfigError, describeType, describeValue, quote } from './errors.js';
 import { parseLocalCfg, type LocalCfgValue } from './local-cfg.js';
 import { isEmailAddress } from '../services/email.js';
+import { databaseKind } from '../store/database-url.js';
 import type { MailAddress, MailSettings, RunMode, Settings } from './types.js';
 
 /** Options of {@link loadSettings}. */
@@ -50,7 +51,6 @@ export const SETTING_NAMES = {
   databaseUrl: ['DATABASE_URL'],
   host: ['HOST'],
   port: ['PORT'],
-  taskLogDir: ['TASK_LOG_DIR'],
   workerConcurrency: ['WORKER_CONCURRENCY'],
   runMode: ['RUN_MODE', 'BARICADR_RUN_MODE'],
   queuePrefix: ['QUEUE_PREFIX'],
@@ -88,6 +88,14 @@ const BARICADR_ONLY_KEYS: readonly string[] = [
 ];
 /** `CELERY` without underscore also covers `CELERYD_*` and `CELERYBEAT_*`. */
 const BARICADR_ONLY_PREFIXES: readonly string[] = ['CELERY', 'SQLALCHEMY_'];
+
+/**
+ * Keys Glacis read once and no longer needs: accepted (an older local.cfg or a Baricadr one
+ * still loads) and ignored with one warning saying why.
+ */
+const RETIRED_KEYS: Readonly<Record<string, string>> = {
+  TASK_LOG_DIR: 'task logs are kept in the database (DATABASE_URL)',
+};
 
 const SETTING_KEYS: readonly string[] = Object.values(SETTING_NAMES).flat();
 /** The only environment variables Glacis reads as settings: never the whole environment. */
@@ -145,6 +153,9 @@ export function loadSettings(opts: LoadSettingsOptions): Settings {
   const file = configFile === undefined ? {} : readConfigFile(configFile, cwd);
   const fileName = configFile ?? ENV_SOURCE;
   const kept = filterFileKeys(file, fileName, warn);
+  for (const [key, why] of Object.entries(RETIRED_KEYS)) {
+    if (opts.env[key] !== undefined && opts.env[key] !== '') warn(`${ENV_SOURCE}: key ${quote(key)} ignored: ${why}`);
+  }
   return buildSettings({ env: opts.env, file: kept, fileName, cwd });
 }
 
@@ -177,6 +188,7 @@ function filterFileKeys(
   const kept: Record<string, LocalCfgValue> = {};
   for (const [key, value] of Object.entries(file)) {
     if (SETTING_KEYS.includes(key) || isLaterKey(key)) kept[key] = value;
+    else if (RETIRED_KEYS[key] !== undefined) warn(`${fileName}: key ${quote(key)} ignored: ${RETIRED_KEYS[key]}`);
     else if (isBaricadrOnlyKey(key)) warn(`${fileName}: key ${quote(key)} ignored: only meaningful to Baricadr`);
     else warn(`${fileName}: unknown key ${quote(key)} ignored (known keys: ${[...SETTING_KEYS, ...LATER_KEYS].join(', ')})`);
   }
@@ -201,7 +213,6 @@ function buildSettings(sources: Sources): Settings {
     databaseUrl: databaseUrlSetting(sources),
     host: stringSetting(sources, SETTING_NAMES.host, '127.0.0.1'),
     port: intSetting(sources, SETTING_NAMES.port, 9100, { min: 1, max: 65535 }),
-    taskLogDir: stringSetting(sources, SETTING_NAMES.taskLogDir, './data/task-logs'),
     workerConcurrency: intSetting(sources, SETTING_NAMES.workerConcurrency, 2, { min: 1, max: 64 }),
     runMode: runModeSetting(sources),
     queuePrefix: queuePrefixSetting(sources),
@@ -310,7 +321,17 @@ function databaseUrlSetting(sources: Sources): string {
   // Two letters or more, so that a Windows drive letter is not taken for a scheme.
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined || scheme === 'sqlite' || scheme === 'file') return url;
-  throw invalid(found, sources, 'a file path or a sqlite: URL (Glacis uses SQLite)');
+  // Never the value in the message: a database URL may hold a password.
+  const allowed = 'a file path, a sqlite: URL, or a postgresql://user:password@host:port/database URL';
+  if (databaseKind(url) !== 'postgres') throw invalid(found, sources, allowed);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalid(found, sources, allowed, 'a postgresql:// URL that does not parse');
+  }
+  if (parsed.hostname === '' || parsed.pathname.length <= 1) throw invalid(found, sources, allowed, 'a postgresql:// URL without a host or a database name');
+  return url;
 }
 
 /** Long enough not to be guessed online; visible ASCII, so it survives headers, basic auth and the comma list. */

@@ -26,14 +26,15 @@ export interface Settings {
   readonly redisUrl: string;
   /** True when `REDIS_URL` came from the file or the environment rather than the default. */
   readonly redisUrlExplicit: boolean;
-  /** `DATABASE_URL`, default `./data/glacis.sqlite`: a file path or `sqlite:` URL. */
+  /**
+   * `DATABASE_URL`, default `./data/glacis.sqlite`: a file path or `sqlite:` URL (SQLite), or a
+   * `postgresql://` / `postgres://` URL (PostgreSQL). May hold a password: never shown whole.
+   */
   readonly databaseUrl: string;
   /** `HOST`, default `127.0.0.1`. */
   readonly host: string;
   /** `PORT`, default `9100`. */
   readonly port: number;
-  /** `TASK_LOG_DIR`, default `./data/task-logs`. */
-  readonly taskLogDir: string;
   /** `WORKER_CONCURRENCY`, default 2. */
   readonly workerConcurrency: number;
   /** `RUN_MODE` (alias `BARICADR_RUN_MODE`), default `prod`. */

@@ -1,12 +1,11 @@
 /**
  * Start-up checks of the settings that name things on disk. `loadSettings` only checks
- * that values are well-formed; a `RCLONE_EXECUTABLE` that does not exist or a
- * `TASK_LOG_DIR` that cannot be written would otherwise let the service start and every
- * task fail later, and an unusable `DATABASE_URL` would stop it with a bare system error
- * that names no key. Each becomes one {@link ConfigError} naming its key.
+ * that values are well-formed; a `RCLONE_EXECUTABLE` that does not exist would otherwise let
+ * the service start and every task fail later, and an unusable `DATABASE_URL` would stop it
+ * with a bare system error that names no key. Each becomes one {@link ConfigError} naming its key.
  */
 import { constants } from 'node:fs';
-import { access, mkdir, stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { ConfigError, quote } from './errors.js';
 import type { Settings } from './types.js';
 
@@ -30,8 +29,7 @@ export function unusableSetting(key: string, allowed: string, value: string, cau
 }
 
 /**
- * Checks that `RCLONE_EXECUTABLE` is an executable file and that `TASK_LOG_DIR` exists (it
- * is created if need be) and is writable.
+ * Checks that `RCLONE_EXECUTABLE` is an executable file.
  *
  * @throws ConfigError naming the first key that is not usable.
  * @example
@@ -45,11 +43,5 @@ export async function checkSettingsUsable(settings: Settings): Promise<void> {
     if (!(await stat(settings.rcloneExecutable)).isFile()) throw Object.assign(new Error('not a file'), { code: 'not a file' });
   } catch (error) {
     throw unusableSetting('RCLONE_EXECUTABLE', 'the rclone program, executable (default: the first rclone on PATH)', settings.rcloneExecutable, error);
-  }
-  try {
-    await mkdir(settings.taskLogDir, { recursive: true });
-    await access(settings.taskLogDir, constants.W_OK);
-  } catch (error) {
-    throw unusableSetting('TASK_LOG_DIR', 'a directory Glacis can create and write', settings.taskLogDir, error);
   }
 }

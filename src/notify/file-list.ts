@@ -29,6 +29,12 @@ export interface TaskFileLists {
 export interface FileListTask {
   readonly type: TaskKind;
   readonly dryRun: boolean;
+  /**
+   * The task's own counts, when recorded: a long task's log keeps only its first and last
+   * lines (store/task-logs.ts), so counting the log's lines would fall short of them.
+   */
+  readonly files?: number | null;
+  readonly unprotected?: number | null;
 }
 
 const WITH_SIZE = / \(\d+ bytes\)$/;
@@ -66,7 +72,9 @@ export async function collectFileLists(
     const kept = task.type === 'freeze' ? UNPROTECTED.exec(entry) : null;
     if (kept) unprotected.add(`${kept[2]} (${kept[1]})`);
   }
-  return seen ? { done: done.result(), unprotected: unprotected.result() } : undefined;
+  // The recorded counts win over the lines counted: the log's middle may have been cut (the
+  // 20,000-file mail of test/notify/mail.test.ts said "and 18997 more" without this).
+  return seen ? { done: done.result(task.files), unprotected: unprotected.result(task.type === 'freeze' ? task.unprotected : undefined) } : undefined;
 }
 
 function fileLinePrefix(task: FileListTask): string {
@@ -91,7 +99,7 @@ class ListCutter {
     if (this.shown.length < this.limit) this.shown.push(name.length > MAX_NAME_CHARS ? `${name.slice(0, MAX_NAME_CHARS)}…` : name);
   }
 
-  result(): CutList {
-    return { shown: this.shown, total: this.total };
+  result(recorded?: number | null): CutList {
+    return { shown: this.shown, total: Math.max(this.total, recorded ?? 0) };
   }
 }

@@ -27,8 +27,9 @@ import { cleanZombies, startZombieTask } from '../services/zombies.js';
 import { autoFreezeQueue, startAutoFreezeWorker, syncAutoFreezeSchedules } from '../schedule/auto-freeze.js';
 import { housekeepingQueue, startHousekeepingWorker, syncHousekeepingSchedules } from '../schedule/housekeeping.js';
 import { removeOldTasks } from '../services/housekeeping.js';
+import { databaseKind, databasePassword, shownDatabaseUrl } from '../store/database-url.js';
 import { openTaskStore, type TaskStore } from '../store/index.js';
-import { TaskLogs } from '../store/task-logs.js';
+import type { TaskLogs } from '../store/task-logs.js';
 import { startWorker, type RunningWorker } from '../../workers/index.js';
 import { PACKAGE_VERSION } from './version.js';
 
@@ -65,7 +66,10 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
   // A broken path setting is a configuration error naming its key, not a failure later.
   await checkSettingsUsable(settings);
   const store = await openTaskStore(settings.databaseUrl).catch((error: unknown) => {
-    throw unusableSetting('DATABASE_URL', 'a SQLite file Glacis can create and open', settings.databaseUrl, error);
+    // The shown URL has its password masked; pg's own messages never quote it.
+    throw databaseKind(settings.databaseUrl) === 'postgres'
+      ? unusableSetting('DATABASE_URL', 'a PostgreSQL server Glacis can reach, log in to and create its tables in', shownDatabaseUrl(settings.databaseUrl), error)
+      : unusableSetting('DATABASE_URL', 'a SQLite file Glacis can create and open', settings.databaseUrl, error);
   });
   const redis = connectRedis(settings.redisUrl, 'producer');
   if (!(await waitUntilConnected(redis, 3000))) log.warn('Redis is not reachable yet; requests that need it answer 503 until it is');
@@ -74,9 +78,10 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
   // API tokens too: every logged error goes through `redact`, whatever it quotes.
   const apiSecrets = [...(settings.apiTokens ?? []), ...(settings.metricsToken === undefined ? [] : [settings.metricsToken])];
   const mailSecrets = settings.mail.password === undefined ? [] : [settings.mail.password];
-  const redact = makeRedactor([...repos.flatMap((repo) => remoteEnv(repo.remote).secrets), ...apiSecrets, ...mailSecrets]);
+  const databaseSecrets = [databasePassword(settings.databaseUrl)].filter((secret) => secret !== undefined);
+  const redact = makeRedactor([...repos.flatMap((repo) => remoteEnv(repo.remote).secrets), ...apiSecrets, ...mailSecrets, ...databaseSecrets]);
   const locks = new PathLocks(redis, `${prefix}:locks`);
-  const logs = new TaskLogs(settings.taskLogDir);
+  const logs = store.logs;
   const mailQueue = mailEnabled(settings.mail) ? new MailQueue(redis, { prefix, retryDelayMs: settings.mail.retryDelayMs }) : undefined;
   const notifier = createTaskEndNotifier({ mail: settings.mail, queue: mailQueue, log, redact });
   return {

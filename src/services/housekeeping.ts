@@ -1,17 +1,15 @@
 /**
  * Removing old task records: ended tasks (finished, failed, cancelled) older than the
- * configured age go, with their log files. Unfinished tasks are never removed here; a
+ * configured age go, with their logs (in the same transaction). Unfinished tasks are never removed here; a
  * task stuck unfinished is a zombie (see zombies.ts) and is first marked failed.
  */
 import type { TaskStore } from '../store/index.js';
-import type { TaskLogs } from '../store/task-logs.js';
 
 /** Rows deleted per transaction: keeps each write short, so the API never waits long on SQLite. */
 const BATCH = 1000;
 
 export interface CleanupDeps {
   readonly store: TaskStore;
-  readonly logs: TaskLogs;
 }
 
 /**
@@ -19,16 +17,15 @@ export interface CleanupDeps {
  * @returns how many tasks were removed
  * @example
  * ```ts
- * const removed = await removeOldTasks({ store, logs }, settings.cleanupAgeMs);
+ * const removed = await removeOldTasks({ store }, settings.cleanupAgeMs);
  * ```
  */
 export async function removeOldTasks(deps: CleanupDeps, ageMs: number, now: number = Date.now()): Promise<number> {
   const cutoff = new Date(now - ageMs).toISOString();
   let removed = 0;
   for (;;) {
+    // The store deletes each record's log with it.
     const ids = await deps.store.deleteEndedBefore(cutoff, BATCH);
-    // The record goes first: a log without a record is invisible, a record without its log is not.
-    await Promise.all(ids.map((id) => deps.logs.remove(id)));
     removed += ids.length;
     if (ids.length < BATCH) return removed;
   }

@@ -2,10 +2,12 @@
  * The task store: every read and write of task records goes through here.
  * Callers see {@link TaskStore}; the database behind it is chosen by URL.
  */
-import { Kysely, sql, type Selectable } from 'kysely';
-import { sqliteDialect } from './dialects/sqlite.js';
-import { migrateToLatest } from './migrations.js';
+import { Kysely, Migrator, sql, type Selectable } from 'kysely';
+import { databaseKind } from './database-url.js';
+import { sqliteStoreDialect } from './dialects/sqlite/index.js';
+import type { StoreDialect } from './dialects/types.js';
 import { taskStats } from './stats.js';
+import { TaskLogs } from './task-logs.js';
 import type { Database, TaskRow } from './schema.js';
 import { ENDED_STATUSES, type NewTask, type Task, type TaskOrigin, type TaskQuery, type TaskStatsGroup, type TaskStatus, type TaskStore, type TaskType, type TaskUpdate } from './types.js';
 
@@ -15,7 +17,9 @@ export * from './types.js';
 export const MAX_PAGE = 10_000;
 
 /**
- * Opens (creating if needed) the task database and migrates it.
+ * Opens (creating if needed) the task database and migrates it: a PostgreSQL server for a
+ * `postgres://` or `postgresql://` URL, else a SQLite file (see database-url.ts). Errors
+ * never carry the URL: it may hold a password.
  *
  * @example
  * ```ts
@@ -25,16 +29,49 @@ export const MAX_PAGE = 10_000;
  * ```
  */
 export async function openTaskStore(databaseUrl: string): Promise<TaskStore> {
-  if (/^postgres(ql)?:/.test(databaseUrl)) {
-    throw new Error('DATABASE_URL: PostgreSQL is not supported yet; use a SQLite file path');
+  // pg is loaded only for a PostgreSQL URL: every process start (and `glacis` refusing a bad
+  // setting) would otherwise pay for loading it.
+  const dialect =
+    databaseKind(databaseUrl) === 'postgres'
+      ? (await import('./dialects/postgres/index.js')).postgresStoreDialect(databaseUrl)
+      : sqliteStoreDialect(databaseUrl);
+  const db = new Kysely<Database>({ dialect: dialect.dialect });
+  try {
+    await migrateToLatest(db, dialect);
+  } catch (error) {
+    await db.destroy().catch(() => undefined);
+    throw error;
   }
-  const db = new Kysely<Database>({ dialect: sqliteDialect(databaseUrl) });
-  await migrateToLatest(db as unknown as Kysely<unknown>);
-  return new KyselyTaskStore(db);
+  return new KyselyTaskStore(db, dialect);
+}
+
+/**
+ * Brings the database schema up to date; safe to call from several processes at start-up.
+ * Kysely's migrator locks on PostgreSQL (an advisory lock) but not across SQLite
+ * connections: two processes opening a new SQLite file together both ran 0001, and the
+ * second failed with "table tasks already exists" (test/store/store.test.ts "migrates once
+ * when several processes open a new database at the same time"). A failed run is therefore
+ * tried again: it then finds the other's migrations done. A real error fails every try.
+ */
+async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialect): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve({ ...dialect.migrations }) } });
+  for (let attempt = 1; ; attempt++) {
+    const { error } = await migrator.migrateToLatest();
+    if (!error) return;
+    if (attempt >= 3) throw error instanceof Error ? error : new Error(String(error));
+    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+  }
 }
 
 class KyselyTaskStore implements TaskStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  readonly logs: TaskLogs;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: StoreDialect,
+  ) {
+    this.logs = new TaskLogs(db);
+  }
 
   async create(task: NewTask): Promise<Task> {
     const row = {
@@ -43,8 +80,8 @@ class KyselyTaskStore implements TaskStore {
       path: task.path,
       status: 'waiting',
       origin: task.origin,
-      dry_run: task.dryRun ? 1 : 0,
-      force: task.force ? 1 : 0,
+      dry_run: this.dialect.flag(task.dryRun),
+      force: this.dialect.flag(task.force),
       email: task.email,
       created: new Date().toISOString(),
       started: null,
@@ -109,13 +146,16 @@ class KyselyTaskStore implements TaskStore {
         .limit(limit)
         .execute();
       const ids = rows.map((row) => row.id);
-      if (ids.length > 0) await trx.deleteFrom('tasks').where('id', 'in', ids).execute();
+      if (ids.length > 0) {
+        await trx.deleteFrom('tasks').where('id', 'in', ids).execute();
+        await trx.deleteFrom('task_logs').where('task_id', 'in', ids).execute();
+      }
       return ids;
     });
   }
 
   stats(durationBounds: readonly number[]): Promise<TaskStatsGroup[]> {
-    return taskStats(this.db, durationBounds);
+    return taskStats(this.db, this.dialect, durationBounds);
   }
 
   async ping(): Promise<void> {
@@ -134,8 +174,8 @@ function toTask(row: Selectable<TaskRow>): Task {
     path: row.path,
     status: row.status as TaskStatus,
     origin: row.origin as TaskOrigin,
-    dryRun: row.dry_run === 1,
-    force: row.force === 1,
+    dryRun: row.dry_run === 1 || row.dry_run === true,
+    force: row.force === 1 || row.force === true,
     email: row.email,
     created: row.created,
     started: row.started,

@@ -1,14 +1,18 @@
 import type { Generated } from 'kysely';
 
-/** Row shape of the `tasks` table (SQLite has no booleans: 0/1). */
+/**
+ * Row shape of the `tasks` table. Booleans are 0/1 on SQLite and real booleans on PostgreSQL
+ * (the dialect's `flag` writes them); times are ISO 8601 strings on both (PostgreSQL's pool
+ * parses its timestamps to that form), counters numbers on both.
+ */
 export interface TaskRow {
   id: string;
   type: string;
   path: string;
   status: string;
   origin: string;
-  dry_run: number;
-  force: number;
+  dry_run: number | boolean;
+  force: number | boolean;
   email: string | null;
   created: string;
   started: string | null;
@@ -20,6 +24,17 @@ export interface TaskRow {
   seq: Generated<number>;
 }
 
+/** One line of a task's log (the table leaves room for structured events: level, kind). */
+export interface TaskLogRow {
+  task_id: string;
+  seq: number;
+  time: string;
+  level: string;
+  kind: string;
+  message: string;
+}
+
 export interface Database {
   tasks: TaskRow;
+  task_logs: TaskLogRow;
 }

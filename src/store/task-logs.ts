@@ -1,38 +1,64 @@
 /**
- * Per-task log files under `TASK_LOG_DIR`, one `<task id>.log` a task.
- * Lines are written by the worker and read back through the API.
+ * Per-task logs, kept in the task database (table `task_logs`, one row a line): every host
+ * that can reach the database can write and read them, no shared directory needed.
+ *
+ * Writes are batched: lines are buffered and inserted by the hundred (or after a short
+ * delay), so a pull of a million files does a few thousand round trips, not a million.
+ * A task's log is capped: its first {@link LOG_HEAD_LINES} lines and its last
+ * {@link LOG_TAIL_LINES} are kept, the middle is deleted as the task runs, and reading the
+ * log says how many lines were cut there.
  */
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
 
-/** How {@link TaskLogWriter.line} starts each line: an ISO timestamp and a space. */
-const LINE_START = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z /;
-/** How it indents the rest of a text that had line breaks. */
+/** How {@link TaskLogs.read} indents the rest of a text that had line breaks. */
 const CONTINUATION = '\n    ';
 
 const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** True for a well-formed task id (a UUID): the only names that reach the filesystem. */
+/** True for a well-formed task id (a UUID). */
 export function isTaskId(value: string): boolean {
   return TASK_ID.test(value);
 }
 
 /** Most of a log returned by {@link TaskLogs.read}; beyond it, the start is cut. */
 export const MAX_LOG_READ_BYTES = 4 * 1024 * 1024;
+/** Lines kept from the start of a task's log. */
+export const LOG_HEAD_LINES = 10_000;
+/** Lines kept from the end of a task's log. */
+export const LOG_TAIL_LINES = 10_000;
+/** A longer line is cut (a path is at most 4096 bytes; a line is a path and a few words). */
+export const MAX_LINE_CHARS = 8_192;
+
+/** Limits of a {@link TaskLogs}; the defaults are the constants above. Tests make them small. */
+export interface TaskLogLimits {
+  readonly headLines: number;
+  readonly tailLines: number;
+  /** Lines buffered before they are written in one statement. */
+  readonly batchLines: number;
+  /** Longest time a buffered line waits before it is written. */
+  readonly flushMs: number;
+}
+
+const DEFAULT_LIMITS: TaskLogLimits = { headLines: LOG_HEAD_LINES, tailLines: LOG_TAIL_LINES, batchLines: 500, flushMs: 500 };
+
+/** Rows per INSERT: 6 parameters a row stays far below SQLite's and PostgreSQL's limits. */
+const INSERT_ROWS = 1_000;
+/** Rows read per query when a log is read back. */
+const READ_PAGE = 5_000;
 
 /** An open log of one task. */
 export interface TaskLogWriter {
   /** Appends one timestamped line. Secrets must be removed before calling. */
   line(text: string): void;
+  /** Writes what is buffered; resolves once it is in the database. */
   close(): Promise<void>;
 }
 
 /**
  * @example
  * ```ts
- * const logs = new TaskLogs('./data/task-logs');
+ * const logs = store.logs;
  * const log = await logs.open(taskId);
  * log.line('pull /data/lab1/raw: 12 files, 3.1 MB');
  * await log.close();
@@ -40,50 +66,50 @@ export interface TaskLogWriter {
  * ```
  */
 export class TaskLogs {
-  constructor(private readonly dir: string) {}
+  private readonly limits: TaskLogLimits;
 
-  private file(taskId: string): string {
-    if (!isTaskId(taskId)) throw new Error(`not a task id: ${JSON.stringify(taskId)}`);
-    return path.join(this.dir, `${taskId}.log`);
+  constructor(
+    private readonly db: Kysely<Database>,
+    limits: Partial<TaskLogLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
   }
 
+  /**
+   * Opens the log for appending. A task run again (a retried attempt) appends after what
+   * its earlier attempt wrote.
+   */
   async open(taskId: string): Promise<TaskLogWriter> {
-    await mkdir(this.dir, { recursive: true });
-    const stream: WriteStream = createWriteStream(this.file(taskId), { flags: 'a', mode: 0o640 });
-    stream.on('error', () => undefined);
-    return {
-      line: (text) => {
-        stream.write(`${new Date().toISOString()} ${text.replace(/\n/g, CONTINUATION)}\n`);
-      },
-      close: () => new Promise<void>((resolve) => stream.end(resolve)),
-    };
+    checkTaskId(taskId);
+    const last = await this.db.selectFrom('task_logs').select((eb) => eb.fn.max('seq').as('seq')).where('task_id', '=', taskId).executeTakeFirst();
+    return new BatchedWriter(this.db, taskId, Number(last?.seq ?? 0), this.limits);
   }
 
   /** The log's text (its last {@link MAX_LOG_READ_BYTES} bytes), or undefined if there is none. */
   async read(taskId: string): Promise<string | undefined> {
-    let handle;
-    try {
-      handle = await open(this.file(taskId), 'r');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
+    checkTaskId(taskId);
+    const parts: string[] = [];
+    let previous = 0;
+    for await (const rows of this.pages(taskId)) {
+      for (const row of rows) {
+        // A gap in the numbering is the middle the cap deleted.
+        if (row.seq > previous + 1 && previous > 0) parts.push(cutLine(row.seq - previous - 1));
+        parts.push(`${row.time} ${row.message.replace(/\n/g, CONTINUATION)}\n`);
+        previous = row.seq;
+      }
     }
-    try {
-      const { size } = await handle.stat();
-      const start = Math.max(0, size - MAX_LOG_READ_BYTES);
-      const buffer = Buffer.alloc(size - start);
-      await handle.read(buffer, 0, buffer.length, start);
-      const text = buffer.toString('utf8');
-      return start > 0 ? `[… first ${start} bytes not shown]\n${text.slice(text.indexOf('\n') + 1)}` : text;
-    } finally {
-      await handle.close();
-    }
+    if (parts.length === 0) return undefined;
+    // Bounded by the cap (head and tail lines of bounded length), so held whole here.
+    const text = Buffer.from(parts.join(''));
+    if (text.length <= MAX_LOG_READ_BYTES) return text.toString('utf8');
+    const start = text.length - MAX_LOG_READ_BYTES;
+    const rest = text.subarray(start).toString('utf8');
+    return `[… first ${start} bytes not shown]\n${rest.slice(rest.indexOf('\n') + 1)}`;
   }
 
   /**
-   * The texts given to {@link TaskLogWriter.line}, in order and without their timestamps, read
-   * as a stream: a log of millions of lines is never held whole. Yields nothing when there is
-   * no log.
+   * The texts given to {@link TaskLogWriter.line}, in order, read page by page: a long log is
+   * never held whole. Yields nothing when there is no log.
    *
    * @example
    * ```ts
@@ -91,30 +117,103 @@ export class TaskLogs {
    * ```
    */
   async *entries(taskId: string): AsyncGenerator<string> {
-    const input = createReadStream(this.file(taskId), { encoding: 'utf8' });
-    const opened = await new Promise<boolean>((resolve, reject) => {
-      input.once('ready', () => resolve(true));
-      input.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? resolve(false) : reject(error)));
-    });
-    if (!opened) return;
-    let pending: string | undefined;
-    try {
-      for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-        const start = LINE_START.exec(line);
-        if (start) {
-          if (pending !== undefined) yield pending;
-          pending = line.slice(start[0].length);
-        } else if (pending !== undefined && line.startsWith(CONTINUATION.slice(1))) {
-          pending += `\n${line.slice(CONTINUATION.length - 1)}`;
-        }
-      }
-      if (pending !== undefined) yield pending;
-    } finally {
-      input.destroy();
-    }
+    checkTaskId(taskId);
+    for await (const rows of this.pages(taskId)) for (const row of rows) yield row.message;
   }
 
   async remove(taskId: string): Promise<void> {
-    await rm(this.file(taskId), { force: true });
+    checkTaskId(taskId);
+    await this.db.deleteFrom('task_logs').where('task_id', '=', taskId).execute();
+  }
+
+  /** The rows of a log in order, a page at a time (keyset paging on the primary key). */
+  private async *pages(taskId: string): AsyncGenerator<Array<{ seq: number; time: string; message: string }>> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('task_logs')
+        .select(['seq', 'time', 'message'])
+        .where('task_id', '=', taskId)
+        .where('seq', '>', after)
+        .orderBy('seq', 'asc')
+        .limit(READ_PAGE)
+        .execute();
+      if (rows.length === 0) return;
+      yield rows;
+      after = rows.at(-1)!.seq;
+      if (rows.length < READ_PAGE) return;
+    }
+  }
+}
+
+function checkTaskId(taskId: string): void {
+  if (!isTaskId(taskId)) throw new Error(`not a task id: ${JSON.stringify(taskId.slice(0, 100))}`);
+}
+
+function cutLine(lines: number): string {
+  return `[… ${lines} line${lines === 1 ? '' : 's'} cut here: a task's log keeps its first and last lines]\n`;
+}
+
+/**
+ * Buffers lines and writes them in batches; deletes the middle of the log once it is past
+ * the cap. Writes are chained, so they reach the database in order, one at a time. A write
+ * that fails is dropped (as a full disk dropped lines of a log file): the log must never
+ * fail the task it describes.
+ */
+class BatchedWriter implements TaskLogWriter {
+  private buffer: Database['task_logs'][] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  /** Highest seq deleted by trimming so far (or the head's end): the next trim starts above. */
+  private trimmed: number;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly taskId: string,
+    private seq: number,
+    private readonly limits: TaskLogLimits,
+  ) {
+    this.trimmed = limits.headLines;
+  }
+
+  line(text: string): void {
+    const message = text.length > MAX_LINE_CHARS ? `${text.slice(0, MAX_LINE_CHARS)} [… ${text.length - MAX_LINE_CHARS} characters cut]` : text;
+    this.seq += 1;
+    this.buffer.push({ task_id: this.taskId, seq: this.seq, time: new Date().toISOString(), level: 'info', kind: 'line', message });
+    if (this.buffer.length >= this.limits.batchLines) this.flush(false);
+    else this.timer ??= setTimeout(() => this.flush(false), this.limits.flushMs).unref();
+  }
+
+  close(): Promise<void> {
+    this.flush(true);
+    return this.chain;
+  }
+
+  private flush(final: boolean): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const rows = this.buffer;
+    this.buffer = [];
+    const last = this.seq;
+    this.chain = this.chain.then(async () => {
+      try {
+        for (let i = 0; i < rows.length; i += INSERT_ROWS) await this.db.insertInto('task_logs').values(rows.slice(i, i + INSERT_ROWS)).execute();
+        await this.trim(last, final);
+      } catch {
+        // Dropped: see the class comment.
+      }
+    });
+  }
+
+  /**
+   * Deletes the lines between the head and the last `tailLines`. While the task runs this
+   * waits until a whole tail's worth is deletable (one DELETE per tailLines lines); at the
+   * end it trims exactly.
+   */
+  private async trim(last: number, final: boolean): Promise<void> {
+    const upTo = last - this.limits.tailLines;
+    if (upTo <= this.trimmed || (!final && upTo - this.trimmed < this.limits.tailLines)) return;
+    await this.db.deleteFrom('task_logs').where('task_id', '=', this.taskId).where('seq', '>', this.trimmed).where('seq', '<=', upTo).execute();
+    this.trimmed = upTo;
   }
 }

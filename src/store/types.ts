@@ -1,6 +1,7 @@
 /**
  * Task records: what Glacis remembers about every pull and freeze.
  */
+import type { TaskLogs } from './task-logs.js';
 
 /** The two operations a worker performs from the queue. */
 export type TaskType = 'pull' | 'freeze';
@@ -81,6 +82,8 @@ export interface TaskQuery {
  * ```
  */
 export interface TaskStore {
+  /** The tasks' logs, in the same database. */
+  readonly logs: TaskLogs;
   create(task: NewTask): Promise<Task>;
   get(id: string): Promise<Task | undefined>;
   update(id: string, patch: TaskUpdate): Promise<Task | undefined>;
@@ -91,7 +94,7 @@ export interface TaskStore {
   transition(id: string, from: readonly TaskStatus[], patch: TaskUpdate & { status: TaskStatus }): Promise<Task | undefined>;
   list(query?: TaskQuery): Promise<Task[]>;
   delete(id: string): Promise<boolean>;
-  /** Deletes up to `limit` ended tasks that finished before `cutoff` (ISO time); returns their ids. */
+  /** Deletes up to `limit` ended tasks that finished before `cutoff` (ISO time), with their logs; returns their ids. */
   deleteEndedBefore(cutoff: string, limit: number): Promise<string[]>;
   /**
    * Aggregates over every record, computed by the database (one grouped scan, no rows

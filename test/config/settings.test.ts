@@ -56,7 +56,6 @@ describe('loadSettings: sources', () => {
       databaseUrl: './data/glacis.sqlite',
       host: '127.0.0.1',
       port: 9100,
-      taskLogDir: './data/task-logs',
       workerConcurrency: 2,
       runMode: 'prod',
       queuePrefix: 'glacis',
@@ -96,10 +95,19 @@ describe('loadSettings: sources', () => {
   });
 
   it('reads a relative config path against cwd and keeps relative paths as written', () => {
-    writeCfg("REPOS_CONF = 'conf/repos.yaml'\nTASK_LOG_DIR = 'logs'\n", 'glacis.cfg');
+    writeCfg("REPOS_CONF = 'conf/repos.yaml'\n", 'glacis.cfg');
     const { settings } = load({ configPath: 'glacis.cfg' });
     expect(settings.reposConf).toBe('conf/repos.yaml');
-    expect(settings.taskLogDir).toBe('logs');
+  });
+
+  it('accepts TASK_LOG_DIR and ignores it with one warning: task logs are in the database', () => {
+    const file = writeCfg("TASK_LOG_DIR = '/var/log/glacis'\n", 'old.cfg');
+    const fromFile = load({ configPath: file });
+    expect(fromFile.warnings).toEqual([`${file}: key "TASK_LOG_DIR" ignored: task logs are kept in the database (DATABASE_URL)`]);
+    expect(fromFile.settings).not.toHaveProperty('taskLogDir');
+    expect(load({ env: { ...NO_PATH, TASK_LOG_DIR: '/var/log/glacis' } }).warnings).toEqual([
+      'environment: key "TASK_LOG_DIR" ignored: task logs are kept in the database (DATABASE_URL)',
+    ]);
   });
 
   it('fails on an explicit config file that does not exist', () => {
@@ -174,7 +182,6 @@ describe('loadSettings: Baricadr compatibility and raw keys', () => {
     const file = path.join(fixtures, 'baricadr-local.cfg');
     const { settings, warnings } = load({ configPath: file });
     expect(settings.reposConf).toBe('/etc/baricadr/repos.yml');
-    expect(settings.taskLogDir).toBe('/var/log/baricadr/tasks/');
     expect(settings.version).toBe('1.0.0');
     const ignored = [
       'SECRET_KEY', 'DEBUG', 'TESTING', 'BROKER_TRANSPORT', 'CELERY_BROKER_URL', 'CELERY_RESULT_BACKEND',
@@ -182,7 +189,10 @@ describe('loadSettings: Baricadr compatibility and raw keys', () => {
       'SQLALCHEMY_DATABASE_URI', 'SQLALCHEMY_ECHO', 'SQLALCHEMY_TRACK_MODIFICATIONS',
       'SQLALCHEMY_ENGINE_OPTIONS', 'LOG_FOLDER', 'MAX_TASK_DURATION',
     ];
-    const expected = ignored.map((key) => `${file}: key "${key}" ignored: only meaningful to Baricadr`);
+    const expected = [
+      ...ignored.map((key) => `${file}: key "${key}" ignored: only meaningful to Baricadr`),
+      `${file}: key "TASK_LOG_DIR" ignored: task logs are kept in the database (DATABASE_URL)`,
+    ];
     expect([...warnings].sort()).toEqual(expected.sort());
     for (const key of ignored) expect(settings.raw).not.toHaveProperty(key);
     expect(settings.raw).toMatchObject({
@@ -220,7 +230,6 @@ describe('loadSettings: validation', () => {
     ['WORKER_CONCURRENCY = 65', 'local.cfg: key "WORKER_CONCURRENCY" must be a whole number from 1 to 64 (got 65)'],
     ["RUN_MODE = 'production'", 'local.cfg: key "RUN_MODE" must be one of dev, test, prod (got "production")'],
     ['HOST = 127', 'local.cfg: key "HOST" must be a quoted string (got a number)'],
-    ["TASK_LOG_DIR = ''", 'local.cfg: key "TASK_LOG_DIR" must be a non-empty string (got a string)'],
     ["QUEUE_PREFIX = 'my queue'", 'local.cfg: key "QUEUE_PREFIX" must be letters, digits and _ . : { } - only (got "my queue")'],
     ['WORKER_LOCK_DURATION = 1', 'local.cfg: key "WORKER_LOCK_DURATION" must be a whole number from 5 to 3600 (got 1)'],
     ['WORKER_SHUTDOWN_GRACE = -1', 'local.cfg: key "WORKER_SHUTDOWN_GRACE" must be a whole number from 0 to 86400 (got -1)'],
@@ -256,11 +265,15 @@ describe('loadSettings: validation', () => {
     const redis = loadError({});
     fs.rmSync(path.join(dir, 'local.cfg'));
     expect(redis.message).toBe('local.cfg: key "REDIS_URL" must be a redis:// or rediss:// URL');
-    const db = loadError({ env: { ...NO_PATH, DATABASE_URL: 'postgresql://pg:s3cret@db/pg' } });
+    const db = loadError({ env: { ...NO_PATH, DATABASE_URL: 'mysql://pg:s3cret@db/pg' } });
     expect(db.message).toBe(
-      'environment: key "DATABASE_URL" must be a file path or a sqlite: URL (Glacis uses SQLite)',
+      'environment: key "DATABASE_URL" must be a file path, a sqlite: URL, or a postgresql://user:password@host:port/database URL',
     );
-    expect(redis.message + db.message).not.toContain('s3cret');
+    const noDatabase = loadError({ env: { ...NO_PATH, DATABASE_URL: 'postgresql://pg:s3cret@db' } });
+    expect(noDatabase.message).toBe(
+      'environment: key "DATABASE_URL" must be a file path, a sqlite: URL, or a postgresql://user:password@host:port/database URL (got a postgresql:// URL without a host or a database name)',
+    );
+    expect(redis.message + db.message + noDatabase.message).not.toContain('s3cret');
   });
 
   it('housekeeping intervals: whole seconds, 0 for off; CLEANUP_AGE at least an hour', () => {
@@ -273,8 +286,8 @@ describe('loadSettings: validation', () => {
     expect(loadError({ env: { ...NO_PATH, CLEANUP_INTERVAL: '6h' } }).message).toMatch(/^environment: key "CLEANUP_INTERVAL" must be a whole number from 0 to /);
   });
 
-  it('accepts SQLite URLs and plain paths for DATABASE_URL', () => {
-    for (const url of ['sqlite:///var/lib/glacis.sqlite', 'file:glacis.sqlite', '/var/lib/glacis.sqlite', 'db.sqlite']) {
+  it('accepts SQLite URLs, plain paths and PostgreSQL URLs for DATABASE_URL', () => {
+    for (const url of ['sqlite:///var/lib/glacis.sqlite', 'file:glacis.sqlite', '/var/lib/glacis.sqlite', 'db.sqlite', 'postgresql://glacis:pw@db:5432/glacis', 'postgres://glacis@db/glacis']) {
       expect(load({ env: { ...NO_PATH, DATABASE_URL: url } }).settings.databaseUrl).toBe(url);
     }
   });

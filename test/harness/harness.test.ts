@@ -1,6 +1,6 @@
 /**
  * Proves each test service really works, through the same clients Glacis uses: ioredis for
- * Redis, the real rclone binary for SFTP and S3. Nothing here is skipped: a missing binary
+ * Redis, the real rclone binary for SFTP and S3, pg for PostgreSQL. Nothing here is skipped: a missing binary
  * fails with the command that installs it.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -21,7 +21,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { freePort, isPortOpen, waitForPort } from './ports.js';
+import { createDatabase } from './postgres.js';
 import { deathSignalPrefix, requireBinary } from './process.js';
 import { pingRedis, startRedis } from './redis.js';
 import {
@@ -354,5 +356,25 @@ describe('no orphan servers', () => {
     expect(isAlive(pid)).toBe(true);
     owner.kill('SIGKILL');
     await expect.poll(() => isAlive(pid), { timeout: 5_000 }).toBe(false);
+  });
+});
+
+describe('PostgreSQL (shared)', () => {
+  it('listens on loopback only, and logs in with its password only', async () => {
+    const admin = new URL(sharedServices().postgresUrl);
+    expect(admin.hostname).toBe('127.0.0.1');
+    const url = await createDatabase(admin.toString());
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      expect((await client.query<{ listen_addresses: string }>('show listen_addresses')).rows).toEqual([{ listen_addresses: '127.0.0.1' }]);
+      expect((await client.query<{ current_database: string }>('select current_database()')).rows[0]?.current_database).toBe(new URL(url).pathname.slice(1));
+    } finally {
+      await client.end();
+    }
+    const wrong = new URL(url);
+    wrong.password = 'not-the-password';
+    const refused = new pg.Client({ connectionString: wrong.toString() });
+    await expect(refused.connect()).rejects.toThrow(/password authentication failed/);
   });
 });

@@ -24,6 +24,11 @@ export interface SharedS3 {
 export interface SharedServices {
   /** `redis://127.0.0.1:<port>`; tests use fresh queue names / key prefixes. */
   readonly redisUrl: string;
+  /**
+   * The PostgreSQL superuser's URL (with its password); tests make a fresh database each
+   * with `createDatabase()` from test/harness/postgres.ts.
+   */
+  readonly postgresUrl: string;
   readonly sftp: SharedSftp;
   readonly s3: SharedS3;
 }

@@ -16,7 +16,7 @@ export function sharedServices(): SharedServices {
   if (services === undefined) {
     throw new Error(
       'Shared test services are missing: run the tests through vitest with vitest.config.ts, ' +
-        'whose globalSetup (test/global-setup.ts) starts redis-server, the SFTP server and s3rver.',
+        'whose globalSetup (test/global-setup.ts) starts redis-server, the SFTP server, s3rver and PostgreSQL.',
     );
   }
   return services;

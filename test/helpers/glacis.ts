@@ -59,7 +59,6 @@ export async function startGlacis(options: StartOptions): Promise<TestGlacis> {
     REPOS_CONF: reposFile,
     REDIS_URL: options.redisUrl ?? sharedServices().redisUrl,
     DATABASE_URL: path.join(dir, 'glacis.sqlite'),
-    TASK_LOG_DIR: path.join(dir, 'task-logs'),
     QUEUE_PREFIX: `t${randomUUID().slice(0, 8)}`,
     PORT: String(await freePort()),
     RUN_MODE: 'test',

@@ -10,8 +10,10 @@ import { createLogger } from '../../src/log/index.js';
 import { audiencesFor, composeTaskMail, formatSize } from '../../src/notify/compose.js';
 import { collectFileLists } from '../../src/notify/file-list.js';
 import { Mailer } from '../../src/notify/mailer.js';
-import type { Task } from '../../src/store/types.js';
-import { TaskLogs } from '../../src/store/task-logs.js';
+import path from 'node:path';
+import { openTaskStore } from '../../src/store/index.js';
+import type { Task, TaskStore } from '../../src/store/types.js';
+import type { TaskLogs } from '../../src/store/task-logs.js';
 import { tempDir } from '../helpers/remotes.js';
 import { startSmtpCapture, type SmtpCapture } from './smtp-capture.js';
 
@@ -41,6 +43,17 @@ function task(overrides: Partial<Task> = {}): Task {
   };
 }
 
+const stores: TaskStore[] = [];
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((store) => store.close()));
+});
+
+async function freshLogs(): Promise<TaskLogs> {
+  const store = await openTaskStore(path.join(tempDir('mail-logs'), 'glacis.sqlite'));
+  stores.push(store);
+  return store.logs;
+}
+
 async function writeLog(logs: TaskLogs, taskId: string, lines: readonly string[]): Promise<void> {
   const log = await logs.open(taskId);
   for (const line of lines) log.line(line);
@@ -49,7 +62,7 @@ async function writeLog(logs: TaskLogs, taskId: string, lines: readonly string[]
 
 describe('file lists from the task log', () => {
   it('keeps the file lines of the task kind, names with line breaks whole, and skips summaries', async () => {
-    const logs = new TaskLogs(tempDir('mail-logs'));
+    const logs = await freshLogs();
     const freeze = task({ type: 'freeze' });
     await writeLog(logs, freeze.id, [
       'freeze of /data/lab1/raw started',
@@ -72,8 +85,20 @@ describe('file lists from the task log', () => {
     expect((await collectFileLists(logs.entries(pull.id), pull))?.done).toEqual({ shown: ['raw/x', 'raw/12 files, 3 bytes'], total: 2 });
   });
 
+  it("counts the task's recorded totals when its log was cut in the middle", async () => {
+    async function* cutLog(): AsyncGenerator<string> {
+      for (let i = 0; i < 10; i++) yield `would freeze head${i} (1 bytes)`;
+      // (the store's cap deleted 980 lines here)
+      for (let i = 0; i < 10; i++) yield `would freeze tail${i} (1 bytes)`;
+      yield 'cold but not frozen (the remote does not hold it): only-local';
+    }
+    const lists = await collectFileLists(cutLog(), { type: 'freeze', dryRun: true, files: 1000, unprotected: 40 }, 5);
+    expect(lists?.done).toEqual({ shown: ['head0', 'head1', 'head2', 'head3', 'head4'], total: 1000 });
+    expect(lists?.unprotected.total).toBe(40);
+  });
+
   it('cuts a long list at the limit and counts the rest; a missing log gives no list', async () => {
-    const logs = new TaskLogs(tempDir('mail-logs'));
+    const logs = await freshLogs();
     const dry = task({ dryRun: true });
     await writeLog(logs, dry.id, Array.from({ length: 2500 }, (_, i) => `would pull f${i} (${i} bytes)`));
     const lists = await collectFileLists(logs.entries(dry.id), dry, 100);

@@ -131,18 +131,28 @@ describe('docker-compose.prod.yml', () => {
     expect(Object.keys(compose.volumes ?? {})).toContain(data?.source);
   });
 
-  it('keeps the database and the task logs on named volumes that the API and the workers share', () => {
-    for (const key of ['DATABASE_URL', 'TASK_LOG_DIR'] as const) {
-      const where = serviceEnv(api)[key] ?? '';
-      expect(path.isAbsolute(where)).toBe(true);
-      expect(serviceEnv(worker)[key]).toBe(where);
-      const apiMount = mountHolding(api, where);
-      expect(apiMount?.named).toBe(true);
-      expect(mountHolding(worker, where)).toEqual(apiMount);
-      expect(Object.keys(compose.volumes ?? {})).toContain(apiMount?.source);
+  it('keeps the task records and logs in PostgreSQL, reached by service name, on a named volume, healthy before Glacis starts', () => {
+    const postgres = service(compose, 'postgres');
+    for (const glacis of [api, worker]) {
+      const url = new URL(serviceEnv(glacis).DATABASE_URL ?? '');
+      expect(url.protocol).toBe('postgresql:');
+      expect(url.hostname).toBe('postgres');
+      expect(url.pathname).toBe(`/${serviceEnv(postgres).POSTGRES_DB}`);
+      expect(url.username).toBe(serviceEnv(postgres).POSTGRES_USER);
+      expect(glacis.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
+      // No state of Glacis's own in its containers: no TASK_LOG_DIR, no database volume.
+      expect(serviceEnv(glacis)).not.toHaveProperty('TASK_LOG_DIR');
+      expect(mounts(glacis).filter((mount) => mount.named)).toEqual([]);
     }
-    // Distinct volumes: the database is not swept along with old task logs.
-    expect(mountHolding(api, serviceEnv(api).DATABASE_URL ?? '')?.source).not.toBe(mountHolding(api, serviceEnv(api).TASK_LOG_DIR ?? '')?.source);
+    // One password, given to both from the environment (.env), never written here.
+    expect(serviceEnv(postgres).POSTGRES_PASSWORD).toBe('${GLACIS_DB_PASSWORD:-}');
+    expect(repoFile('docker-compose.prod.yml')).toContain('postgresql://glacis:${GLACIS_DB_PASSWORD:-}@postgres:5432/glacis');
+    expect(postgres.restart).toBe('unless-stopped');
+    expect(asList(postgres.healthcheck?.test)).toContain('pg_isready');
+    const data = mountHolding(postgres, '/var/lib/postgresql/data');
+    expect(data?.named).toBe(true);
+    expect(Object.keys(compose.volumes ?? {})).toContain(data?.source);
+    expect(postgres.ports).toBeUndefined();
   });
 
   it('reads local.cfg and the repos file from the host, and gives the workers the repositories', () => {
@@ -157,20 +167,6 @@ describe('docker-compose.prod.yml', () => {
   it('gives a stopping worker longer than WORKER_SHUTDOWN_GRACE to finish its tasks', () => {
     const grace = loadSettings({ env: serviceEnv(worker), configPath: emptyConfig(), warn: () => undefined }).shutdownGraceMs / 1000;
     expect(durationSeconds(worker.stop_grace_period ?? '10s')).toBeGreaterThan(grace);
-  });
-
-  it('makes the state volumes writable by the user the services run as, before they start', () => {
-    const owner = service(compose, 'state-owner');
-    expect(asList(owner.entrypoint)[0]).toBe('chown');
-    expect(asList(owner.entrypoint)[1]).toBe(api.user);
-    expect(worker.user).toBe(api.user);
-    const chowned = asList(owner.entrypoint).slice(2);
-    for (const key of ['DATABASE_URL', 'TASK_LOG_DIR'] as const) {
-      const volume = mountHolding(api, serviceEnv(api)[key] ?? '');
-      expect(chowned).toContain(volume?.target);
-      expect(mounts(owner)).toContainEqual(volume);
-    }
-    expect(api.depends_on).toMatchObject({ 'state-owner': { condition: 'service_completed_successfully' } });
   });
 });
 

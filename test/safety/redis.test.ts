@@ -12,7 +12,7 @@
  * GLACIS_SOAK=1 runs more outages; GLACIS_DEBUG=1 prints when Redis goes and comes back.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { pathsOverlap } from '../../src/paths/index.js';
@@ -186,10 +186,10 @@ async function attemptsOf(glacis: TestGlacis, taskIds: readonly string[]): Promi
   const attempts: Attempt[] = [];
   for (const taskId of taskIds) {
     const task = await glacis.runtime.store.get(taskId);
-    const file = path.join(glacis.env.TASK_LOG_DIR!, `${taskId}.log`);
-    if (!task || !existsSync(file)) continue;
+    const log = await glacis.runtime.store.logs.read(taskId);
+    if (!task || log === undefined) continue;
     const open: Attempt[] = [];
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
+    for (const line of log.split('\n')) {
       const match = /^(\S+Z) (.*)$/.exec(line);
       if (!match) continue;
       const at = Date.parse(match[1]!);

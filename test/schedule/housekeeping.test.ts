@@ -3,7 +3,6 @@
  * failed and their locks released, each on a schedule that exists once per Redis.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
@@ -11,7 +10,6 @@ import { afterEach, expect, it } from 'vitest';
 import { housekeepingQueue } from '../../src/schedule/housekeeping.js';
 import { removeOldTasks } from '../../src/services/housekeeping.js';
 import { openTaskStore, type TaskStatus } from '../../src/store/index.js';
-import { TaskLogs } from '../../src/store/task-logs.js';
 import { sharedServices } from '../harness/services.js';
 import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
 import { makeRemote, tempDir } from '../helpers/remotes.js';
@@ -27,7 +25,7 @@ const HOUR = 3_600_000;
 it('removes ended tasks older than the age, with their logs, and nothing else', async () => {
   const dir = tempDir('cleanup');
   const store = await openTaskStore(path.join(dir, 'db.sqlite'));
-  const logs = new TaskLogs(path.join(dir, 'logs'));
+  const logs = store.logs;
   const now = Date.now();
   const make = async (status: TaskStatus, finishedHoursAgo: number | null): Promise<string> => {
     const id = randomUUID();
@@ -45,17 +43,17 @@ it('removes ended tasks older than the age, with their logs, and nothing else', 
     // Enough for several deletion batches.
     for (let i = 0; i < 2500; i++) await make('finished', 100);
 
-    for (const id of oldEnded) expect(existsSync(path.join(dir, 'logs', `${id}.log`))).toBe(true);
-    expect(await removeOldTasks({ store, logs }, 48 * HOUR - 60_000, now)).toBe(2503);
+    for (const id of oldEnded) expect(await logs.read(id)).toMatch(/something happened/);
+    expect(await removeOldTasks({ store }, 48 * HOUR - 60_000, now)).toBe(2503);
     for (const id of oldEnded) {
       expect(await store.get(id)).toBeUndefined();
-      expect(existsSync(path.join(dir, 'logs', `${id}.log`))).toBe(false);
+      expect(await logs.read(id)).toBeUndefined();
     }
     for (const id of [...recent, ...unfinished]) {
       expect(await store.get(id)).toBeDefined();
       expect(await logs.read(id)).toMatch(/something happened/);
     }
-    expect(await removeOldTasks({ store, logs }, 48 * HOUR - 60_000, now)).toBe(0);
+    expect(await removeOldTasks({ store }, 48 * HOUR - 60_000, now)).toBe(0);
   } finally {
     await store.close();
   }
@@ -68,7 +66,7 @@ it('runs cleanup and zombie checks on schedules kept once per Redis, and removes
   const env = { QUEUE_PREFIX: prefix, CLEANUP_INTERVAL: '1', CLEANUP_AGE: '3600', CLEANUP_ZOMBIES_INTERVAL: '1' };
   const glacis = await startGlacis({ repos: { [local]: remote.settings }, env });
   running.push(glacis);
-  running.push(await startGlacis({ repos: { [local]: remote.settings }, env: { ...env, DATABASE_URL: glacis.env.DATABASE_URL, TASK_LOG_DIR: glacis.env.TASK_LOG_DIR }, worker: false }));
+  running.push(await startGlacis({ repos: { [local]: remote.settings }, env: { ...env, DATABASE_URL: glacis.env.DATABASE_URL }, worker: false }));
 
   const redis = new Redis(sharedServices().redisUrl);
   const queue = housekeepingQueue(redis, prefix);

@@ -1,32 +1,70 @@
+/**
+ * The task store and the task logs, run unchanged over both dialects (Kysely's own style: one
+ * parameterised suite): a SQLite file, and a fresh database on the real PostgreSQL server the
+ * global setup starts (test/harness/postgres.ts).
+ */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Kysely } from 'kysely';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { postgresStoreDialect } from '../../src/store/dialects/postgres/index.js';
+import { sqliteStoreDialect } from '../../src/store/dialects/sqlite/index.js';
 import { openTaskStore, type NewTask, type TaskStore } from '../../src/store/index.js';
-import { TaskLogs, isTaskId } from '../../src/store/task-logs.js';
+import type { Database } from '../../src/store/schema.js';
+import { TaskLogs, isTaskId, type TaskLogLimits } from '../../src/store/task-logs.js';
+import { createDatabase } from '../harness/postgres.js';
+import { sharedServices } from '../harness/services.js';
 
 const stores: TaskStore[] = [];
+const dbs: Array<Kysely<Database>> = [];
 afterEach(async () => {
   await Promise.all(stores.splice(0).map((s) => s.close()));
+  await Promise.all(dbs.splice(0).map((db) => db.destroy()));
 });
 
-async function freshStore(): Promise<{ store: TaskStore; file: string }> {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'glacis-store-')), 'sub', 'glacis.sqlite');
-  const store = await openTaskStore(file);
-  stores.push(store);
-  return { store, file };
+interface DialectCase {
+  readonly name: string;
+  /** A new, empty database's URL. */
+  url(): Promise<string>;
+  /** A second connection to it, for looking under the store (counting statements, column types). */
+  connect(url: string, onQuery?: () => void): Kysely<Database>;
 }
+
+const DIALECTS: readonly DialectCase[] = [
+  {
+    name: 'SQLite',
+    url: () => Promise.resolve(path.join(mkdtempSync(path.join(tmpdir(), 'glacis-store-')), 'sub', 'glacis.sqlite')),
+    connect: (url, onQuery) => new Kysely<Database>({ dialect: sqliteStoreDialect(url).dialect, log: () => onQuery?.() }),
+  },
+  {
+    name: 'PostgreSQL',
+    url: () => createDatabase(sharedServices().postgresUrl),
+    connect: (url, onQuery) => new Kysely<Database>({ dialect: postgresStoreDialect(url).dialect, log: () => onQuery?.() }),
+  },
+];
 
 function newTask(p: string, overrides: Partial<NewTask> = {}): NewTask {
   return { id: randomUUID(), type: 'pull', path: p, dryRun: false, force: false, email: null, origin: 'user', ...overrides };
 }
 
-describe('task store (SQLite)', () => {
+const GiB = 1024 ** 3;
+
+describe.each(DIALECTS)('task store ($name)', (dialect) => {
+  async function freshStore(): Promise<{ store: TaskStore; url: string }> {
+    const url = await dialect.url();
+    const store = await openTaskStore(url);
+    stores.push(store);
+    return { store, url };
+  }
+
   it('creates a waiting task and reads it back', async () => {
     const { store } = await freshStore();
     const created = await store.create(newTask('/repo/a', { email: 'a@b.org', dryRun: true }));
-    expect(created).toMatchObject({ status: 'waiting', dryRun: true, email: 'a@b.org', started: null, files: null });
+    expect(created).toMatchObject({ status: 'waiting', dryRun: true, force: false, email: 'a@b.org', started: null, files: null });
+    expect(created.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(await store.get(created.id)).toEqual(created);
     expect(await store.get(randomUUID())).toBeUndefined();
   });
@@ -41,7 +79,7 @@ describe('task store (SQLite)', () => {
 
   it('lists with filters and paging, path prefix by segment', async () => {
     const { store } = await freshStore();
-    for (const p of ['/repo/ab', '/repo/ab/c', '/repo/abc', '/repo/x']) await store.create(newTask(p));
+    for (const p of ['/repo/ab', '/repo/ab/c', '/repo/abc', '/repo/x', '/repo/ab-c', '/repo/ab.c']) await store.create(newTask(p));
     await store.create(newTask('/repo/ab/f', { type: 'freeze' }));
     expect((await store.list({ pathPrefix: '/repo/ab' })).map((t) => t.path)).toEqual(['/repo/ab', '/repo/ab/c', '/repo/ab/f']);
     expect((await store.list({ type: 'freeze' })).map((t) => t.path)).toEqual(['/repo/ab/f']);
@@ -49,21 +87,77 @@ describe('task store (SQLite)', () => {
   });
 
   it('keeps records across reopening (migrations run once)', async () => {
-    const { store, file } = await freshStore();
+    const { store, url } = await freshStore();
     const { id } = await store.create(newTask('/repo/a'));
     await store.close();
     stores.pop();
-    const again = await openTaskStore(file);
+    const again = await openTaskStore(url);
     stores.push(again);
     expect((await again.get(id))?.path).toBe('/repo/a');
     expect(await again.delete(id)).toBe(true);
     expect(await again.delete(id)).toBe(false);
   });
+
+  it('migrates once when several processes open a new database at the same time', async () => {
+    const url = await dialect.url();
+    const opened = await Promise.all([openTaskStore(url), openTaskStore(url), openTaskStore(url)]);
+    stores.push(...opened);
+    const { id } = await opened[0]!.create(newTask('/repo/a'));
+    expect((await opened[2]!.get(id))?.id).toBe(id);
+  });
+
+  it('holds 64-bit counters as numbers: a 5 GiB pull, and its sum in the aggregates', async () => {
+    const { store } = await freshStore();
+    const first = await store.create(newTask('/repo/big'));
+    const second = await store.create(newTask('/repo/big2'));
+    for (const { id } of [first, second]) {
+      await store.update(id, { status: 'finished', started: '2024-03-01T12:00:00.000Z', finished: '2024-03-01T12:00:02.500Z', files: 3_000_000_000, bytes: 5 * GiB });
+    }
+    const read = await store.get(first.id);
+    expect(read).toMatchObject({ files: 3_000_000_000, bytes: 5 * GiB, started: '2024-03-01T12:00:00.000Z', finished: '2024-03-01T12:00:02.500Z' });
+    expect(typeof read?.bytes).toBe('number');
+    const [group] = await store.stats([1, 3]);
+    expect(group).toEqual({ type: 'pull', status: 'finished', count: 2, bytes: 10 * GiB, timed: 2, durationSeconds: expect.closeTo(5, 3), durationBuckets: [0, 2] });
+    for (const value of [group!.count, group!.bytes, group!.timed, group!.durationSeconds]) expect(typeof value).toBe('number');
+  });
+
+  it('deletes ended tasks that finished before the cutoff, never unfinished ones', async () => {
+    const { store } = await freshStore();
+    const old = await store.create(newTask('/repo/old'));
+    await store.update(old.id, { status: 'finished', finished: '2020-01-01T00:00:00.000Z' });
+    const recent = await store.create(newTask('/repo/recent'));
+    await store.update(recent.id, { status: 'failed', finished: '2030-01-01T00:00:00.000Z' });
+    const running = await store.create(newTask('/repo/running'));
+    await store.update(running.id, { status: 'pulling', finished: '2020-01-01T00:00:00.000Z' });
+    expect(await store.deleteEndedBefore('2025-01-01T00:00:00.000Z', 10)).toEqual([old.id]);
+    expect((await store.list()).map((t) => t.id).sort()).toEqual([recent.id, running.id].sort());
+  });
+
+  it('answers ping, and refuses after close', async () => {
+    const { store } = await freshStore();
+    await store.ping();
+    await store.close();
+    stores.pop();
+    await expect(store.ping()).rejects.toThrow();
+  });
 });
 
-describe('task logs', () => {
-  it('appends timestamped lines and reads them back; refuses non-uuid names', async () => {
-    const logs = new TaskLogs(mkdtempSync(path.join(tmpdir(), 'glacis-logs-')));
+describe.each(DIALECTS)('task logs ($name)', (dialect) => {
+  async function freshLogs(limits: Partial<TaskLogLimits> = {}): Promise<{ logs: TaskLogs; url: string; store: TaskStore }> {
+    const url = await dialect.url();
+    const store = await openTaskStore(url);
+    stores.push(store);
+    return { logs: Object.keys(limits).length === 0 ? store.logs : new TaskLogs(own(url), limits), url, store };
+  }
+
+  function own(url: string, onQuery?: () => void): Kysely<Database> {
+    const db = dialect.connect(url, onQuery);
+    dbs.push(db);
+    return db;
+  }
+
+  it('appends timestamped lines and reads them back as text; refuses non-uuid names', async () => {
+    const { logs } = await freshLogs();
     const id = randomUUID();
     expect(await logs.read(id)).toBeUndefined();
     const writer = await logs.open(id);
@@ -71,10 +165,149 @@ describe('task logs', () => {
     writer.line('second\nwith a newline');
     await writer.close();
     const text = (await logs.read(id))!;
-    expect(text).toMatch(/^\d{4}-\d\d-\d\dT.* first\n.* second\n {4}with a newline\n$/);
+    expect(text).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z first\n\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z second\n {4}with a newline\n$/);
+    const entries: string[] = [];
+    for await (const entry of logs.entries(id)) entries.push(entry);
+    expect(entries).toEqual(['first', 'second\nwith a newline']);
     await logs.remove(id);
     expect(await logs.read(id)).toBeUndefined();
     expect(isTaskId('../../etc/passwd')).toBe(false);
     await expect(logs.read('../../etc/passwd')).rejects.toThrow(/not a task id/);
+  });
+
+  it('a task run again appends to its log', async () => {
+    const { logs } = await freshLogs();
+    const id = randomUUID();
+    for (const text of ['attempt 1', 'attempt 2']) {
+      const writer = await logs.open(id);
+      writer.line(text);
+      await writer.close();
+    }
+    expect((await logs.read(id))!.split('\n').filter(Boolean).map((line) => line.split(' ').slice(1).join(' '))).toEqual(['attempt 1', 'attempt 2']);
+  });
+
+  it('writes in batches: 20,000 lines take a few dozen statements, not 20,000', async () => {
+    const { url } = await freshLogs();
+    let statements = 0;
+    const logs = new TaskLogs(own(url, () => (statements += 1)));
+    const id = randomUUID();
+    const writer = await logs.open(id);
+    for (let i = 0; i < 20_000; i++) writer.line(`pulled raw/file-${i}`);
+    await writer.close();
+    // 500 lines a batch: 40 inserts, plus the trims of the middle past the cap and the open.
+    expect(statements).toBeLessThan(60);
+    const entries: string[] = [];
+    for await (const entry of logs.entries(id)) entries.push(entry);
+    expect(entries.length).toBe(20_000);
+    expect(entries[19_999]).toBe('pulled raw/file-19999');
+  });
+
+  it('writes what waits in the buffer after a short delay, without close', async () => {
+    const { url } = await freshLogs();
+    const logs = new TaskLogs(own(url), { flushMs: 50, batchLines: 1000 });
+    const id = randomUUID();
+    const writer = await logs.open(id);
+    writer.line('still running');
+    const deadline = Date.now() + 30_000;
+    while ((await logs.read(id)) === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await logs.read(id)).toMatch(/ still running\n$/);
+    await writer.close();
+  });
+
+  it('caps a log: keeps its head and tail, deletes the middle as it goes, and says what was cut', async () => {
+    const { url } = await freshLogs();
+    const db = own(url);
+    const logs = new TaskLogs(db, { headLines: 3, tailLines: 4, batchLines: 2 });
+    const id = randomUUID();
+    const writer = await logs.open(id);
+    let most = 0;
+    for (let i = 1; i <= 40; i++) {
+      writer.line(`line ${i}`);
+      if (i % 5 === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        const { count } = await db.selectFrom('task_logs').select((eb) => eb.fn.countAll<number>().as('count')).where('task_id', '=', id).executeTakeFirstOrThrow();
+        most = Math.max(most, Number(count));
+      }
+    }
+    await writer.close();
+    // Never more than the head, two tails and a batch in the table while the task runs.
+    expect(most).toBeLessThanOrEqual(3 + 2 * 4 + 2);
+    const lines = (await logs.read(id))!.trimEnd().split('\n');
+    expect(lines.map((line) => line.replace(/^\d{4}-\S+ /, ''))).toEqual([
+      'line 1', 'line 2', 'line 3',
+      "[… 33 lines cut here: a task's log keeps its first and last lines]",
+      'line 37', 'line 38', 'line 39', 'line 40',
+    ]);
+    expect(lines[3]).toMatch(/^\[… 33 lines cut/);
+  });
+
+  it('cuts a very long line, saying so', async () => {
+    const { logs } = await freshLogs();
+    const id = randomUUID();
+    const writer = await logs.open(id);
+    writer.line('x'.repeat(10_000));
+    await writer.close();
+    expect(await logs.read(id)).toMatch(/ x{8192} \[… 1808 characters cut\]\n$/);
+  });
+});
+
+describe('PostgreSQL specifics', () => {
+  it('uses real booleans, timestamps with time zone and 64-bit integers', async () => {
+    const url = await createDatabase(sharedServices().postgresUrl);
+    stores.push(await openTaskStore(url));
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ table_name: string; column_name: string; data_type: string }>(
+        "select table_name, column_name, data_type from information_schema.columns where table_name in ('tasks', 'task_logs')",
+      );
+      const types = Object.fromEntries(rows.map((row) => [`${row.table_name}.${row.column_name}`, row.data_type]));
+      expect(types).toMatchObject({
+        'tasks.dry_run': 'boolean',
+        'tasks.force': 'boolean',
+        'tasks.created': 'timestamp with time zone',
+        'tasks.started': 'timestamp with time zone',
+        'tasks.finished': 'timestamp with time zone',
+        'tasks.bytes': 'bigint',
+        'tasks.files': 'bigint',
+        'tasks.unprotected': 'bigint',
+        'tasks.seq': 'bigint',
+        'task_logs.time': 'timestamp with time zone',
+        'task_logs.seq': 'bigint',
+      });
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('lists a subtree in byte order whatever the database locale', async () => {
+    const admin = new pg.Client({ connectionString: sharedServices().postgresUrl });
+    await admin.connect();
+    const name = `glacis_locale_${randomUUID().slice(0, 8)}`;
+    try {
+      // ICU's English order is not byte order: it ignores punctuation first, so '/r/a-b' would
+      // fall inside the range ['/r/a/', '/r/a0') without the column's own "C" collation.
+      await admin.query(`create database ${name} template template0 locale_provider icu icu_locale 'en-US' locale 'C.UTF-8'`);
+    } finally {
+      await admin.end();
+    }
+    const url = new URL(sharedServices().postgresUrl);
+    url.pathname = `/${name}`;
+    const store = await openTaskStore(url.toString());
+    stores.push(store);
+    for (const p of ['/r/a', '/r/a/b', '/r/a-b', '/r/a.b', '/r/a0', '/r/a/z']) await store.create(newTask(p));
+    expect((await store.list({ pathPrefix: '/r/a' })).map((t) => t.path)).toEqual(['/r/a', '/r/a/b', '/r/a/z']);
+  });
+
+  it('never shows the password of DATABASE_URL in an error', async () => {
+    const url = new URL(sharedServices().postgresUrl);
+    url.password = 'Wrong-Secret-42';
+    const error = await openTaskStore(url.toString()).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect(`${error!.message}\n${error!.stack ?? ''}`).not.toContain('Wrong-Secret-42');
+    expect(`${error!.message}\n${error!.stack ?? ''}`).not.toContain(new URL(sharedServices().postgresUrl).password);
   });
 });

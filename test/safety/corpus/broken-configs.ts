@@ -58,12 +58,13 @@ const inEnv = (key: string, value: string, extra: Partial<BrokenConfig> = {}): B
   key,
   ...extra,
 });
-const unusable = (what: string, key: string, lines: string): BrokenConfig => ({
+const unusable = (what: string, key: string, lines: string, extra: Partial<BrokenConfig> = {}): BrokenConfig => ({
   what: `unusable path: ${what}`,
   source: 'runtime',
   files: { 'local.cfg': lines },
   file: 'settings',
   key,
+  ...extra,
 });
 
 export const BROKEN_CONFIGS: readonly BrokenConfig[] = [
@@ -142,7 +143,8 @@ export const BROKEN_CONFIGS: readonly BrokenConfig[] = [
   inCfg('PORT 0', 'PORT', 'PORT = 0\n'),
   inCfg('PORT 70000', 'PORT', 'PORT = 70000\n'),
   inCfg('PORT a fraction', 'PORT', 'PORT = 9100.5\n'),
-  inCfg('DATABASE_URL a postgres URL', 'DATABASE_URL', "DATABASE_URL = 'postgresql://glacis:pw-Secret-6@db/glacis'\n", { secret: 'pw-Secret-6' }),
+  inCfg('DATABASE_URL a MySQL URL', 'DATABASE_URL', "DATABASE_URL = 'mysql://glacis:pw-Secret-6@db/glacis'\n", { secret: 'pw-Secret-6' }),
+  inCfg('DATABASE_URL a postgres URL without a database', 'DATABASE_URL', "DATABASE_URL = 'postgresql://glacis:pw-Secret-11@db'\n", { secret: 'pw-Secret-11' }),
   inCfg('RUN_MODE unknown', 'RUN_MODE', "RUN_MODE = 'debug'\n"),
   inCfg('WORKER_CONCURRENCY 0', 'WORKER_CONCURRENCY', 'WORKER_CONCURRENCY = 0\n'),
   inCfg('WORKER_CONCURRENCY 65', 'WORKER_CONCURRENCY', 'WORKER_CONCURRENCY = 65\n'),
@@ -150,7 +152,6 @@ export const BROKEN_CONFIGS: readonly BrokenConfig[] = [
   inCfg('WORKER_LOCK_DURATION 1', 'WORKER_LOCK_DURATION', 'WORKER_LOCK_DURATION = 1\n'),
   inCfg('WORKER_SHUTDOWN_GRACE negative', 'WORKER_SHUTDOWN_GRACE', 'WORKER_SHUTDOWN_GRACE = -1\n'),
   inCfg('HOST empty', 'HOST', "HOST = ''\n"),
-  inCfg('TASK_LOG_DIR a number', 'TASK_LOG_DIR', 'TASK_LOG_DIR = 42\n'),
   inCfg('REPOS_CONF empty', 'REPOS_CONF', "REPOS_CONF = ''\n"),
   inCfg('RCLONE_EXECUTABLE empty', 'RCLONE_EXECUTABLE', "RCLONE_EXECUTABLE = ''\n"),
   inCfg('GLACIS_VERSION empty', 'GLACIS_VERSION', "GLACIS_VERSION = ''\n"),
@@ -195,9 +196,9 @@ export const BROKEN_CONFIGS: readonly BrokenConfig[] = [
   unusable('RCLONE_EXECUTABLE missing', 'RCLONE_EXECUTABLE', "RCLONE_EXECUTABLE = '/nonexistent/rclone'\n"),
   unusable('RCLONE_EXECUTABLE a directory', 'RCLONE_EXECUTABLE', "RCLONE_EXECUTABLE = '/etc'\n"),
   unusable('RCLONE_EXECUTABLE not executable', 'RCLONE_EXECUTABLE', "RCLONE_EXECUTABLE = './repos.yaml'\n"),
-  unusable('TASK_LOG_DIR below a file', 'TASK_LOG_DIR', "TASK_LOG_DIR = './repos.yaml/logs'\n"),
-  unusable('TASK_LOG_DIR below /dev/null', 'TASK_LOG_DIR', "TASK_LOG_DIR = '/dev/null/task-logs'\n"),
   unusable('DATABASE_URL below a file', 'DATABASE_URL', "DATABASE_URL = './repos.yaml/glacis.sqlite'\n"),
   unusable('DATABASE_URL in /proc', 'DATABASE_URL', "DATABASE_URL = '/proc/glacis.sqlite'\n"),
   unusable('DATABASE_URL a directory', 'DATABASE_URL', "DATABASE_URL = './remote'\n"),
+  // Nothing listens on port 1: the connection is refused, and the message must not show the password.
+  unusable('DATABASE_URL a PostgreSQL server that is not there', 'DATABASE_URL', "DATABASE_URL = 'postgresql://glacis:pw-Secret-12@127.0.0.1:1/glacis'\n", { secret: 'pw-Secret-12' }),
 ];

@@ -1,10 +1,11 @@
-import { Kysely, Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, sql, type Migration } from 'kysely';
 
 /**
- * Schema migrations, kept in code so the compiled package carries them.
- * Append only: a released migration never changes.
+ * SQLite's schema migrations, kept in code so the compiled package carries them.
+ * Append only: a released migration never changes. PostgreSQL has its own list
+ * (../postgres/migrations.ts): the same tables, with that database's types.
  */
-const migrations: Record<string, Migration> = {
+export const sqliteMigrations: Readonly<Record<string, Migration>> = {
   '0001_tasks': {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
@@ -46,26 +47,26 @@ const migrations: Record<string, Migration> = {
     // /metrics aggregates every record at each scrape. This index holds every column the
     // aggregate reads, the run time included (computed once per write, not per scrape), so
     // a scrape scans the index in group order and never the table. The expression must
-    // stay the one in store/stats.ts, or SQLite no longer matches it to the index.
+    // stay the dialect's `runSeconds` (./index.ts), or SQLite no longer matches it to the index.
     async up(db: Kysely<unknown>): Promise<void> {
       await sql`create index tasks_stats on tasks (type, status, dry_run, ((julianday(finished) - julianday(started)) * 86400), bytes)`.execute(db);
     },
   },
+  '0005_task_logs': {
+    // Task logs in the database (no shared directory between hosts). One row a line; the
+    // columns leave room for structured events later (level, kind). Ordered by seq within a
+    // task, which the primary key indexes: reading a log and trimming its middle are ranges.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('task_logs')
+        .addColumn('task_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('level', 'text', (c) => c.notNull().defaultTo('info'))
+        .addColumn('kind', 'text', (c) => c.notNull().defaultTo('line'))
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('task_logs_pk', ['task_id', 'seq'])
+        .execute();
+    },
+  },
 };
-
-const provider: MigrationProvider = {
-  getMigrations: () => Promise.resolve(migrations),
-};
-
-/**
- * Brings the database schema up to date; safe to call from several processes at start-up.
- *
- * @example
- * ```ts
- * await migrateToLatest(db);
- * ```
- */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  const { error } = await new Migrator({ db, provider }).migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-}
