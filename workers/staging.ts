@@ -9,7 +9,9 @@ import path from 'node:path';
 import type { Repo } from '../src/config/types.js';
 import { isTaskId } from '../src/store/task-logs.js';
 
-export const STAGING_DIR_NAME = '.glacis-staging';
+import { STAGING_DIR_NAME } from '../src/paths/index.js';
+
+export { STAGING_DIR_NAME };
 
 export function stagingRoot(repo: Repo): string {
   return path.join(repo.localPath, STAGING_DIR_NAME);

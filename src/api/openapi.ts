@@ -189,6 +189,8 @@ const timestamp = z
   .string()
   .regex(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/)
   .meta({ description: 'RFC 1123 in GMT, to the second, as Baricadr writes dates: Tue, 01 Dec 2026 09:19:39 GMT', examples: ['Tue, 01 Dec 2026 09:19:39 GMT'] });
+/** Glacis's own routes (not Baricadr's) write times as ISO 8601 in UTC. */
+const isoTimestamp = z.string().meta({ format: 'date-time', description: 'ISO 8601, UTC' });
 const count = z.int().min(0);
 
 const progressSchema = z
@@ -325,8 +327,8 @@ const browseEntrySchema = z
     is_dir: z.boolean(),
     state: z.enum(['local', 'frozen', 'local_only']).describe('local: here and on the remote; frozen: on the remote only (a pull brings it back); local_only: not on the remote (unprotected)'),
     size: count.nullable().describe('Bytes (the local file\'s when local); null for a directory'),
-    mtime: timestamp.nullable().describe('Modification time (the local file\'s when local); null for a directory on the remote only'),
-    atime: timestamp.nullable().describe('Last access, when local'),
+    mtime: isoTimestamp.nullable().describe('Modification time (the local file\'s when local); null for a directory on the remote only'),
+    atime: isoTimestamp.nullable().describe('Last access, when local'),
   })
   .describe('One entry of a browsed directory');
 

@@ -178,3 +178,9 @@ export async function pathExists(p: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * The hidden directory at a repository's root where pulls stage files before linking them
+ * into place (workers/staging.ts). Not the user's data: listings of the local tree skip it.
+ */
+export const STAGING_DIR_NAME = '.glacis-staging';

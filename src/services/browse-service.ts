@@ -8,6 +8,7 @@ import { lstat, readdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { Repo, RemoteSpec } from '../config/types.js';
 import { localNameOf, type Rclone, type RemoteEntry } from '../rclone/index.js';
+import { STAGING_DIR_NAME } from '../paths/index.js';
 import { ConcurrencyLimit } from './concurrency.js';
 import { BadRequestError, NotFoundError } from './errors.js';
 import { findOnRemote } from './remote-paths.js';
@@ -111,6 +112,8 @@ export class BrowseService {
     }
     if (!localStats && !remote) throw new NotFoundError(`${dir} exists neither locally nor on the remote`);
     const local = localStats ? await localLevel(dir) : new Map<string, Stats>();
+    // Pulls stage files under the repo root's hidden staging directory: not the user's data.
+    if (dir === repo.localPath) local.delete(STAGING_DIR_NAME);
     const entries = merge(remote ?? [], local);
     return { path: dir, repo: repo.localPath, entries: entries.slice(0, this.maxEntries), total: entries.length };
   }

@@ -103,6 +103,15 @@ describe('POST /browse', () => {
     expect(byName['subfile.txt']).toMatchObject({ state: 'local', size: 17 });
   });
 
+  it('never shows the staging directory pulls leave at the repository root', async () => {
+    // Found when the web page showed `.glacis-staging` as unprotected local data after a pull.
+    mkdirSync(path.join(local, '.glacis-staging'), { recursive: true });
+    const { status, body } = await glacis.post('/browse', { path: local });
+    expect(status).toBe(200);
+    expect(body.entries.map((e: { name: string }) => e.name)).not.toContain('.glacis-staging');
+    expect(body.entries.map((e: { name: string }) => e.name)).toContain('subdir');
+  });
+
   it('holds at most its limit of entries, directories first, and says how many there are', async () => {
     const capped = new BrowseService(glacis.runtime.repos, glacis.runtime.rclone, 8, 3);
     const result = await capped.browse(local);
