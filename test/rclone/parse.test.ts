@@ -8,7 +8,7 @@ describe('parseLsjsonLine', () => {
     expect(parseLsjsonLine('')).toBeUndefined();
     const line = '{"Path":"sub/b.txt","Name":"b.txt","Size":6,"MimeType":"text/plain","ModTime":"2026-11-23T11:05:44.884029437Z","IsDir":false},';
     expect(parseLsjsonLine(line)).toEqual({
-      path: 'sub/b.txt', name: 'b.txt', size: 6, modTime: '2026-11-23T11:05:44.884029437Z', isDir: false,
+      path: 'sub/b.txt', name: 'b.txt', size: 6, modTime: '2026-11-23T11:05:44.884029437Z', isDir: false, mimeType: 'text/plain',
     });
     expect(parseLsjsonLine(line.slice(0, -1))?.path).toBe('sub/b.txt');
   });
