@@ -50,7 +50,9 @@ const { loadRepos } = await dist('src/config/repos.js');
 
 /** Baricadr's transfer (backends/*.py): `rclone copy --links --ignore-existing`, nothing else. */
 const BARICADR_FLAGS = ['--links', '--ignore-existing'];
-const TARGETS = { a: 1.1, b: 1.25 };
+// On loopback, (b) is CPU-bound and Glacis's own work (log parsing, linking) shows; with
+// latency, round trips dominate and issue 13 holds a pull of many small files to 1.10x.
+const TARGETS = { a: 1.1, b: opts.rttMs > 0 ? 1.1 : 1.25 };
 
 const base = mkdtempSync(path.join(tmpdir(), 'glacis-bench-pull-'));
 const served = path.join(base, 'remote');
