@@ -17,7 +17,7 @@ import type { RemoteSpec, Repo } from '../src/config/types.js';
 import { compileExcludes } from '../src/paths/exclude.js';
 import { pathExists, relativeToRepo } from '../src/paths/index.js';
 import type { TaskJobData, TaskJobResult, TaskProgress } from '../src/queue/task-queue.js';
-import { localNameOf, type CopyFilesOptions, type CopyProgress, type Rclone, type RemoteEntry } from '../src/rclone/index.js';
+import { localNameOf, type CopyFilesOptions, type CopyProgress, type ListOptions, type Rclone, type RemoteEntry } from '../src/rclone/index.js';
 import { entriesOf, findOnRemote } from '../src/services/remote-paths.js';
 import type { TaskLogWriter } from '../src/store/task-logs.js';
 import { TaskFailedError } from './errors.js';
@@ -42,13 +42,27 @@ export interface PullContext {
  * ```
  */
 export async function runPull(ctx: PullContext): Promise<TaskJobResult> {
-  const { repo, task, rclone, log, signal } = ctx;
+  const { repo, task, rclone, signal } = ctx;
   const relativePath = relativeToRepo(repo, task.path);
-  const target = await findOnRemote(rclone, repo, relativePath, signal);
-  if (!target) throw new TaskFailedError(`${task.path} does not exist on the remote`);
+  const listOptions = { recursive: true, filesOnly: true } as const;
+  const ahead = listAhead(rclone, repo, relativePath, listOptions, signal);
+  try {
+    const target = await findOnRemote(rclone, repo, relativePath, signal);
+    if (!target) throw new TaskFailedError(`${task.path} does not exist on the remote`);
+    const isListedAhead = target.isDir && target.remotePath === relativePath;
+    if (!isListedAhead) await ahead.cancel();
+    const { listedDir, entries } = isListedAhead
+      ? { listedDir: relativePath, entries: ahead.entries }
+      : entriesOf(rclone, repo, target, { ...listOptions, signal });
+    return await pullEntries(ctx, listedDir, entries);
+  } finally {
+    // Whatever went wrong before the entries were read, rclone must not be left waiting on its pipe.
+    await ahead.cancel();
+  }
+}
 
-  const { listedDir, entries } = entriesOf(rclone, repo, target, { recursive: true, filesOnly: true, signal });
-
+async function pullEntries(ctx: PullContext, listedDir: string, entries: AsyncIterable<RemoteEntry>): Promise<TaskJobResult> {
+  const { repo, task, log } = ctx;
   // A fresh directory per attempt: an rclone orphaned by a killed worker may still be
   // writing into the previous attempt's staging, which must never be linked into place.
   await removeEarlierAttempts(repo, task.taskId);
@@ -75,6 +89,46 @@ export async function runPull(ctx: PullContext): Promise<TaskJobResult> {
     await rm(staging, { recursive: true, force: true });
     await rm(listFile, { force: true });
   }
+}
+
+/**
+ * The listing of `relativePath` as a directory, started at once while findOnRemote asks
+ * what the path is. On a real network each rclone call first spends round trips
+ * connecting: at 50 ms RTT over SFTP a stat took 1.4 s and the listing of 500 files 2.6 s,
+ * one after the other. A pull is nearly always of a directory; when the stat says
+ * otherwise, `cancel` stops rclone and the early listing is never read.
+ */
+function listAhead(
+  rclone: Rclone,
+  repo: Repo,
+  relativePath: string,
+  options: ListOptions,
+  signal: AbortSignal,
+): { entries: AsyncIterable<RemoteEntry>; cancel(): Promise<void> } {
+  const stop = new AbortController();
+  const forward = (): void => stop.abort(signal.reason);
+  signal.addEventListener('abort', forward, { once: true });
+  const iterator = rclone.list(repo.remote, relativePath, { ...options, signal: stop.signal })[Symbol.asyncIterator]();
+  // Starts rclone now; its rejection is seen by whoever reads the entries.
+  const first = iterator.next();
+  first.catch(() => undefined);
+  async function* entries(): AsyncGenerator<RemoteEntry> {
+    try {
+      for (let next = await first; !next.done; next = await iterator.next()) yield next.value;
+    } finally {
+      signal.removeEventListener('abort', forward);
+      await iterator.return?.(undefined);
+    }
+  }
+  return {
+    entries: entries(),
+    cancel: async () => {
+      signal.removeEventListener('abort', forward);
+      stop.abort();
+      await first.catch(() => undefined);
+      await iterator.return?.(undefined).catch(() => undefined);
+    },
+  };
 }
 
 /** What the remote listing held, besides the files to fetch. */
