@@ -156,9 +156,9 @@ interface Wanted extends TaskJobResult {
  * them (test/workers/pull-strategy.test.ts found it). A generic `rclone` remote may be a
  * local one underneath.
  *
- * Measured (bench/pull-overhead.mjs, 2,000 files of 4 KB in 10 directories, SFTP through
- * a 10 ms RTT relay, see docs/benchmarks.md): all files wanted, lookups made the pull 1.38x
- * a direct `rclone copy` of the directory, listing about 1.05x; a tenth wanted, both alike.
+ * Measured (`npm run bench:pull -- --rtt-ms 10 --small-files 2000 --compare-find`, SFTP,
+ * direct copies of a list of every file against a direct copy of the directory): lookups
+ * 1.18x, reading the directories 0.98x; at 50 ms RTT 1.21x and 0.98x (docs/benchmarks.md).
  *
  * @example
  * ```ts
