@@ -240,6 +240,8 @@ export async function startGlacis(command, dir, env, nodeFlags = []) {
     cwd: dir,
     env,
     logFile,
+    // Loading the compiled tree takes a while when the shared machine is busy.
+    timeoutMs: 60_000,
     ready: async () => readyLine.test(readFileSync(logFile, 'utf8')),
   });
 }

@@ -238,8 +238,9 @@ export class Rclone {
       remoteRoot(remote, opts.sourceDir),
       resolvePath(opts.destDir),
       `--files-from-raw=${resolvePath(opts.filesFrom)}`,
-      // Look up each listed name instead of listing whole directories on either side.
-      '--no-traverse',
+      // 'lookup': each listed name on its own instead of listing whole directories on either
+      // side. 'listing': rclone lists only the directories leading to listed names (1.60 too).
+      ...(opts.find === 'listing' ? [] : ['--no-traverse']),
       '--links',
       '--use-json-log',
       '-v',

@@ -138,6 +138,15 @@ export interface CopyFilesOptions {
   filesFrom: string;
   /** Local destination directory; created if needed. */
   destDir: string;
+  /**
+   * How rclone finds the listed files on the remote. `'lookup'` (the default,
+   * `--no-traverse`): one request a listed name, best when few files of large directories
+   * are wanted. `'listing'`: rclone reads each directory holding a listed file (and their
+   * parents) and copies only the listed names: a few requests a directory instead of one a
+   * file, best when most of a directory is wanted. Either way nothing but the listed names
+   * is copied.
+   */
+  find?: 'lookup' | 'listing';
   signal?: AbortSignal;
   /** Called with every stats line (about once a second, and once at the end). */
   onProgress?: (p: CopyProgress) => void;
