@@ -185,8 +185,7 @@ export interface OpenApiDocument {
 // Schemas of the answers
 
 const TASK_ORIGINS = Object.keys({ user: true, schedule: true } satisfies Record<TaskOrigin, true>) as [TaskOrigin, ...TaskOrigin[]];
-/** Task dates, in Baricadr's form (the wire shape of `created`, `started`, `finished`). */
-const taskDate = z
+const timestamp = z
   .string()
   .regex(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/)
   .meta({ description: 'RFC 1123 in GMT, to the second, as Baricadr writes dates: Tue, 01 Dec 2026 09:19:39 GMT', examples: ['Tue, 01 Dec 2026 09:19:39 GMT'] });
@@ -223,9 +222,9 @@ export const taskSchema = z
     status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]).describe(
       'waiting (queued, or held back by an overlapping task) → started → pulling | freezing → finished | failed | cancelled',
     ),
-    created: taskDate,
-    started: taskDate.nullable(),
-    finished: taskDate.nullable(),
+    created: timestamp,
+    started: timestamp.nullable(),
+    finished: timestamp.nullable(),
     error: z.string().nullable().describe('Why the task failed or was cancelled'),
     dry_run: z.boolean().describe('Nothing is copied nor deleted; files and bytes say what would be'),
     force: z.boolean().describe('Freeze ignored freeze_age (never the other rules)'),
