@@ -122,12 +122,6 @@ describe('POST /browse', () => {
     expect(body.total).toBe(body.entries.length);
   });
 
-  it('shows a directory named like the staging directory below the root: that one is the user\'s', async () => {
-    mkdirSync(path.join(local, 'subdir', '.glacis-staging'), { recursive: true });
-    const { body } = await glacis.post('/browse', { path: path.join(local, 'subdir') });
-    expect(body.entries.map((e: { name: string }) => e.name)).toContain('.glacis-staging');
-  });
-
   it('browses a directory that exists only locally', async () => {
     const dir = path.join(local, 'scratch');
     mkdirSync(dir);
