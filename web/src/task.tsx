@@ -7,6 +7,8 @@ import { useLoad } from './hooks.js';
 import { go, href, taskHref } from './route.js';
 
 const LOG_LINES = 40;
+/** A task's title by its type; `zombie` is the clean-up `GET /zombie` starts. */
+const TASK_TITLES: Readonly<Record<string, string>> = { pull: 'Pull', freeze: 'Freeze', zombie: 'Zombie clean-up' };
 
 function Progress({ progress, type }: { progress: ProgressJson; type: string }) {
   const knowsTotal = progress.totalBytes > 0 || progress.totalFiles > 0;
@@ -95,7 +97,7 @@ export function TaskPage({ id }: { id: string }) {
         <a href={href('tasks')}>← All tasks</a>
       </p>
       <h1 id="task-title" tabIndex={-1} ref={headingRef}>
-        {t ? `${t.type === 'pull' ? 'Pull' : 'Freeze'}${t.dry_run ? ' (dry run)' : ''}` : 'Task'}
+        {t ? `${TASK_TITLES[t.type] ?? t.type}${t.dry_run ? ' (dry run)' : ''}` : 'Task'}
       </h1>
       <ErrorNote message={task.error} />
       {!t && !task.error && <Loading what="the task" />}
@@ -120,7 +122,7 @@ export function TaskPage({ id }: { id: string }) {
             <dd>{t.origin === 'schedule' ? 'auto-freeze schedule' : 'a user'}</dd>
             {t.files !== null && (
               <>
-                <dt>{t.type === 'pull' ? 'Pulled' : t.dry_run ? 'Would free' : 'Freed'}</dt>
+                <dt>{t.type === 'pull' ? 'Pulled' : t.type === 'zombie' ? 'Marked failed' : t.dry_run ? 'Would free' : 'Freed'}</dt>
                 <dd>
                   {count(t.files, 'file', 'files')}, {bytes(t.bytes)}
                 </dd>

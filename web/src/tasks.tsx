@@ -6,7 +6,7 @@ import { useLoad } from './hooks.js';
 import { go, href, taskHref } from './route.js';
 
 const STATUSES = ['waiting', 'started', 'pulling', 'freezing', 'finished', 'failed', 'cancelled'];
-const TYPES = ['pull', 'freeze'];
+const TYPES = ['pull', 'freeze', 'zombie'];
 const PAGE = 50;
 
 function newestFirst(tasks: TaskJson[]): TaskJson[] {
