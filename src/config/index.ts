@@ -15,6 +15,7 @@ export { loadSettings, type LoadSettingsOptions } from './settings.js';
 export { loadRepos, parseRepos } from './repos.js';
 export type {
   GenericRcloneRemote,
+  LogFormat,
   LocalRemote,
   RemoteSpec,
   Repo,

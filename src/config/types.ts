@@ -9,6 +9,9 @@
 /** How the service runs; Baricadr's `BARICADR_RUN_MODE` values. */
 export type RunMode = 'dev' | 'test' | 'prod';
 
+/** `LOG_FORMAT`: one JSON object per line, or one readable line per event. */
+export type LogFormat = 'json' | 'pretty';
+
 /**
  * Service settings, from `local.cfg` (Baricadr's format) overridden by environment
  * variables of the same name.
@@ -47,6 +50,10 @@ export interface Settings {
   readonly shutdownGraceMs: number;
   /** `TRANSFER_STALL_TIMEOUT` (seconds, default 120): a pull whose copy moves no file and no byte this long fails. */
   readonly transferStallTimeoutMs: number;
+  /** `REDIS_STARTUP_TIMEOUT` (seconds, default 30): how long a worker (or `up`) waits for Redis at start-up before exiting with code 3. */
+  readonly redisStartupTimeoutMs: number;
+  /** `LOG_FORMAT`; unset: JSON in `prod` unless stdout is a terminal, readable lines otherwise. */
+  readonly logFormat?: LogFormat;
   /** `RCLONE_EXECUTABLE`, default the `rclone` found on `PATH`. */
   readonly rcloneExecutable: string;
   /** `CLEANUP_INTERVAL` (seconds, default 21600, 0 = off): how often ended tasks older than `CLEANUP_AGE` are removed. */
