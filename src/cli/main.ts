@@ -40,7 +40,7 @@ function loadConfig(options: GlobalOptions, serverOptions: ServerOptions = {}): 
   const loaded = loadSettings({ ...(options.config ? { configPath: options.config } : {}), env: process.env, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
   const settings = serverOptions.port === undefined ? loaded : { ...loaded, port: serverOptions.port };
   const log = createLogger(logFormat(settings.runMode, settings.logFormat, process.stdout.isTTY));
-  const repos = loadRepos(settings.reposConf);
+  const repos = loadRepos(settings.reposConf, (m) => process.stderr.write(`warning: ${m}\n`));
   if (repos.length === 0) log.warn(`no repositories configured in ${settings.reposConf}`);
   return { settings, log, repos };
 }

@@ -15,7 +15,7 @@ import { describeError, type Logger } from '../log/index.js';
 import { countRcloneFailure, createMetricsRegistry, probeDependencies } from '../metrics/index.js';
 import { connectRedis, isRedisUnavailable, RedisUnreachableError, safeRedisUrl, waitUntilConnected } from '../queue/connection.js';
 import { TaskQueue } from '../queue/task-queue.js';
-import { makeRedactor, Rclone, remoteEnv } from '../rclone/index.js';
+import { makeRedactor, MIN_REDACTED_LENGTH, Rclone, remoteEnv, secretSettings } from '../rclone/index.js';
 import { MailQueue } from '../notify/mail-queue.js';
 import { startMailWorker } from '../notify/mail-worker.js';
 import { Mailer } from '../notify/mailer.js';
@@ -110,6 +110,7 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
   const mailSecrets = settings.mail.password === undefined ? [] : [settings.mail.password];
   const databaseSecrets = [databasePassword(settings.databaseUrl)].filter((secret) => secret !== undefined);
   const redact = makeRedactor([...repos.flatMap((repo) => remoteEnv(repo.remote).secrets), ...apiSecrets, ...mailSecrets, ...databaseSecrets]);
+  warnShortSecrets(settings, repos, log);
   const locks = new PathLocks(redis, `${prefix}:locks`);
   const logs = store.logs;
   const mailQueue = mailEnabled(settings.mail) ? new MailQueue(redis, { prefix, retryDelayMs: settings.mail.retryDelayMs }) : undefined;
@@ -135,6 +136,17 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
       await store.close();
     },
   };
+}
+
+/** Secrets too short to be redacted (see `MIN_REDACTED_LENGTH`): named by key, never shown. */
+function warnShortSecrets(settings: Settings, repos: readonly Repo[], log: Logger): void {
+  const advice = `is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be told apart from other text: it is not redacted from messages; use a longer secret`;
+  for (const repo of repos) {
+    for (const { key } of secretSettings(repo.remote).filter(({ value }) => value.length < MIN_REDACTED_LENGTH)) {
+      log.warn(`${settings.reposConf}: repo "${repo.name}": key "${key}" ${advice}`);
+    }
+  }
+  if (settings.mail.password !== undefined && settings.mail.password.length < MIN_REDACTED_LENGTH) log.warn(`key "MAIL_PASSWORD" ${advice}`);
 }
 
 /** Starts the REST API; resolves once it listens. */

@@ -269,6 +269,11 @@ describe('parseRepos: errors name the file, the repo, the key and what is allowe
     ['bad boolean', [...SFTP, 'freezable: maybe'], 'key "freezable" must be true or false (got "maybe")'],
     ['bad verify', [...SFTP, 'verify: md5'], 'key "verify" must be one of size, hash (got "md5")'],
     ['bad cron', [...SFTP, 'auto_freeze_cron: "0 3 *"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields (got "0 3 *")'],
+    // Issue 15: these passed start-up and the scheduler failed later, naming neither repo nor key.
+    ['cron minute out of range', [...SFTP, 'auto_freeze_cron: "61 * * * *"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range: minute 0-59, hour 0-23, day of month 1-31, month 1-12, day of week 0-7 (a 6th field, first, is seconds 0-59) (got "61 * * * *": got value 61 expected range 0-59)'],
+    ['cron hour out of range', [...SFTP, 'auto_freeze_cron: "0 25 * * *"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range'],
+    ['cron month out of range', [...SFTP, 'auto_freeze_cron: "0 3 1 13 *"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range'],
+    ['cron of words', [...SFTP, 'auto_freeze_cron: "every day at three am"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range'],
     ['bad exclude', [...SFTP, 'exclude: ["*.tmp", 3]'], 'key "exclude" must be a comma-separated string or a list of strings (got a list item that is a number)'],
     ['exclude map', [...SFTP, 'exclude: { a: b }'], 'key "exclude" must be a comma-separated string or a list of strings (got a map)'],
     ['missing provider', ['backend: s3', 'path: b/p'], 'missing key "provider" (required for backend s3, e.g. AWS, Ceph, Minio, Other)'],
@@ -289,6 +294,18 @@ describe('parseRepos: errors name the file, the repo, the key and what is allowe
     expect(err.message.startsWith(`repos.yaml: repo "lab": ${problem}`)).toBe(true);
     expect(err.message).not.toContain('\n');
     expect(err.repo).toBe('lab');
+  });
+
+  it('warns, by repo and key, about a schedule set without auto_freeze: true', () => {
+    const warnings: string[] = [];
+    parseRepos(lab(...SFTP, 'auto_freeze_cron: "0 3 * * 0"', 'auto_freeze_interval: 3'), 'repos.yaml', dir, (m) => warnings.push(m));
+    expect(warnings).toEqual([
+      'repos.yaml: repo "lab": key "auto_freeze_cron" has no effect without auto_freeze: true',
+      'repos.yaml: repo "lab": key "auto_freeze_interval" has no effect without auto_freeze: true',
+    ]);
+    const none: string[] = [];
+    parseRepos(lab(...SFTP, 'auto_freeze: true', 'auto_freeze_cron: "0 3 * * 0"'), 'repos.yaml', dir, (m) => none.push(m));
+    expect(none).toEqual([]);
   });
 
   it('never shows secrets in a message', () => {
