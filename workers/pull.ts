@@ -48,7 +48,7 @@ export async function runPull(ctx: PullContext): Promise<TaskJobResult> {
   const ahead = listAhead(rclone, repo, relativePath, listOptions, signal);
   try {
     const target = await findOnRemote(rclone, repo, relativePath, signal);
-    if (!target) throw new TaskFailedError(`${task.path} does not exist on the remote`);
+    if (!target) throw new TaskFailedError(`${task.path} does not exist on the remote`, { onUserInput: true });
     const isListedAhead = target.isDir && target.remotePath === relativePath;
     if (!isListedAhead) await ahead.cancel();
     const { listedDir, entries } = isListedAhead

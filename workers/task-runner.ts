@@ -12,7 +12,7 @@ import type { TaskJob, TaskJobResult, TaskProgress } from '../src/queue/task-que
 import type { Rclone } from '../src/rclone/index.js';
 import type { TaskLogs } from '../src/store/task-logs.js';
 import { ENDED_STATUSES, RUNNING_STATUSES, UNFINISHED_STATUSES, type Task, type TaskStore } from '../src/store/index.js';
-import type { TaskEndNotifier } from '../src/notify/notifier.js';
+import type { TaskEndNotifier, TaskEndOptions } from '../src/notify/notifier.js';
 import type { AtimeSupport } from '../src/freeze/atime.js';
 import { forTask, type Logger } from '../src/log/index.js';
 import { isRcloneFailure } from '../src/metrics/index.js';
@@ -89,6 +89,7 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
   const log = await deps.logs.open(taskId);
   let ended: Task | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
+  let endOptions: TaskEndOptions = {};
   try {
     const repo = findRepo(deps.repos, task.path);
     if (!repo) throw new TaskFailedError(`${task.path} is no longer in a configured repository`);
@@ -159,12 +160,13 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
     ended = await (signal.aborted
       ? deps.store.transition(taskId, UNFINISHED_STATUSES, { status: 'cancelled', finished: new Date().toISOString(), error: message })
       : fail(deps, taskId, message));
+    if (!signal.aborted && error instanceof TaskFailedError && error.onUserInput) endOptions = { onUserInput: true };
     throw new TaskFailedError(message);
   } finally {
     clearInterval(heartbeat);
     await log.close();
     // After the close: the mail lists the files from the log, which must be complete.
-    if (ended) await deps.notifier.taskEnded(ended);
+    if (ended) await deps.notifier.taskEnded(ended, endOptions);
     await deps.locks.clearRunning(taskId, attemptId);
     // Handed back or taken over: the task keeps its path for its next attempt.
     if (!(signal.aborted && (signal.reason === 'shutdown' || signal.reason === 'lock-lost'))) await deps.locks.release(taskId);

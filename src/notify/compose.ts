@@ -33,19 +33,22 @@ const VERBS = {
 
 /**
  * Which audiences hear about this ended task: the user who gave an address hears about
- * every end; the admins about failures and about every auto-freeze.
+ * every end; the admins about failures (not those on the user's own input) and about every
+ * auto-freeze.
  *
  * @example
  * ```ts
  * audiencesFor(task, ['ops@example.org']); // ['user', 'admin'] for a failed task with an email
  * ```
  */
-export function audiencesFor(task: Task, admins: readonly string[]): Audience[] {
+export function audiencesFor(task: Task, admins: readonly string[], how: { readonly onUserInput?: boolean } = {}): Audience[] {
   if (task.status !== 'finished' && task.status !== 'failed' && task.status !== 'cancelled') return [];
   if (task.type === 'zombie') return [];
   const audiences: Audience[] = [];
   if (task.email !== null && isEmailAddress(task.email)) audiences.push('user');
-  if (admins.length > 0 && (task.status === 'failed' || task.origin === 'schedule')) audiences.push('admin');
+  // A failure on the user's own input (a typo'd path) is not the administrator's to act on.
+  const adminFailure = task.status === 'failed' && !(how.onUserInput === true && task.origin === 'user');
+  if (admins.length > 0 && (adminFailure || task.origin === 'schedule')) audiences.push('admin');
   return audiences;
 }
 

@@ -13,6 +13,8 @@ import type { MailQueue } from './mail-queue.js';
 export interface TaskEndOptions {
   /** The record and log are deleted right after: the job carries the record itself. */
   readonly removed?: boolean;
+  /** It failed on the request itself (a path the remote lacks): the user hears of it, not the admins. */
+  readonly onUserInput?: boolean;
 }
 
 /**
@@ -48,7 +50,7 @@ export function createTaskEndNotifier(options: TaskEndNotifierOptions): TaskEndN
   return {
     async taskEnded(task, endOptions = {}) {
       try {
-        const audiences = audiencesFor(task, mail.admins);
+        const audiences = audiencesFor(task, mail.admins, endOptions);
         if (audiences.length === 0) return;
         if (!queue) {
           if (audiences.includes('user')) log.warn('a task asked for a mail, but MAIL_SERVER is not set: none sent', { task: task.id });

@@ -126,7 +126,7 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
     logs,
     rclone: new Rclone({ executable: settings.rcloneExecutable, transferStallTimeoutMs: settings.transferStallTimeoutMs }),
     redact,
-    tasks: new TaskService({ repos, store, locks, queue, logs, redis, prefix, notifier }),
+    tasks: new TaskService({ repos, store, locks, queue, logs, redis, prefix, notifier, mailEnabled: mailEnabled(settings.mail) }),
     notifier,
     ...(mailQueue ? { mailQueue } : {}),
     async close() {
