@@ -20,6 +20,7 @@ import type { TaskJobData, TaskJobResult, TaskProgress } from '../src/queue/task
 import { localNameOf, type CopyFilesOptions, type CopyProgress, type ListOptions, type Rclone, type RemoteEntry } from '../src/rclone/index.js';
 import { entriesOf, findOnRemote } from '../src/services/remote-paths.js';
 import type { TaskLogWriter } from '../src/store/task-logs.js';
+import { plural } from '../src/text/plural.js';
 import { TaskFailedError } from './errors.js';
 import { placeStagedFile } from './place.js';
 import { removeEarlierAttempts, stagingDirFor } from './staging.js';
@@ -72,7 +73,7 @@ async function pullEntries(ctx: PullContext, listedDir: string, entries: AsyncIt
   try {
     const wanted = await writeMissingList(repo, listedDir, entries, listFile, log, task.dryRun);
     if (task.dryRun) {
-      log.line(`dry run: would pull ${wanted.files} files, ${wanted.bytes} bytes`);
+      log.line(`dry run: would pull ${plural(wanted.files, 'file')}, ${plural(wanted.bytes, 'byte')}`);
       return { files: wanted.files, bytes: wanted.bytes };
     }
     if (wanted.files === 0) {
@@ -82,7 +83,7 @@ async function pullEntries(ctx: PullContext, listedDir: string, entries: AsyncIt
     await ctx.onTransferStart();
     const find = chooseFind(repo.remote.backend, wanted);
     log.line(
-      `pulling ${wanted.files} files, ${wanted.bytes} bytes (${find === 'listing' ? 'reading the remote directories' : 'looking each file up on the remote'})`,
+      `pulling ${plural(wanted.files, 'file')}, ${plural(wanted.bytes, 'byte')} (${find === 'listing' ? 'reading the remote directories' : 'looking each file up on the remote'})`,
     );
     return await transfer(ctx, listedDir, staging, listFile, wanted, find);
   } finally {
@@ -288,6 +289,6 @@ async function transfer(
     await placing;
   }
   report();
-  log.line(`pulled ${placed} files, ${placedBytes} bytes${kept ? `; ${kept} kept as they were locally` : ''}`);
+  log.line(`pulled ${plural(placed, 'file')}, ${plural(placedBytes, 'byte')}${kept ? `; ${kept} kept as they were locally` : ''}`);
   return { files: placed, bytes: placedBytes };
 }

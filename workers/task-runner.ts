@@ -16,6 +16,7 @@ import type { TaskEndNotifier, TaskEndOptions } from '../src/notify/notifier.js'
 import type { AtimeSupport } from '../src/freeze/atime.js';
 import { forTask, type Logger } from '../src/log/index.js';
 import { isRcloneFailure } from '../src/metrics/index.js';
+import { plural } from '../src/text/plural.js';
 import { TaskFailedError, type AbortReason } from './errors.js';
 import { runFreeze } from './freeze.js';
 import { runPull } from './pull.js';
@@ -132,7 +133,7 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
       bytes: result.bytes,
       ...(result.unprotected !== undefined ? { unprotected: result.unprotected } : {}),
     });
-    log.line(`finished: ${result.files} files, ${result.bytes} bytes${result.unprotected ? `, ${result.unprotected} cold files unprotected` : ''}`);
+    log.line(`finished: ${plural(result.files, 'file')}, ${plural(result.bytes, 'byte')}${result.unprotected ? `, ${plural(result.unprotected, 'cold file')} unprotected` : ''}`);
     events.info('task finished', { type: task.type, files: result.files, bytes: result.bytes, ...(result.unprotected ? { unprotected: result.unprotected } : {}) });
     return result;
   } catch (error) {
