@@ -11,7 +11,7 @@
  *    target) and drop the staged name. Whatever is left in staging is discarded.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RemoteSpec, Repo } from '../src/config/types.js';
 import { compileExcludes } from '../src/paths/exclude.js';
@@ -23,7 +23,7 @@ import type { TaskLogWriter } from '../src/store/task-logs.js';
 import { plural } from '../src/text/plural.js';
 import { TaskFailedError } from './errors.js';
 import { placeStagedFile } from './place.js';
-import { removeEarlierAttempts, stagingDirFor } from './staging.js';
+import { makeStagingDir, removeEarlierAttempts, removeStagingRootIfEmpty, stagingDirFor } from './staging.js';
 
 export interface PullContext {
   readonly repo: Repo;
@@ -69,7 +69,7 @@ async function pullEntries(ctx: PullContext, listedDir: string, entries: AsyncIt
   await removeEarlierAttempts(repo, task.taskId);
   const staging = stagingDirFor(repo, task.taskId);
   const listFile = `${staging}.files`;
-  await mkdir(staging, { recursive: true, mode: 0o700 });
+  await makeStagingDir(staging);
   try {
     const wanted = await writeMissingList(repo, listedDir, entries, listFile, log, task.dryRun);
     if (task.dryRun) {
@@ -89,6 +89,7 @@ async function pullEntries(ctx: PullContext, listedDir: string, entries: AsyncIt
   } finally {
     await rm(staging, { recursive: true, force: true });
     await rm(listFile, { force: true });
+    await removeStagingRootIfEmpty(repo);
   }
 }
 
