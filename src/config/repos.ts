@@ -17,6 +17,7 @@ import type {
   S3Remote,
   SftpRemote,
   VerifyMode,
+  AutoFreezeMail,
 } from './types.js';
 
 const BACKENDS = ['sftp', 's3', 'local', 'rclone'] as const;
@@ -47,7 +48,7 @@ export const BACKEND_KEYS: Readonly<Record<Backend, readonly string[]>> = {
  */
 export const COMMON_KEYS: readonly string[] = [
   'exclude', 'freezable', 'freeze_age', 'auto_freeze', 'auto_freeze_interval', 'auto_freeze_cron',
-  'chown_uid', 'chown_gid', 'disable_atime_test', 'verify',
+  'auto_freeze_mail', 'chown_uid', 'chown_gid', 'disable_atime_test', 'verify',
 ];
 
 /**
@@ -56,11 +57,12 @@ export const COMMON_KEYS: readonly string[] = [
  */
 const SHOWABLE_KEYS = new Set([
   'backend', 'exclude', 'freezable', 'freeze_age', 'auto_freeze', 'auto_freeze_interval',
-  'auto_freeze_cron', 'chown_uid', 'chown_gid', 'disable_atime_test', 'verify', 'port',
+  'auto_freeze_cron', 'auto_freeze_mail', 'chown_uid', 'chown_gid', 'disable_atime_test', 'verify', 'port',
   'provider', 'region', 'type',
 ]);
 
 const VERIFY_MODES: readonly VerifyMode[] = ['size', 'hash'];
+const AUTO_FREEZE_MAILS: readonly AutoFreezeMail[] = ['always', 'changes', 'never'];
 const TRUE_STRINGS = new Set(['true', 'True', 'TRUE', 'yes', 'Yes', 'YES', 'on', 'On', 'ON']);
 const FALSE_STRINGS = new Set(['false', 'False', 'FALSE', 'no', 'No', 'NO', 'off', 'Off', 'OFF']);
 const DAYS = { min: 2, max: 10000 } as const;
@@ -193,14 +195,15 @@ function parseRepo(name: string, value: unknown, file: string, baseDir: string, 
 
 type FreezingFields = Pick<
   Repo,
-  'exclude' | 'freezable' | 'freezeAge' | 'autoFreeze' | 'autoFreezeInterval' | 'autoFreezeCron' | 'disableAtimeTest'
+  'exclude' | 'freezable' | 'freezeAge' | 'autoFreeze' | 'autoFreezeInterval' | 'autoFreezeCron' | 'autoFreezeMail' | 'disableAtimeTest'
 >;
 
 function parseFreezing(input: RepoInput, warn: (message: string) => void): FreezingFields {
   const cron = optionalCron(input);
+  const autoFreezeMail = optionalEnum(input, 'auto_freeze_mail', AUTO_FREEZE_MAILS);
   const autoFreeze = optionalBool(input, 'auto_freeze', false);
   // A schedule without auto_freeze: true never runs; a typo'd or forgotten flag looked like a schedule.
-  for (const key of ['auto_freeze_cron', 'auto_freeze_interval']) {
+  for (const key of ['auto_freeze_cron', 'auto_freeze_interval', 'auto_freeze_mail']) {
     if (!autoFreeze && input.settings.has(key)) warn(`${input.where.file}: repo ${quote(input.where.repo ?? '')}: key ${quote(key)} has no effect without auto_freeze: true`);
   }
   return {
@@ -210,6 +213,7 @@ function parseFreezing(input: RepoInput, warn: (message: string) => void): Freez
     autoFreeze,
     autoFreezeInterval: optionalInt(input, 'auto_freeze_interval', DAYS, 'a whole number of days') ?? 7,
     ...(cron === undefined ? {} : { autoFreezeCron: cron }),
+    ...(autoFreezeMail === undefined ? {} : { autoFreezeMail }),
     disableAtimeTest: optionalBool(input, 'disable_atime_test', false),
   };
 }

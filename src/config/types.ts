@@ -167,6 +167,9 @@ export type RemoteSpec = SftpRemote | S3Remote | LocalRemote | GenericRcloneRemo
 /** What freeze compares before deleting: size and mtime, or also a hash. */
 export type VerifyMode = 'size' | 'hash';
 
+/** `auto_freeze_mail`: when MAIL_ADMIN hears of a finished auto-freeze (failures always). */
+export type AutoFreezeMail = 'always' | 'changes' | 'never';
+
 /**
  * One repository: a local tree with a full copy on a remote.
  *
@@ -192,6 +195,8 @@ export interface Repo {
   readonly autoFreezeInterval: number;
   /** A cron expression replacing the interval, when set. */
   readonly autoFreezeCron?: string;
+  /** `auto_freeze_mail`; absent: `changes` (a summary only when files were frozen or cold files are unprotected). */
+  readonly autoFreezeMail?: AutoFreezeMail;
   /** 0..65535 */
   readonly chownUid?: number;
   /** 0..65535 */

@@ -11,6 +11,7 @@ import type { BoardQueue } from '../api/board.js';
 import type { Repo, Settings } from '../config/types.js';
 import { checkSettingsUsable, unusableSetting } from '../config/usable.js';
 import { PathLocks } from '../locks/index.js';
+import { findRepo } from '../paths/index.js';
 import { describeError, type Logger } from '../log/index.js';
 import { countRcloneFailure, createMetricsRegistry, probeDependencies } from '../metrics/index.js';
 import { connectRedis, isRedisUnavailable, RedisUnreachableError, safeRedisUrl, waitUntilConnected } from '../queue/connection.js';
@@ -114,7 +115,7 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
   const locks = new PathLocks(redis, `${prefix}:locks`);
   const logs = store.logs;
   const mailQueue = mailEnabled(settings.mail) ? new MailQueue(redis, { prefix, retryDelayMs: settings.mail.retryDelayMs }) : undefined;
-  const notifier = createTaskEndNotifier({ mail: settings.mail, queue: mailQueue, log, redact });
+  const notifier = createTaskEndNotifier({ mail: settings.mail, queue: mailQueue, log, redact, autoFreezeMail: (path) => findRepo(repos, path)?.autoFreezeMail });
   return {
     settings,
     repos,
