@@ -163,7 +163,8 @@ function describe(task: TaskJson, rate: number | undefined, bar: boolean): strin
       parts.push(`[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`);
     }
     parts.push(`${percent.toFixed(0).padStart(3)}%`, `${formatBytes(p.bytes)} / ${formatBytes(p.totalBytes)}`);
-    if (p.totalFiles > 0) parts.push(`${p.files}/${plural(p.totalFiles, 'file')}`);
+    // The bar has the width of a terminal line; plain lines have room for the file count.
+    if (!bar && p.totalFiles > 0) parts.push(`${p.files}/${plural(p.totalFiles, 'file')}`);
   } else if (p.totalFiles > 0) {
     parts.push(`${p.files}/${plural(p.totalFiles, 'file')}`, formatBytes(p.bytes));
   } else {
