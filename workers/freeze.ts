@@ -17,6 +17,7 @@ import type { Repo } from '../src/config/types.js';
 import type { AtimeSupport } from '../src/freeze/atime.js';
 import { decideFreeze, unchangedSince, UNPROTECTED, type FreezePolicy, type KeepReason, type LocalFile, type RemoteFile } from '../src/freeze/decision.js';
 import { StreamingMatcher, WAITING } from '../src/freeze/matcher.js';
+import { freezeSummary, noneKept, type KeptCounts } from '../src/freeze/summary.js';
 import { AMBIGUOUS, type RemoteMatch } from '../src/freeze/remote-index.js';
 import { compileExcludes } from '../src/paths/exclude.js';
 import { relativeToRepo } from '../src/paths/index.js';
@@ -24,6 +25,7 @@ import type { TaskJobData, TaskProgress } from '../src/queue/task-queue.js';
 import { RCLONELINK_SUFFIX, type Rclone, type RemoteEntry } from '../src/rclone/index.js';
 import { findOnRemote, parentOf } from '../src/services/remote-paths.js';
 import type { TaskLogWriter } from '../src/store/task-logs.js';
+import { plural } from '../src/text/plural.js';
 import { TaskFailedError } from './errors.js';
 import { STAGING_DIR_NAME } from './staging.js';
 
@@ -60,6 +62,14 @@ interface Candidate {
 }
 
 /**
+ * A local file as the walk hands it to the matcher: to be judged, or already known to be
+ * kept. Recent and excluded files are matched too, so that the remote files left unmatched
+ * are really those not in the local tree (the log said "3 files not in the local tree" for
+ * 3 recently read local files: test/workers/freeze-summary.test.ts).
+ */
+type Walked = { readonly local: LocalFile } | { readonly kept: 'recent' | 'excluded' };
+
+/**
  * @example
  * ```ts
  * const result = await runFreeze({ repo, task: job.data, rclone, log, signal, atime, progress, onFreezeStart });
@@ -87,7 +97,7 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
   // Phase 1: list the remote and walk the local tree at the same time, matching them as
   // they stream. Phase 2 (actOnBatch) runs every FREEZE_BATCH candidates.
   const wantHashes = repo.verify === 'hash';
-  const matcher = new StreamingMatcher<LocalFile>(wantHashes);
+  const matcher = new StreamingMatcher<Walked>(wantHashes);
   const isExcluded = compileExcludes(repo.exclude);
   const judging: FreezePolicy = { ...policy, nowMs: now() };
   const root = repo.localPath.endsWith('/') ? repo.localPath : `${repo.localPath}/`;
@@ -95,6 +105,7 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
   let frozen = 0;
   let freed = 0;
   let unprotected = 0;
+  const kept: KeptCounts = noneKept();
   let started = false;
   let batch: Candidate[] = [];
   let acting: Promise<void> = Promise.resolve();
@@ -112,15 +123,22 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
       const done = await actOnBatch(ctx, listedDir, full, { ...policy, nowMs: now() });
       frozen += done.files;
       freed += done.bytes;
+      kept.changed += done.changed;
       ctx.progress({ percent: 0, bytes: freed, totalBytes: 0, files: frozen, totalFiles: 0 });
     });
     await acting;
   };
 
-  const judge = async (relative: string, local: LocalFile, remote: RemoteMatch | typeof AMBIGUOUS | undefined): Promise<void> => {
+  const judge = async (relative: string, walked: Walked, remote: RemoteMatch | typeof AMBIGUOUS | undefined): Promise<void> => {
+    if ('kept' in walked) {
+      kept[walked.kept]++;
+      return;
+    }
+    const { local } = walked;
     const repoRelative = repoRelativeOf(relative);
     if (remote === AMBIGUOUS) {
       unprotected++;
+      kept.ambiguous++;
       log.line(`cold but not frozen (the remote holds two entries for it): ${repoRelative}`);
       return;
     }
@@ -131,9 +149,12 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
       // With its hash: the second look at the remote compares it again.
       batch.push({ relative, local: judged });
       if (batch.length >= FREEZE_BATCH) await flush();
-    } else if (UNPROTECTED.includes(verdict.reason)) {
-      unprotected++;
-      log.line(`cold but not frozen (${describeReason(verdict.reason)}): ${repoRelative}`);
+    } else {
+      kept[verdict.reason]++;
+      if (UNPROTECTED.includes(verdict.reason)) {
+        unprotected++;
+        log.line(`cold but not frozen (${describeReason(verdict.reason)}): ${repoRelative}`);
+      }
     }
   };
 
@@ -167,13 +188,17 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
         if (signal.aborted) throw signal.reason;
       }
       const repoRelative = repoRelativeOf(relative);
-      if (isExcluded(repoRelative)) continue;
-      const local = describeLocal(root + repoRelative);
-      if (!local) continue;
-      const early = decideFreeze(local, undefined, judging);
-      if (!early.freeze && early.reason === 'recent') continue; // no need to know the remote
-      const remote = matcher.local(relative, local);
-      if (remote !== WAITING) await judge(relative, local, remote);
+      let walked: Walked;
+      if (isExcluded(repoRelative)) walked = { kept: 'excluded' };
+      else {
+        const local = describeLocal(root + repoRelative);
+        if (!local) continue;
+        const early = decideFreeze(local, undefined, judging);
+        // Kept whatever the remote holds; matched only to be counted as present locally.
+        walked = !early.freeze && early.reason === 'recent' ? { kept: 'recent' } : { local };
+      }
+      const remote = matcher.local(relative, walked);
+      if (remote !== WAITING) await judge(relative, walked, remote);
       else {
         await matcher.roomToWait();
         if (stop.signal.aborted) return;
@@ -182,9 +207,9 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
   };
   await bothOrNeither(listing, walking, stop);
   await flush();
-  log.line(`remote listing: ${matcher.remoteHeld} files not in the local tree; at most ${matcher.peakWaiting} local files waited for the listing`);
-  const verb = task.dryRun ? 'would freeze' : 'froze';
-  log.line(`${verb} ${frozen} files, ${freed} bytes${unprotected ? `; ${unprotected} cold files are not safe on the remote and were kept` : ''}`);
+  log.line(`remote listing: ${plural(matcher.remoteHeld, 'file')} not in the local tree; at most ${plural(matcher.peakWaiting, 'local file')} waited for the listing`);
+  for (const line of freezeSummary({ dryRun: task.dryRun, files: frozen, bytes: freed, kept, freezeAgeDays: repo.freezeAge, force: task.force })) log.line(line);
+  if (unprotected) log.line(`${plural(unprotected, 'cold file is', 'cold files are')} not safe on the remote and ${unprotected === 1 ? 'was' : 'were'} kept`);
   return { files: frozen, bytes: freed, unprotected };
 }
 
@@ -212,7 +237,7 @@ function remoteFor(local: LocalFile, remote: RemoteMatch | undefined): RemoteFil
   return (local.kind === 'symlink') === remote.isLink ? remote : undefined;
 }
 
-async function actOnBatch(ctx: FreezeContext, listedDir: string, batch: readonly Candidate[], policy: FreezePolicy): Promise<{ files: number; bytes: number }> {
+async function actOnBatch(ctx: FreezeContext, listedDir: string, batch: readonly Candidate[], policy: FreezePolicy): Promise<{ files: number; bytes: number; changed: number }> {
   const { repo, rclone, log, signal, task } = ctx;
   const remoteName = (c: Candidate): string => (c.local.kind === 'symlink' ? c.relative + RCLONELINK_SUFFIX : c.relative);
   const wantHashes = repo.verify === 'hash';
@@ -229,17 +254,20 @@ async function actOnBatch(ctx: FreezeContext, listedDir: string, batch: readonly
   const repoRoot = repo.localPath.endsWith('/') ? repo.localPath : `${repo.localPath}/`;
   let files = 0;
   let bytes = 0;
+  let changed = 0;
   for (const candidate of batch) {
     const repoRelative = listedDir === '' ? candidate.relative : `${listedDir}/${candidate.relative}`;
     const full = repoRoot + repoRelative;
     if (fresh && !decideFreeze(candidate.local, toRemoteFile(fresh.get(remoteName(candidate))), policy).freeze) {
       log.line(`kept ${repoRelative}: the remote copy changed or vanished since it was listed`);
+      changed++;
       continue;
     }
     if (!task.dryRun) {
       const now = describeLocal(full);
       if (!now || !unchangedSince(stripHashes(candidate.local), now)) {
         log.line(`kept ${repoRelative}: it was read or changed while the freeze ran`);
+        changed++;
         continue;
       }
       await unlink(full);
@@ -248,7 +276,7 @@ async function actOnBatch(ctx: FreezeContext, listedDir: string, batch: readonly
     files++;
     bytes += candidate.local.kind === 'file' ? candidate.local.size : 0;
   }
-  return { files, bytes };
+  return { files, bytes, changed };
 }
 
 function toRemoteFile(entry: RemoteEntry | undefined): RemoteFile | undefined {

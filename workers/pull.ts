@@ -11,7 +11,7 @@
  *    target) and drop the staged name. Whatever is left in staging is discarded.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RemoteSpec, Repo } from '../src/config/types.js';
 import { compileExcludes } from '../src/paths/exclude.js';
@@ -20,9 +20,10 @@ import type { TaskJobData, TaskJobResult, TaskProgress } from '../src/queue/task
 import { localNameOf, type CopyFilesOptions, type CopyProgress, type ListOptions, type Rclone, type RemoteEntry } from '../src/rclone/index.js';
 import { entriesOf, findOnRemote } from '../src/services/remote-paths.js';
 import type { TaskLogWriter } from '../src/store/task-logs.js';
+import { plural } from '../src/text/plural.js';
 import { TaskFailedError } from './errors.js';
 import { placeStagedFile } from './place.js';
-import { removeEarlierAttempts, stagingDirFor } from './staging.js';
+import { makeStagingDir, removeEarlierAttempts, removeStagingRootIfEmpty, stagingDirFor } from './staging.js';
 
 export interface PullContext {
   readonly repo: Repo;
@@ -48,7 +49,7 @@ export async function runPull(ctx: PullContext): Promise<TaskJobResult> {
   const ahead = listAhead(rclone, repo, relativePath, listOptions, signal);
   try {
     const target = await findOnRemote(rclone, repo, relativePath, signal);
-    if (!target) throw new TaskFailedError(`${task.path} does not exist on the remote`);
+    if (!target) throw new TaskFailedError(`${task.path} does not exist on the remote`, { onUserInput: true });
     const isListedAhead = target.isDir && target.remotePath === relativePath;
     if (!isListedAhead) await ahead.cancel();
     const { listedDir, entries } = isListedAhead
@@ -68,11 +69,11 @@ async function pullEntries(ctx: PullContext, listedDir: string, entries: AsyncIt
   await removeEarlierAttempts(repo, task.taskId);
   const staging = stagingDirFor(repo, task.taskId);
   const listFile = `${staging}.files`;
-  await mkdir(staging, { recursive: true, mode: 0o700 });
+  await makeStagingDir(staging);
   try {
     const wanted = await writeMissingList(repo, listedDir, entries, listFile, log, task.dryRun);
     if (task.dryRun) {
-      log.line(`dry run: would pull ${wanted.files} files, ${wanted.bytes} bytes`);
+      log.line(`dry run: would pull ${plural(wanted.files, 'file')}, ${plural(wanted.bytes, 'byte')}`);
       return { files: wanted.files, bytes: wanted.bytes };
     }
     if (wanted.files === 0) {
@@ -82,12 +83,13 @@ async function pullEntries(ctx: PullContext, listedDir: string, entries: AsyncIt
     await ctx.onTransferStart();
     const find = chooseFind(repo.remote.backend, wanted);
     log.line(
-      `pulling ${wanted.files} files, ${wanted.bytes} bytes (${find === 'listing' ? 'reading the remote directories' : 'looking each file up on the remote'})`,
+      `pulling ${plural(wanted.files, 'file')}, ${plural(wanted.bytes, 'byte')} (${find === 'listing' ? 'reading the remote directories' : 'looking each file up on the remote'})`,
     );
     return await transfer(ctx, listedDir, staging, listFile, wanted, find);
   } finally {
     await rm(staging, { recursive: true, force: true });
     await rm(listFile, { force: true });
+    await removeStagingRootIfEmpty(repo);
   }
 }
 
@@ -288,6 +290,6 @@ async function transfer(
     await placing;
   }
   report();
-  log.line(`pulled ${placed} files, ${placedBytes} bytes${kept ? `; ${kept} kept as they were locally` : ''}`);
+  log.line(`pulled ${plural(placed, 'file')}, ${plural(placedBytes, 'byte')}${kept ? `; ${kept} kept as they were locally` : ''}`);
   return { files: placed, bytes: placedBytes };
 }

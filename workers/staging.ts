@@ -4,7 +4,7 @@
  * the final `link` is atomic and costs no copy.
  */
 import { randomUUID } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Repo } from '../src/config/types.js';
 import { isTaskId } from '../src/store/task-logs.js';
@@ -20,6 +20,30 @@ export function stagingRoot(repo: Repo): string {
 /** A new staging directory name for one attempt of a task: `<task id>.<nonce>`. */
 export function stagingDirFor(repo: Repo, taskId: string): string {
   return path.join(stagingRoot(repo), `${taskId}.${randomUUID().slice(0, 8)}`);
+}
+
+/**
+ * Creates an attempt's staging directory. Another task may be removing the (then empty)
+ * staging root at the same moment ({@link removeStagingRootIfEmpty}): created again then.
+ */
+export async function makeStagingDir(dir: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw error;
+    }
+  }
+}
+
+/**
+ * Removes the staging root once no attempt uses it, so that a repo does not keep an empty
+ * `.glacis-staging` after every pull (issue 15). Left alone while another attempt's
+ * directory is in it.
+ */
+export async function removeStagingRootIfEmpty(repo: Repo): Promise<void> {
+  await rmdir(stagingRoot(repo)).catch(() => undefined);
 }
 
 /** Removes what earlier attempts of the same task left (its worker was killed). */
@@ -55,5 +79,6 @@ export async function removeStaleStaging(repo: Repo, isLive: (taskId: string) =>
     await rm(path.join(stagingRoot(repo), name), { recursive: true, force: true });
     removed.push(taskId);
   }
+  await removeStagingRootIfEmpty(repo);
   return removed;
 }

@@ -12,10 +12,11 @@ import type { TaskJob, TaskJobResult, TaskProgress } from '../src/queue/task-que
 import type { Rclone } from '../src/rclone/index.js';
 import type { TaskLogs } from '../src/store/task-logs.js';
 import { ENDED_STATUSES, RUNNING_STATUSES, UNFINISHED_STATUSES, type Task, type TaskStore } from '../src/store/index.js';
-import type { TaskEndNotifier } from '../src/notify/notifier.js';
+import type { TaskEndNotifier, TaskEndOptions } from '../src/notify/notifier.js';
 import type { AtimeSupport } from '../src/freeze/atime.js';
 import { forTask, type Logger } from '../src/log/index.js';
 import { isRcloneFailure } from '../src/metrics/index.js';
+import { plural } from '../src/text/plural.js';
 import { TaskFailedError, type AbortReason } from './errors.js';
 import { runFreeze } from './freeze.js';
 import { runPull } from './pull.js';
@@ -89,6 +90,7 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
   const log = await deps.logs.open(taskId);
   let ended: Task | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
+  let endOptions: TaskEndOptions = {};
   try {
     const repo = findRepo(deps.repos, task.path);
     if (!repo) throw new TaskFailedError(`${task.path} is no longer in a configured repository`);
@@ -131,7 +133,7 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
       bytes: result.bytes,
       ...(result.unprotected !== undefined ? { unprotected: result.unprotected } : {}),
     });
-    log.line(`finished: ${result.files} files, ${result.bytes} bytes${result.unprotected ? `, ${result.unprotected} cold files unprotected` : ''}`);
+    log.line(`finished: ${plural(result.files, 'file')}, ${plural(result.bytes, 'byte')}${result.unprotected ? `, ${plural(result.unprotected, 'cold file')} unprotected` : ''}`);
     events.info('task finished', { type: task.type, files: result.files, bytes: result.bytes, ...(result.unprotected ? { unprotected: result.unprotected } : {}) });
     return result;
   } catch (error) {
@@ -159,12 +161,13 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
     ended = await (signal.aborted
       ? deps.store.transition(taskId, UNFINISHED_STATUSES, { status: 'cancelled', finished: new Date().toISOString(), error: message })
       : fail(deps, taskId, message));
+    if (!signal.aborted && error instanceof TaskFailedError && error.onUserInput) endOptions = { onUserInput: true };
     throw new TaskFailedError(message);
   } finally {
     clearInterval(heartbeat);
     await log.close();
     // After the close: the mail lists the files from the log, which must be complete.
-    if (ended) await deps.notifier.taskEnded(ended);
+    if (ended) await deps.notifier.taskEnded(ended, endOptions);
     await deps.locks.clearRunning(taskId, attemptId);
     // Handed back or taken over: the task keeps its path for its next attempt.
     if (!(signal.aborted && (signal.reason === 'shutdown' || signal.reason === 'lock-lost'))) await deps.locks.release(taskId);

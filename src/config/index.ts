@@ -14,7 +14,9 @@ export { parseLocalCfg, type LocalCfgValue } from './local-cfg.js';
 export { loadSettings, type LoadSettingsOptions } from './settings.js';
 export { loadRepos, parseRepos } from './repos.js';
 export type {
+  AutoFreezeMail,
   GenericRcloneRemote,
+  LogFormat,
   LocalRemote,
   RemoteSpec,
   Repo,

@@ -3,6 +3,7 @@
  * settings. Everything is checked here so that the rest of Glacis can trust a {@link Repo}.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import { parseDocument } from 'yaml';
@@ -16,6 +17,7 @@ import type {
   S3Remote,
   SftpRemote,
   VerifyMode,
+  AutoFreezeMail,
 } from './types.js';
 
 const BACKENDS = ['sftp', 's3', 'local', 'rclone'] as const;
@@ -46,7 +48,7 @@ export const BACKEND_KEYS: Readonly<Record<Backend, readonly string[]>> = {
  */
 export const COMMON_KEYS: readonly string[] = [
   'exclude', 'freezable', 'freeze_age', 'auto_freeze', 'auto_freeze_interval', 'auto_freeze_cron',
-  'chown_uid', 'chown_gid', 'disable_atime_test', 'verify',
+  'auto_freeze_mail', 'chown_uid', 'chown_gid', 'disable_atime_test', 'verify',
 ];
 
 /**
@@ -55,11 +57,12 @@ export const COMMON_KEYS: readonly string[] = [
  */
 const SHOWABLE_KEYS = new Set([
   'backend', 'exclude', 'freezable', 'freeze_age', 'auto_freeze', 'auto_freeze_interval',
-  'auto_freeze_cron', 'chown_uid', 'chown_gid', 'disable_atime_test', 'verify', 'port',
+  'auto_freeze_cron', 'auto_freeze_mail', 'chown_uid', 'chown_gid', 'disable_atime_test', 'verify', 'port',
   'provider', 'region', 'type',
 ]);
 
 const VERIFY_MODES: readonly VerifyMode[] = ['size', 'hash'];
+const AUTO_FREEZE_MAILS: readonly AutoFreezeMail[] = ['always', 'changes', 'never'];
 const TRUE_STRINGS = new Set(['true', 'True', 'TRUE', 'yes', 'Yes', 'YES', 'on', 'On', 'ON']);
 const FALSE_STRINGS = new Set(['false', 'False', 'FALSE', 'no', 'No', 'NO', 'off', 'Off', 'OFF']);
 const DAYS = { min: 2, max: 10000 } as const;
@@ -87,7 +90,7 @@ interface RepoInput {
  * for (const repo of repos) console.log(repo.localPath, repo.remote.backend);
  * ```
  */
-export function loadRepos(filePath: string): Repo[] {
+export function loadRepos(filePath: string, warn: (message: string) => void = () => undefined): Repo[] {
   let text: string;
   try {
     text = fs.readFileSync(filePath, 'utf8');
@@ -96,7 +99,7 @@ export function loadRepos(filePath: string): Repo[] {
     // The file's name came from a setting: say which, so the operator knows what to fix.
     throw new ConfigError({ file: filePath, key: 'REPOS_CONF' }, `cannot read the repos file (${code}); it is named by key "REPOS_CONF"`);
   }
-  return parseRepos(text, filePath, path.dirname(path.resolve(filePath)));
+  return parseRepos(text, filePath, path.dirname(path.resolve(filePath)), warn);
 }
 
 /**
@@ -115,9 +118,9 @@ export function loadRepos(filePath: string): Repo[] {
  * const repos = parseRepos('/data/lab1:\n  backend: local\n  path: /mnt/cold/lab1\n', 'repos.yaml', '/etc/glacis');
  * ```
  */
-export function parseRepos(text: string, fileName: string, baseDir: string): Repo[] {
+export function parseRepos(text: string, fileName: string, baseDir: string, warn: (message: string) => void = () => undefined): Repo[] {
   const repos = readTopLevel(text, fileName).map(([name, value]) =>
-    parseRepo(name, value, fileName, baseDir),
+    parseRepo(name, value, fileName, baseDir, warn),
   );
   checkNoNesting(repos, fileName);
   checkLocalRemotesApart(repos, fileName);
@@ -173,7 +176,7 @@ function repoName(key: unknown, file: string): string {
 // ---------------------------------------------------------------------------------------------
 // One repo
 
-function parseRepo(name: string, value: unknown, file: string, baseDir: string): Repo {
+function parseRepo(name: string, value: unknown, file: string, baseDir: string, warn: (message: string) => void): Repo {
   const where: ConfigErrorContext = { file, repo: name };
   const input: RepoInput = { where, baseDir, settings: settingsMap(value, where) };
   const backend = parseBackend(input);
@@ -181,7 +184,7 @@ function parseRepo(name: string, value: unknown, file: string, baseDir: string):
   const settings = {
     name,
     remote: parseRemote(input, backend),
-    ...parseFreezing(input),
+    ...parseFreezing(input, warn),
     ...parseOwnership(input),
     verify: optionalEnum(input, 'verify', VERIFY_MODES) ?? 'size',
   };
@@ -192,18 +195,25 @@ function parseRepo(name: string, value: unknown, file: string, baseDir: string):
 
 type FreezingFields = Pick<
   Repo,
-  'exclude' | 'freezable' | 'freezeAge' | 'autoFreeze' | 'autoFreezeInterval' | 'autoFreezeCron' | 'disableAtimeTest'
+  'exclude' | 'freezable' | 'freezeAge' | 'autoFreeze' | 'autoFreezeInterval' | 'autoFreezeCron' | 'autoFreezeMail' | 'disableAtimeTest'
 >;
 
-function parseFreezing(input: RepoInput): FreezingFields {
+function parseFreezing(input: RepoInput, warn: (message: string) => void): FreezingFields {
   const cron = optionalCron(input);
+  const autoFreezeMail = optionalEnum(input, 'auto_freeze_mail', AUTO_FREEZE_MAILS);
+  const autoFreeze = optionalBool(input, 'auto_freeze', false);
+  // A schedule without auto_freeze: true never runs; a typo'd or forgotten flag looked like a schedule.
+  for (const key of ['auto_freeze_cron', 'auto_freeze_interval', 'auto_freeze_mail']) {
+    if (!autoFreeze && input.settings.has(key)) warn(`${input.where.file}: repo ${quote(input.where.repo ?? '')}: key ${quote(key)} has no effect without auto_freeze: true`);
+  }
   return {
     exclude: parseExclude(input),
     freezable: optionalBool(input, 'freezable', false),
     freezeAge: optionalInt(input, 'freeze_age', DAYS, 'a whole number of days') ?? 180,
-    autoFreeze: optionalBool(input, 'auto_freeze', false),
+    autoFreeze,
     autoFreezeInterval: optionalInt(input, 'auto_freeze_interval', DAYS, 'a whole number of days') ?? 7,
     ...(cron === undefined ? {} : { autoFreezeCron: cron }),
+    ...(autoFreezeMail === undefined ? {} : { autoFreezeMail }),
     disableAtimeTest: optionalBool(input, 'disable_atime_test', false),
   };
 }
@@ -448,18 +458,36 @@ function optionalEnum<T extends string>(input: RepoInput, key: string, allowed: 
   throw ConfigError.invalidValue(input.where, key, `one of ${allowed.join(', ')}`, show(key, value));
 }
 
-/** Only the shape is checked here; the scheduler owns cron semantics. */
+/**
+ * Loaded on first use: it brings luxon, and every client command reads this module without
+ * ever validating a repos file.
+ */
+const cronParser = (): typeof import('cron-parser') => createRequire(import.meta.url)('cron-parser') as typeof import('cron-parser');
+
+/** What `auto_freeze_cron` allows; a 6-field expression starts with seconds. */
+const CRON_ALLOWED = 'a cron expression of 5 or 6 space-separated fields';
+const CRON_RANGES = 'minute 0-59, hour 0-23, day of month 1-31, month 1-12, day of week 0-7 (a 6th field, first, is seconds 0-59)';
+
+/**
+ * Parsed with the parser BullMQ schedules with (cron-parser, at BullMQ's pinned version), so
+ * that what passes start-up is what runs: `61 * * * *` passed the field count, and the
+ * scheduler then failed naming neither repo nor key (test/config/repos.test.ts).
+ */
 function optionalCron(input: RepoInput): string | undefined {
   const value = input.settings.get('auto_freeze_cron');
   if (value === undefined) return undefined;
   const fields = typeof value === 'string' ? value.trim().split(/\s+/) : [];
-  if (fields.length === 5 || fields.length === 6) return fields.join(' ');
-  throw ConfigError.invalidValue(
-    input.where,
-    'auto_freeze_cron',
-    'a cron expression of 5 or 6 space-separated fields',
-    show('auto_freeze_cron', value),
-  );
+  if (fields.length !== 5 && fields.length !== 6) {
+    throw ConfigError.invalidValue(input.where, 'auto_freeze_cron', CRON_ALLOWED, show('auto_freeze_cron', value));
+  }
+  const expression = fields.join(' ');
+  try {
+    cronParser().CronExpressionParser.parse(expression);
+    return expression;
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/^Constraint error, /, '');
+    throw ConfigError.invalidValue(input.where, 'auto_freeze_cron', `${CRON_ALLOWED}, each within its range: ${CRON_RANGES}`, `${show('auto_freeze_cron', value)}: ${reason}`);
+  }
 }
 
 /** Baricadr's form is one comma-separated string; a YAML list also allows commas in globs. */

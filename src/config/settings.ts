@@ -10,7 +10,7 @@ import { ConfigError, describeType, describeValue, quote } from './errors.js';
 import { parseLocalCfg, type LocalCfgValue } from './local-cfg.js';
 import { isEmailAddress } from '../services/email.js';
 import { databaseKind } from '../store/database-url.js';
-import type { MailAddress, MailSettings, RunMode, Settings } from './types.js';
+import type { LogFormat, MailAddress, MailSettings, RunMode, Settings } from './types.js';
 
 /** Options of {@link loadSettings}. */
 export interface LoadSettingsOptions {
@@ -26,6 +26,7 @@ export interface LoadSettingsOptions {
 
 const ENV_SOURCE = 'environment';
 const RUN_MODES: readonly RunMode[] = ['dev', 'test', 'prod'];
+const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
 const FALLBACK_RCLONE = '/usr/bin/rclone';
 /** Redis key characters that read well in `redis-cli`; braces allow a Redis Cluster hash tag. */
 const QUEUE_PREFIX_PATTERN = /^[A-Za-z0-9_.:{}-]+$/;
@@ -57,6 +58,8 @@ export const SETTING_NAMES = {
   workerLockDuration: ['WORKER_LOCK_DURATION'],
   shutdownGrace: ['WORKER_SHUTDOWN_GRACE'],
   transferStallTimeout: ['TRANSFER_STALL_TIMEOUT'],
+  redisStartupTimeout: ['REDIS_STARTUP_TIMEOUT'],
+  logFormat: ['LOG_FORMAT'],
   rcloneExecutable: ['RCLONE_EXECUTABLE'],
   version: ['GLACIS_VERSION', 'BARICADR_VERSION'],
   cleanupInterval: ['CLEANUP_INTERVAL'],
@@ -219,6 +222,8 @@ function buildSettings(sources: Sources): Settings {
     workerLockDurationMs: 1000 * intSetting(sources, SETTING_NAMES.workerLockDuration, 30, LOCK_SECONDS),
     shutdownGraceMs: 1000 * intSetting(sources, SETTING_NAMES.shutdownGrace, 60, GRACE_SECONDS),
     transferStallTimeoutMs: 1000 * intSetting(sources, SETTING_NAMES.transferStallTimeout, 120, STALL_SECONDS),
+    redisStartupTimeoutMs: 1000 * intSetting(sources, SETTING_NAMES.redisStartupTimeout, 30, { min: 1, max: 3600 }),
+    ...logFormatSetting(sources),
     rcloneExecutable: stringSetting(
       sources,
       SETTING_NAMES.rcloneExecutable,
@@ -296,6 +301,15 @@ function runModeSetting(sources: Sources): RunMode {
   const mode = RUN_MODES.find((m) => m === found.value);
   if (mode !== undefined) return mode;
   throw invalid(found, sources, `one of ${RUN_MODES.join(', ')}`, describeValue(found.value));
+}
+
+/** Unset: chosen at start-up from `RUN_MODE` and whether stdout is a terminal. */
+function logFormatSetting(sources: Sources): Pick<Settings, 'logFormat'> {
+  const found = find(sources, SETTING_NAMES.logFormat);
+  if (found === undefined) return {};
+  const format = LOG_FORMATS.find((f) => typeof found.value === 'string' && f === found.value.trim().toLowerCase());
+  if (format !== undefined) return { logFormat: format };
+  throw invalid(found, sources, `one of ${LOG_FORMATS.join(', ')}`, describeValue(found.value));
 }
 
 function queuePrefixSetting(sources: Sources): string {

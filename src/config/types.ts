@@ -9,6 +9,9 @@
 /** How the service runs; Baricadr's `BARICADR_RUN_MODE` values. */
 export type RunMode = 'dev' | 'test' | 'prod';
 
+/** `LOG_FORMAT`: one JSON object per line, or one readable line per event. */
+export type LogFormat = 'json' | 'pretty';
+
 /**
  * Service settings, from `local.cfg` (Baricadr's format) overridden by environment
  * variables of the same name.
@@ -47,6 +50,10 @@ export interface Settings {
   readonly shutdownGraceMs: number;
   /** `TRANSFER_STALL_TIMEOUT` (seconds, default 120): a pull whose copy moves no file and no byte this long fails. */
   readonly transferStallTimeoutMs: number;
+  /** `REDIS_STARTUP_TIMEOUT` (seconds, default 30): how long a worker (or `up`) waits for Redis at start-up before exiting with code 3. */
+  readonly redisStartupTimeoutMs: number;
+  /** `LOG_FORMAT`; unset: JSON in `prod` unless stdout is a terminal, readable lines otherwise. */
+  readonly logFormat?: LogFormat;
   /** `RCLONE_EXECUTABLE`, default the `rclone` found on `PATH`. */
   readonly rcloneExecutable: string;
   /** `CLEANUP_INTERVAL` (seconds, default 21600, 0 = off): how often ended tasks older than `CLEANUP_AGE` are removed. */
@@ -160,6 +167,9 @@ export type RemoteSpec = SftpRemote | S3Remote | LocalRemote | GenericRcloneRemo
 /** What freeze compares before deleting: size and mtime, or also a hash. */
 export type VerifyMode = 'size' | 'hash';
 
+/** `auto_freeze_mail`: when MAIL_ADMIN hears of a finished auto-freeze (failures always). */
+export type AutoFreezeMail = 'always' | 'changes' | 'never';
+
 /**
  * One repository: a local tree with a full copy on a remote.
  *
@@ -185,6 +195,8 @@ export interface Repo {
   readonly autoFreezeInterval: number;
   /** A cron expression replacing the interval, when set. */
   readonly autoFreezeCron?: string;
+  /** `auto_freeze_mail`; absent: `changes` (a summary only when files were frozen or cold files are unprotected). */
+  readonly autoFreezeMail?: AutoFreezeMail;
   /** 0..65535 */
   readonly chownUid?: number;
   /** 0..65535 */

@@ -4,7 +4,7 @@
  * Nothing here removes secrets: callers pass error text through the remote's redactor.
  */
 import { pino, type DestinationStream } from 'pino';
-import type { RunMode } from '../config/types.js';
+import type { LogFormat, RunMode } from '../config/types.js';
 
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -23,10 +23,11 @@ export interface Logger {
  * // {"level":"info","time":"2025-05-01T10:00:00.000Z","pid":42,"hostname":"h","port":9100,"msg":"listening"}
  * ```
  */
-export function createLogger(mode: RunMode, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Logger {
+export function createLogger(mode: RunMode | LogFormat, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Logger {
+  const json = mode === 'prod' || mode === 'json';
   const destination: DestinationStream = {
     // pino hands over one complete line per call, synchronously: nothing is lost on exit.
-    write: mode === 'prod' ? (line) => write(line.trimEnd()) : (line) => write(asText(line)),
+    write: json ? (line) => write(line.trimEnd()) : (line) => write(asText(line)),
   };
   return wrap(
     pino(
@@ -36,7 +37,7 @@ export function createLogger(mode: RunMode, write: (line: string) => void = (l) 
         formatters: { level: (label) => ({ level: label }) },
         // pid and hostname tell apart the API and the workers of several hosts in one collector;
         // a terminal shows one process.
-        ...(mode === 'prod' ? {} : { base: undefined }),
+        ...(json ? {} : { base: undefined }),
       },
       destination,
     ),
@@ -58,6 +59,21 @@ export function forTask(log: Logger, taskId: string): Logger {
 /** The message of an unknown thrown value, without its stack. */
 export function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * The format a process logs in: `LOG_FORMAT` when set; else JSON in `prod` for a log
+ * collector, unless a person watches (stdout is a terminal: the demo), and readable lines
+ * in `dev` and `test`.
+ *
+ * @example
+ * ```ts
+ * createLogger(logFormat(settings.runMode, settings.logFormat, process.stdout.isTTY));
+ * ```
+ */
+export function logFormat(mode: RunMode, configured: LogFormat | undefined, isTTY: boolean | undefined): LogFormat {
+  if (configured !== undefined) return configured;
+  return mode === 'prod' && isTTY !== true ? 'json' : 'pretty';
 }
 
 function wrap(logger: pino.Logger): Logger {

@@ -3,6 +3,7 @@
  * task record and the file lists read from its log in, the message out. The wording
  * follows Baricadr's mails ("would be" for a dry run, "terminated prematurely").
  */
+import type { AutoFreezeMail } from '../config/types.js';
 import { isEmailAddress } from '../services/email.js';
 import type { Task, TaskType } from '../store/types.js';
 
@@ -33,20 +34,38 @@ const VERBS = {
 
 /**
  * Which audiences hear about this ended task: the user who gave an address hears about
- * every end; the admins about failures and about every auto-freeze.
+ * every end; the admins about failures (not those on the user's own input) and about every
+ * auto-freeze.
  *
  * @example
  * ```ts
  * audiencesFor(task, ['ops@example.org']); // ['user', 'admin'] for a failed task with an email
  * ```
  */
-export function audiencesFor(task: Task, admins: readonly string[]): Audience[] {
+export function audiencesFor(
+  task: Task,
+  admins: readonly string[],
+  how: { readonly onUserInput?: boolean; readonly autoFreezeMail?: AutoFreezeMail } = {},
+): Audience[] {
   if (task.status !== 'finished' && task.status !== 'failed' && task.status !== 'cancelled') return [];
   if (task.type === 'zombie') return [];
   const audiences: Audience[] = [];
   if (task.email !== null && isEmailAddress(task.email)) audiences.push('user');
-  if (admins.length > 0 && (task.status === 'failed' || task.origin === 'schedule')) audiences.push('admin');
+  // A failure on the user's own input (a typo'd path) is not the administrator's to act on.
+  const adminFailure = task.status === 'failed' && !(how.onUserInput === true && task.origin === 'user');
+  if (admins.length > 0 && (adminFailure || (task.origin === 'schedule' && scheduledSummaryWanted(task, how.autoFreezeMail)))) audiences.push('admin');
   return audiences;
+}
+
+/**
+ * The repo's `auto_freeze_mail` (absent: `changes`) for a scheduled freeze that finished:
+ * "No files were frozen" every night was noise (issue 15). Failures and cancellations are
+ * always told.
+ */
+function scheduledSummaryWanted(task: Task, setting: AutoFreezeMail = 'changes'): boolean {
+  if (task.status !== 'finished' || setting === 'always') return true;
+  if (setting === 'never') return false;
+  return (task.files ?? 0) > 0 || (task.unprotected ?? 0) > 0;
 }
 
 /**

@@ -39,7 +39,7 @@ export interface FileListTask {
 
 const WITH_SIZE = / \(\d+ bytes\)$/;
 /** The summary line a pull ends with, which starts like a file line. */
-const PULL_SUMMARY = /^pulled \d+ files, \d+ bytes(?:; \d+ kept as they were locally)?$/;
+const PULL_SUMMARY = /^pulled \d+ files?, \d+ bytes?(?:; \d+ kept as they were locally)?$/;
 const UNPROTECTED = /^cold but not frozen \((.+?)\): ([\s\S]+)$/;
 
 /**

@@ -61,6 +61,7 @@ export class MailQueue {
       backoff: { type: 'exponential', delay: this.options.retryDelayMs },
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 1000 },
+      stackTraceLimit: 0,
     });
   }
 

@@ -3,7 +3,7 @@
  * removal by the user): it queues the task's mails. It never throws into the task's path:
  * a mail problem is logged, and the task's record stays as it was written.
  */
-import type { MailSettings } from '../config/types.js';
+import type { AutoFreezeMail, MailSettings } from '../config/types.js';
 import { describeError, type Logger } from '../log/index.js';
 import type { Task } from '../store/types.js';
 import { audiencesFor } from './compose.js';
@@ -13,6 +13,8 @@ import type { MailQueue } from './mail-queue.js';
 export interface TaskEndOptions {
   /** The record and log are deleted right after: the job carries the record itself. */
   readonly removed?: boolean;
+  /** It failed on the request itself (a path the remote lacks): the user hears of it, not the admins. */
+  readonly onUserInput?: boolean;
 }
 
 /**
@@ -35,6 +37,8 @@ export interface TaskEndNotifierOptions {
   readonly log: Logger;
   /** Removes secrets from error text before it is logged. */
   readonly redact: (text: string) => string;
+  /** The `auto_freeze_mail` of the repo holding a path (undefined: the default). */
+  readonly autoFreezeMail?: (path: string) => AutoFreezeMail | undefined;
 }
 
 /**
@@ -48,7 +52,8 @@ export function createTaskEndNotifier(options: TaskEndNotifierOptions): TaskEndN
   return {
     async taskEnded(task, endOptions = {}) {
       try {
-        const audiences = audiencesFor(task, mail.admins);
+        const autoFreezeMail = options.autoFreezeMail?.(task.path);
+        const audiences = audiencesFor(task, mail.admins, { ...endOptions, ...(autoFreezeMail === undefined ? {} : { autoFreezeMail }) });
         if (audiences.length === 0) return;
         if (!queue) {
           if (audiences.includes('user')) log.warn('a task asked for a mail, but MAIL_SERVER is not set: none sent', { task: task.id });

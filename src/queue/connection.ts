@@ -63,3 +63,31 @@ export function waitUntilConnected(redis: Redis, timeoutMs: number): Promise<boo
     redis.once('ready', onReady);
   });
 }
+
+/**
+ * Redis stayed unreachable for the whole start-up wait (`REDIS_STARTUP_TIMEOUT`): the
+ * command exits with code 3 and this one line (its `name` is what the CLI checks, so that
+ * the client commands need not load ioredis).
+ */
+export class RedisUnreachableError extends Error {
+  override readonly name = 'RedisUnreachableError';
+}
+
+/**
+ * The Redis URL without its credentials, for messages.
+ *
+ * @example
+ * ```ts
+ * safeRedisUrl('redis://:secret@db:6379/0'); // 'redis://db:6379/0'
+ * ```
+ */
+export function safeRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return 'REDIS_URL';
+  }
+}

@@ -78,6 +78,9 @@ export class TaskQueue {
       attempts: 1,
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 1000 },
+      // The failure's message is kept (the board's Error tab); its stack, full of this
+      // host's install paths, is not (issue 15, test/api/board-errors.test.ts).
+      stackTraceLimit: 0,
     });
   }
 

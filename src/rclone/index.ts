@@ -18,11 +18,12 @@ export {
   normalizeRelPath,
   remoteEnv,
   secretsOf,
+  secretSettings,
   remotePath,
   remoteRoot,
 } from './remote-env.js';
-export type { ChildEnv, RemoteEnv } from './remote-env.js';
-export { makeRedactor, REDACTED } from './redact.js';
+export type { ChildEnv, RemoteEnv, SecretSetting } from './remote-env.js';
+export { makeRedactor, MIN_REDACTED_LENGTH, REDACTED } from './redact.js';
 export type { Redactor } from './redact.js';
 export { obscure, reveal } from './obscure.js';
 export type {

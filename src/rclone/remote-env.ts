@@ -131,25 +131,46 @@ export function remoteEnv(remote: RemoteSpec): RemoteEnv {
  */
 export function secretsOf(remote: RemoteSpec): string[] {
   const secrets: string[] = [];
-  switch (remote.backend) {
-    case 'local':
-      break;
-    case 'sftp':
-      if (remote.password) secrets.push(remote.password);
-      break;
-    case 's3':
-      if (remote.secretAccessKey) secrets.push(remote.secretAccessKey);
-      break;
-    case 'rclone':
-      for (const [name, value] of Object.entries(remote.options)) {
-        if (!isSecretOption(name, value)) continue;
-        secrets.push(value);
-        const revealed = reveal(value);
-        if (revealed !== undefined && /^[\P{C}]+$/u.test(revealed)) secrets.push(revealed);
-      }
-      break;
+  for (const { value, revealed } of secretSettings(remote)) {
+    secrets.push(value);
+    if (revealed !== undefined) secrets.push(revealed);
   }
   return secrets;
+}
+
+/** A secret of a remote and the repos-file key it came from. */
+export interface SecretSetting {
+  /** The repos file key: `password`, `secret_access_key`, `options.<name>`. */
+  readonly key: string;
+  readonly value: string;
+  /** An obscured rclone option's clear text, when it reveals to printable text. */
+  readonly revealed?: string;
+}
+
+/**
+ * The secrets of a remote with the key each came from, so start-up can name the key of a
+ * secret too short to be redacted (never its value).
+ *
+ * @example
+ * ```ts
+ * secretSettings({ backend: 'sftp', host: 'h', path: '', user: 'u', password: 'pw' }); // [{ key: 'password', value: 'pw' }]
+ * ```
+ */
+export function secretSettings(remote: RemoteSpec): SecretSetting[] {
+  switch (remote.backend) {
+    case 'local':
+      return [];
+    case 'sftp':
+      return remote.password ? [{ key: 'password', value: remote.password }] : [];
+    case 's3':
+      return remote.secretAccessKey ? [{ key: 'secret_access_key', value: remote.secretAccessKey }] : [];
+    case 'rclone':
+      return Object.entries(remote.options).flatMap(([name, value]) => {
+        if (!isSecretOption(name, value)) return [];
+        const revealed = reveal(value);
+        return [{ key: `options.${name}`, value, ...(revealed !== undefined && /^[\P{C}]+$/u.test(revealed) ? { revealed } : {}) }];
+      });
+  }
 }
 
 /**

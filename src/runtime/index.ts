@@ -3,7 +3,7 @@
  * rclone, task logs) and the services built on them. `glacis serve`, `glacis worker`
  * and `glacis up` all start from here.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { createApp } from '../api/app.js';
 import { answerClientError } from '../api/errors.js';
@@ -11,11 +11,12 @@ import type { BoardQueue } from '../api/board.js';
 import type { Repo, Settings } from '../config/types.js';
 import { checkSettingsUsable, unusableSetting } from '../config/usable.js';
 import { PathLocks } from '../locks/index.js';
+import { findRepo } from '../paths/index.js';
 import { describeError, type Logger } from '../log/index.js';
 import { countRcloneFailure, createMetricsRegistry, probeDependencies } from '../metrics/index.js';
-import { connectRedis, waitUntilConnected } from '../queue/connection.js';
+import { connectRedis, isRedisUnavailable, RedisUnreachableError, safeRedisUrl, waitUntilConnected } from '../queue/connection.js';
 import { TaskQueue } from '../queue/task-queue.js';
-import { makeRedactor, Rclone, remoteEnv } from '../rclone/index.js';
+import { makeRedactor, MIN_REDACTED_LENGTH, Rclone, remoteEnv, secretSettings } from '../rclone/index.js';
 import { MailQueue } from '../notify/mail-queue.js';
 import { startMailWorker } from '../notify/mail-worker.js';
 import { Mailer } from '../notify/mailer.js';
@@ -55,6 +56,32 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+export interface RuntimeOptions {
+  /**
+   * `api`: starts without Redis (requests that need it answer 503 until it is back).
+   * `worker` (also `up`): waits `REDIS_STARTUP_TIMEOUT` for it, then fails with {@link RedisUnreachableError}.
+   */
+  readonly role: 'api' | 'worker';
+}
+
+/** Says once what is wrong and what to check, instead of a connection error per retry. */
+async function waitForRedisAtStart(redis: Redis, settings: Settings, log: Logger, role: RuntimeOptions['role']): Promise<void> {
+  const where = safeRedisUrl(settings.redisUrl);
+  const firstWaitMs = Math.min(3000, settings.redisStartupTimeoutMs);
+  if (await waitUntilConnected(redis, firstWaitMs)) return;
+  if (role === 'api') {
+    log.warn(`Redis at ${where} is not reachable yet: the API answers 503 to requests that need it until it is. Check that redis-server runs there and that REDIS_URL is right`);
+    return;
+  }
+  const seconds = settings.redisStartupTimeoutMs / 1000;
+  log.warn(`Redis at ${where} is not reachable; waiting up to ${seconds} s (REDIS_STARTUP_TIMEOUT). Check that redis-server runs there and that REDIS_URL is right`);
+  if (await waitUntilConnected(redis, settings.redisStartupTimeoutMs - firstWaitMs)) {
+    log.info(`Redis at ${where} is reachable`);
+    return;
+  }
+  throw new RedisUnreachableError(`cannot reach Redis at ${where} after ${seconds} s (REDIS_STARTUP_TIMEOUT): is redis-server running there, and is REDIS_URL right?`);
+}
+
 /**
  * @example
  * ```ts
@@ -62,7 +89,7 @@ export interface Runtime {
  * const server = await startApi(runtime);
  * ```
  */
-export async function openRuntime(settings: Settings, repos: readonly Repo[], log: Logger): Promise<Runtime> {
+export async function openRuntime(settings: Settings, repos: readonly Repo[], log: Logger, options: RuntimeOptions = { role: 'api' }): Promise<Runtime> {
   // A broken path setting is a configuration error naming its key, not a failure later.
   await checkSettingsUsable(settings);
   const store = await openTaskStore(settings.databaseUrl).catch((error: unknown) => {
@@ -72,7 +99,11 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
       : unusableSetting('DATABASE_URL', 'a SQLite file Glacis can create and open', settings.databaseUrl, error);
   });
   const redis = connectRedis(settings.redisUrl, 'producer');
-  if (!(await waitUntilConnected(redis, 3000))) log.warn('Redis is not reachable yet; requests that need it answer 503 until it is');
+  await waitForRedisAtStart(redis, settings, log, options.role).catch(async (error: unknown) => {
+    redis.disconnect();
+    await store.close();
+    throw error;
+  });
   const prefix = settings.queuePrefix;
   const queue = new TaskQueue(redis, prefix);
   // API tokens too: every logged error goes through `redact`, whatever it quotes.
@@ -80,10 +111,11 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
   const mailSecrets = settings.mail.password === undefined ? [] : [settings.mail.password];
   const databaseSecrets = [databasePassword(settings.databaseUrl)].filter((secret) => secret !== undefined);
   const redact = makeRedactor([...repos.flatMap((repo) => remoteEnv(repo.remote).secrets), ...apiSecrets, ...mailSecrets, ...databaseSecrets]);
+  warnShortSecrets(settings, repos, log);
   const locks = new PathLocks(redis, `${prefix}:locks`);
   const logs = store.logs;
   const mailQueue = mailEnabled(settings.mail) ? new MailQueue(redis, { prefix, retryDelayMs: settings.mail.retryDelayMs }) : undefined;
-  const notifier = createTaskEndNotifier({ mail: settings.mail, queue: mailQueue, log, redact });
+  const notifier = createTaskEndNotifier({ mail: settings.mail, queue: mailQueue, log, redact, autoFreezeMail: (path) => findRepo(repos, path)?.autoFreezeMail });
   return {
     settings,
     repos,
@@ -95,7 +127,7 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
     logs,
     rclone: new Rclone({ executable: settings.rcloneExecutable, transferStallTimeoutMs: settings.transferStallTimeoutMs }),
     redact,
-    tasks: new TaskService({ repos, store, locks, queue, logs, redis, prefix, notifier }),
+    tasks: new TaskService({ repos, store, locks, queue, logs, redis, prefix, notifier, mailEnabled: mailEnabled(settings.mail) }),
     notifier,
     ...(mailQueue ? { mailQueue } : {}),
     async close() {
@@ -105,6 +137,17 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
       await store.close();
     },
   };
+}
+
+/** Secrets too short to be redacted (see `MIN_REDACTED_LENGTH`): named by key, never shown. */
+function warnShortSecrets(settings: Settings, repos: readonly Repo[], log: Logger): void {
+  const advice = `is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be told apart from other text: it is not redacted from messages; use a longer secret`;
+  for (const repo of repos) {
+    for (const { key } of secretSettings(repo.remote).filter(({ value }) => value.length < MIN_REDACTED_LENGTH)) {
+      log.warn(`${settings.reposConf}: repo "${repo.name}": key "${key}" ${advice}`);
+    }
+  }
+  if (settings.mail.password !== undefined && settings.mail.password.length < MIN_REDACTED_LENGTH) log.warn(`key "MAIL_PASSWORD" ${advice}`);
 }
 
 /** Starts the REST API; resolves once it listens. */
@@ -138,23 +181,41 @@ export async function startApi(runtime: Runtime): Promise<Server> {
     probeDependencies: () => probeDependencies({ redis: runtime.redis, store: runtime.store }),
     metrics: createMetricsRegistry({ store: runtime.store, queue: runtime.queue.queue, redis: runtime.redis, prefix: settings.queuePrefix }),
   });
+  // Not `app.listen`: Express 5 hands a listen error (EADDRINUSE) to the callback, and
+  // resolving there left `glacis up` "up" on a port it never had (test/cli/startup.test.ts).
+  const server = createServer(app);
+  // Requests Node's parser refuses get a JSON error too, not a bare status line.
+  server.on('clientError', answerClientError);
+  server.once('close', () => void closeBoardQueues());
   return new Promise((resolve, reject) => {
-    const server = app.listen(settings.port, settings.host, () => resolve(server));
-    // Requests Node's parser refuses get a JSON error too, not a bare status line.
-    server.on('clientError', answerClientError);
-    server.once('close', () => void closeBoardQueues());
     server.once('error', (error) => {
-      if (!server.listening) void closeBoardQueues();
+      if (server.listening) return;
+      void closeBoardQueues();
       reject(error);
     });
+    server.listen(settings.port, settings.host, () => resolve(server));
   });
 }
 
 /** Starts a worker consuming the task queue, the consumers of fired auto-freeze and housekeeping schedules, and the mail sender. */
 export async function startTaskWorker(runtime: Runtime): Promise<RunningWorker> {
   const { settings, log } = runtime;
-  const onError = (error: unknown): void => log.error('worker error', { error: runtime.redact(describeError(error)) });
   const connection = connectRedis(settings.redisUrl, 'worker');
+  // Redis going away made BullMQ report ECONNREFUSED twice a second for ever: say it once,
+  // with what to check, and once more when it is back.
+  let redisLost = false;
+  const onError = (error: unknown): void => {
+    if (isRedisUnavailable(error)) {
+      if (!redisLost) log.error(`lost Redis at ${safeRedisUrl(settings.redisUrl)} (${runtime.redact(describeError(error))}); retrying. Check that redis-server runs there and that REDIS_URL is right`);
+      redisLost = true;
+      return;
+    }
+    log.error('worker error', { error: runtime.redact(describeError(error)) });
+  };
+  connection.on('ready', () => {
+    if (redisLost) log.info('Redis is reachable again');
+    redisLost = false;
+  });
   const running = await startWorker(
     connection,
     {

@@ -45,7 +45,7 @@ export async function syncAutoFreezeSchedules(queue: Queue<AutoFreezeJobData>, r
     await queue.upsertJobScheduler(`${SCHEDULER_PREFIX}${repo.localPath}`, repeat, {
       name: 'auto-freeze',
       data: { path: repo.localPath },
-      opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+      opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 }, stackTraceLimit: 0 },
     });
   }
   const keep = new Set(wanted.map((repo) => `${SCHEDULER_PREFIX}${repo.localPath}`));

@@ -37,7 +37,7 @@ export async function syncHousekeepingSchedules(queue: Queue, intervals: Houseke
   for (const job of Object.keys(intervals) as HousekeepingJob[]) {
     const every = intervals[job];
     if (every > 0) {
-      await queue.upsertJobScheduler(job, { every }, { name: job, opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } } });
+      await queue.upsertJobScheduler(job, { every }, { name: job, opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 }, stackTraceLimit: 0 } });
     } else {
       await queue.removeJobScheduler(job);
     }

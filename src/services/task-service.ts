@@ -47,6 +47,8 @@ export interface TaskServiceDeps {
   readonly prefix: string;
   /** Told of a task cancelled by its removal. */
   readonly notifier: TaskEndNotifier;
+  /** Whether mails are sent (`MAIL_SERVER` set): a request with an `email` is refused otherwise. */
+  readonly mailEnabled: boolean;
 }
 
 /**
@@ -72,6 +74,8 @@ export class TaskService {
     if (request.type === 'freeze' && !repo.freezable) {
       throw new BadRequestError(`Freezing is disabled in repository ${repo.localPath} (freezable: false); pull works there, freeze does not`);
     }
+    // Accepted, it failed later in silence: the user waited for a mail that never came.
+    if (email !== null && !this.deps.mailEnabled) throw new BadRequestError('"email" cannot be honoured: this server sends no mail (MAIL_SERVER is not set); leave "email" out');
     const dryRun = request.dryRun ?? false;
     const force = request.force ?? false;
     const taskId = randomUUID();

@@ -25,7 +25,8 @@ afterEach(async () => {
 async function setup(options: { worker?: boolean; repo?: Record<string, unknown>; remote?: TestRemote } = {}) {
   const remote = options.remote ?? (await makeRemote('local'));
   const local = tempDir('repo');
-  const glacis = await startGlacis({ repos: { [local]: { ...remote.settings, ...options.repo } }, ...(options.worker === undefined ? {} : { worker: options.worker }) });
+  // Mail composed and logged, not sent: a request with an `email` needs mail on.
+  const glacis = await startGlacis({ repos: { [local]: { ...remote.settings, ...options.repo } }, env: { MAIL_SUPPRESS_SEND: 'True' }, ...(options.worker === undefined ? {} : { worker: options.worker }) });
   running.push(glacis);
   const submit = async (route: '/pull' | '/freeze', rel: string, extra: Record<string, unknown> = {}): Promise<string> => {
     const { status, body } = await glacis.post(route, { path: rel === '' ? local : path.join(local, rel), ...extra });

@@ -501,7 +501,7 @@ describe('glacis task', () => {
     const { task } = JSON.parse((await run(['file', 'pull', at('big'), '--json'])).stdout);
     const followed = await run(['task', 'log', task, '--follow']);
     expect(followed.code, followed.stderr).toBe(0);
-    expect(followed.stdout).toMatch(/pull of .*big started\n[\s\S]*pulled big\/large\.bin\n[\s\S]*finished: 1 files, 3145728 bytes\n$/);
+    expect(followed.stdout).toMatch(/pull of .*big started\n[\s\S]*pulled big\/large\.bin\n[\s\S]*finished: 1 file, 3145728 bytes\n$/);
     // Nothing printed twice.
     expect(followed.stdout.match(/started\n/g)).toHaveLength(1);
 

@@ -80,7 +80,7 @@ describe('repos.example.yaml', () => {
     const entries = [...header.matchAll(/^# {3}(\w+): +(\S.*)$/gm)].map((match) => ({ key: match[1]!, doc: match[2]! }));
     expect(entries.map((entry) => entry.key).sort()).toEqual(['backend', ...COMMON_KEYS].sort());
     // "default. allowed values…"; the default is a value, "none" or REQUIRED.
-    for (const { key, doc } of entries) expect(doc, key).toMatch(/^(REQUIRED|none|false|true|\d+|size)\. \S/);
+    for (const { key, doc } of entries) expect(doc, key).toMatch(/^(REQUIRED|none|false|true|\d+|size|changes)\. \S/);
   });
 
   it('shows each backend\'s own keys on an example, each with a comment saying its default and values', () => {

@@ -250,7 +250,7 @@ describe('parseRepos: errors name the file, the repo, the key and what is allowe
     [
       'unknown key',
       [...SFTP, 'fooo: 1'],
-      'unknown key "fooo" for backend sftp (allowed: backend, url, user, password, port, key_file, known_hosts_file, exclude, freezable, freeze_age, auto_freeze, auto_freeze_interval, auto_freeze_cron, chown_uid, chown_gid, disable_atime_test, verify)',
+      'unknown key "fooo" for backend sftp (allowed: backend, url, user, password, port, key_file, known_hosts_file, exclude, freezable, freeze_age, auto_freeze, auto_freeze_interval, auto_freeze_cron, auto_freeze_mail, chown_uid, chown_gid, disable_atime_test, verify)',
     ],
     ['key of another backend', [...S3, 'url: "h:p"'], 'unknown key "url" for backend s3 (allowed: backend, provider, endpoint, path,'],
     ['missing url', ['backend: sftp', 'user: u', 'password: p'], 'missing key "url" (required for backend sftp)'],
@@ -268,7 +268,13 @@ describe('parseRepos: errors name the file, the repo, the key and what is allowe
     ['chown_gid too large', [...SFTP, 'chown_gid: 65536'], 'key "chown_gid" must be a whole number from 0 to 65535 (got 65536)'],
     ['bad boolean', [...SFTP, 'freezable: maybe'], 'key "freezable" must be true or false (got "maybe")'],
     ['bad verify', [...SFTP, 'verify: md5'], 'key "verify" must be one of size, hash (got "md5")'],
+    ['bad auto_freeze_mail', [...SFTP, 'auto_freeze_mail: sometimes'], 'key "auto_freeze_mail" must be one of always, changes, never (got "sometimes")'],
     ['bad cron', [...SFTP, 'auto_freeze_cron: "0 3 *"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields (got "0 3 *")'],
+    // Issue 15: these passed start-up and the scheduler failed later, naming neither repo nor key.
+    ['cron minute out of range', [...SFTP, 'auto_freeze_cron: "61 * * * *"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range: minute 0-59, hour 0-23, day of month 1-31, month 1-12, day of week 0-7 (a 6th field, first, is seconds 0-59) (got "61 * * * *": got value 61 expected range 0-59)'],
+    ['cron hour out of range', [...SFTP, 'auto_freeze_cron: "0 25 * * *"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range'],
+    ['cron month out of range', [...SFTP, 'auto_freeze_cron: "0 3 1 13 *"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range'],
+    ['cron of words', [...SFTP, 'auto_freeze_cron: "every day at three am"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range'],
     ['bad exclude', [...SFTP, 'exclude: ["*.tmp", 3]'], 'key "exclude" must be a comma-separated string or a list of strings (got a list item that is a number)'],
     ['exclude map', [...SFTP, 'exclude: { a: b }'], 'key "exclude" must be a comma-separated string or a list of strings (got a map)'],
     ['missing provider', ['backend: s3', 'path: b/p'], 'missing key "provider" (required for backend s3, e.g. AWS, Ceph, Minio, Other)'],
@@ -289,6 +295,18 @@ describe('parseRepos: errors name the file, the repo, the key and what is allowe
     expect(err.message.startsWith(`repos.yaml: repo "lab": ${problem}`)).toBe(true);
     expect(err.message).not.toContain('\n');
     expect(err.repo).toBe('lab');
+  });
+
+  it('warns, by repo and key, about a schedule set without auto_freeze: true', () => {
+    const warnings: string[] = [];
+    parseRepos(lab(...SFTP, 'auto_freeze_cron: "0 3 * * 0"', 'auto_freeze_interval: 3'), 'repos.yaml', dir, (m) => warnings.push(m));
+    expect(warnings).toEqual([
+      'repos.yaml: repo "lab": key "auto_freeze_cron" has no effect without auto_freeze: true',
+      'repos.yaml: repo "lab": key "auto_freeze_interval" has no effect without auto_freeze: true',
+    ]);
+    const none: string[] = [];
+    parseRepos(lab(...SFTP, 'auto_freeze: true', 'auto_freeze_cron: "0 3 * * 0"'), 'repos.yaml', dir, (m) => none.push(m));
+    expect(none).toEqual([]);
   });
 
   it('never shows secrets in a message', () => {

@@ -62,6 +62,7 @@ describe('loadSettings: sources', () => {
       workerLockDurationMs: 30_000,
       shutdownGraceMs: 60_000,
       transferStallTimeoutMs: 120_000,
+      redisStartupTimeoutMs: 30_000,
       rcloneExecutable: '/usr/bin/rclone',
       cleanupIntervalMs: 21_600_000,
       cleanupAgeMs: 31_536_000_000,
@@ -235,6 +236,8 @@ describe('loadSettings: validation', () => {
     ['WORKER_SHUTDOWN_GRACE = -1', 'local.cfg: key "WORKER_SHUTDOWN_GRACE" must be a whole number from 0 to 86400 (got -1)'],
     ['TRANSFER_STALL_TIMEOUT = 0', 'local.cfg: key "TRANSFER_STALL_TIMEOUT" must be a whole number from 1 to 86400 (got 0)'],
     ['BARICADR_VERSION = 1.0', 'local.cfg: key "BARICADR_VERSION" must be a quoted string (got a number)'],
+    ['REDIS_STARTUP_TIMEOUT = 0', 'local.cfg: key "REDIS_STARTUP_TIMEOUT" must be a whole number from 1 to 3600 (got 0)'],
+    ["LOG_FORMAT = 'yaml'", 'local.cfg: key "LOG_FORMAT" must be one of json, pretty (got "yaml")'],
   ])('%s', (line, message) => {
     writeCfg(`${line}\n`);
     expect(loadError({ configPath: 'local.cfg' }).message).toBe(message);
@@ -248,6 +251,11 @@ describe('loadSettings: validation', () => {
       shutdownGraceMs: 0,
       transferStallTimeoutMs: 7_000,
     });
+  });
+
+  it('reads REDIS_STARTUP_TIMEOUT in seconds and LOG_FORMAT', () => {
+    const env = { ...NO_PATH, REDIS_STARTUP_TIMEOUT: '7', LOG_FORMAT: 'Pretty' };
+    expect(load({ env }).settings).toMatchObject({ redisStartupTimeoutMs: 7_000, logFormat: 'pretty' });
   });
 
   it('accepts quoted numbers, as Baricadr files write them', () => {

@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger, forTask } from '../../src/log/index.js';
+import { createLogger, forTask, logFormat } from '../../src/log/index.js';
 import { makeRedactor, REDACTED } from '../../src/rclone/index.js';
 import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
 import { makeRemote, tempDir } from '../helpers/remotes.js';
@@ -14,6 +14,26 @@ function capture(mode: 'prod' | 'dev' | 'test') {
   const lines: string[] = [];
   return { log: createLogger(mode, (line) => lines.push(line)), lines };
 }
+
+describe('the format', () => {
+  it('is JSON in production unless a person watches (stdout a terminal), readable otherwise; LOG_FORMAT decides when set', () => {
+    expect(logFormat('prod', undefined, false)).toBe('json');
+    expect(logFormat('prod', undefined, undefined)).toBe('json');
+    expect(logFormat('prod', undefined, true)).toBe('pretty');
+    expect(logFormat('dev', undefined, false)).toBe('pretty');
+    expect(logFormat('prod', 'pretty', false)).toBe('pretty');
+    expect(logFormat('dev', 'json', true)).toBe('json');
+  });
+
+  it('pretty: one readable line per event, json: one JSON object', () => {
+    const pretty: string[] = [];
+    createLogger('pretty', (line) => pretty.push(line)).info('listening', { port: 9100 });
+    expect(pretty).toEqual([expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO listening \{"port":9100\}$/)]);
+    const json: string[] = [];
+    createLogger('json', (line) => json.push(line)).info('listening', { port: 9100 });
+    expect(JSON.parse(json[0]!)).toMatchObject({ msg: 'listening', port: 9100 });
+  });
+});
 
 describe('in production', () => {
   it('writes one JSON object per line: level, ISO time, message, fields, process', () => {

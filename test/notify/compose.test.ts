@@ -130,12 +130,36 @@ describe('composed mails', () => {
     expect(audiencesFor(task(), admins)).toEqual(['user']);
     expect(audiencesFor(task({ status: 'failed', error: 'boom' }), admins)).toEqual(['user', 'admin']);
     expect(audiencesFor(task({ status: 'cancelled' }), admins)).toEqual(['user']);
-    expect(audiencesFor(task({ email: null, origin: 'schedule', type: 'freeze' }), admins)).toEqual(['admin']);
+    expect(audiencesFor(task({ email: null, origin: 'schedule', type: 'freeze', files: 2 }), admins)).toEqual(['admin']);
     expect(audiencesFor(task({ status: 'failed' }), [])).toEqual(['user']);
     expect(audiencesFor(task({ status: 'pulling' }), admins)).toEqual([]);
     // A record that somehow holds a header-smuggling address is never written to.
     expect(audiencesFor(task({ email: 'ada@test.example\r\nBcc: eve@test.example' }), admins)).toEqual([]);
     expect(composeTaskMail(task(), 'admin', undefined, admins)).toBeUndefined();
+  });
+
+  // Issue 15: every auto-freeze mailed "No files were frozen", every night.
+  it('auto_freeze_mail: a finished auto-freeze is told always, only when it changed something (default), or never; failures always', () => {
+    const admins = ['ops@test.example'];
+    const nothing = task({ email: null, origin: 'schedule', type: 'freeze', files: 0, bytes: 0, unprotected: 0 });
+    const froze = { ...nothing, files: 3, bytes: 30 };
+    const unprotected = { ...nothing, unprotected: 1 };
+    const failed = { ...nothing, status: 'failed' as const, error: 'the remote stopped answering' };
+    expect(audiencesFor(nothing, admins)).toEqual([]);
+    expect(audiencesFor(nothing, admins, { autoFreezeMail: 'changes' })).toEqual([]);
+    expect(audiencesFor(froze, admins)).toEqual(['admin']);
+    expect(audiencesFor(unprotected, admins)).toEqual(['admin']);
+    expect(audiencesFor(nothing, admins, { autoFreezeMail: 'always' })).toEqual(['admin']);
+    expect(audiencesFor(froze, admins, { autoFreezeMail: 'never' })).toEqual([]);
+    for (const setting of ['always', 'changes', 'never'] as const) expect(audiencesFor(failed, admins, { autoFreezeMail: setting })).toEqual(['admin']);
+  });
+
+  it('a failure on the user\'s own input goes to the user only; other failures, and the schedule\'s, to the admins too', () => {
+    const admins = ['ops@test.example'];
+    const failed = task({ status: 'failed', error: '/data/x does not exist on the remote' });
+    expect(audiencesFor(failed, admins, { onUserInput: true })).toEqual(['user']);
+    expect(audiencesFor(failed, admins)).toEqual(['user', 'admin']);
+    expect(audiencesFor({ ...failed, origin: 'schedule' }, admins, { onUserInput: true })).toEqual(['user', 'admin']);
   });
 
   it('a failure and a premature end say so; a failed freeze lists what it had deleted', () => {

@@ -120,7 +120,8 @@ describe('a task posted with an email', () => {
     expect(existsSync(path.join(local, 'subdir/subfile.txt'))).toBe(true);
   });
 
-  it('failure: the error to the user, and a copy to MAIL_ADMIN', async () => {
+  // Issue 15: a user's typo mailed the administrator.
+  it('failure on the user\'s own input (a path the remote lacks): the error to the user only, MAIL_ADMIN not bothered', async () => {
     const smtp = await smtpServer();
     const { glacis, local, submit } = await setup({ smtpPort: smtp.port });
     const missing = path.join(local, 'no/such/dir');
@@ -131,13 +132,46 @@ describe('a task posted with an email', () => {
     expect(user.rcptTo).toEqual([USER]);
     expect(user.parsed.subject).toBe(`Glacis: pull task on ${missing} failed`);
     expect(user.parsed.text).toContain(`Your Glacis pull task on '${missing}' failed, with the following error:\n\n${missing} does not exist on the remote`);
-    expect(user.parsed.text).toContain('Contact the administrator for more info.');
+    // The task's mails are queued together: once the user's is sent, an admin one would be queued.
+    expect(await mailJobs(glacis)).toEqual([`${id} user`]);
+    expect(smtp.messages.filter(toAdmins)).toEqual([]);
+  });
 
+  it('failure of the service (the remote unreachable): the error to the user, and a copy to MAIL_ADMIN', async () => {
+    const smtp = await smtpServer();
+    const local = tempDir('mail-repo');
+    const glacis = await startGlacis({
+      repos: { [local]: { backend: 'sftp', url: '127.0.0.1:data', port: await freePort(), user: 'ada', password: 'nobody-listens-here' } },
+      env: { MAIL_SERVER: '127.0.0.1', MAIL_PORT: String(smtp.port), MAIL_ADMIN: ADMINS.join(','), MAIL_RETRY_DELAY: '1' },
+    });
+    cleanups.push(() => glacis.stop());
+    const target = path.join(local, 'dir');
+    const { body } = await glacis.post('/pull', { path: target, email: USER });
+    const id = body.task as string;
+    expect(await glacis.waitForTask(id, 90_000)).toMatchObject({ status: 'failed' });
+
+    const user = await smtp.waitFor(to(USER));
+    expect(user.parsed.subject).toBe(`Glacis: pull task on ${target} failed`);
     const admin = await smtp.waitFor(toAdmins);
     expect([...admin.rcptTo].sort()).toEqual(ADMINS);
-    expect(admin.parsed.subject).toBe(`Glacis: pull task on ${missing} failed`);
-    expect(admin.parsed.text).toContain(`A Glacis pull task on '${missing}' (requested by ${USER}) failed, with the following error:`);
+    expect(admin.parsed.subject).toBe(`Glacis: pull task on ${target} failed`);
+    expect(admin.parsed.text).toContain(`A Glacis pull task on '${target}' (requested by ${USER}) failed, with the following error:`);
     expect(admin.parsed.text).toContain(`Task: ${id}`);
+  }, 120_000);
+
+  it('with no MAIL_SERVER: refused at submission with 400, nothing queued', async () => {
+    const remote = await makeRemote('local');
+    const local = tempDir('mail-repo');
+    const glacis = await startGlacis({ repos: { [local]: { ...remote.settings, freezable: true } }, worker: false });
+    cleanups.push(() => glacis.stop());
+    for (const route of ['/pull', '/freeze']) {
+      const { status, body } = await glacis.post(route, { path: path.join(local, 'subdir'), email: USER });
+      expect(status).toBe(400);
+      expect(body).toEqual({ error: '"email" cannot be honoured: this server sends no mail (MAIL_SERVER is not set); leave "email" out' });
+    }
+    expect((await glacis.get('/tasks')).body).toEqual([]);
+    // Without an email the same requests are accepted.
+    expect((await glacis.post('/pull', { path: path.join(local, 'subdir'), email: null })).status).toBe(200);
   });
 
   it('removed before it ran: "terminated prematurely", sent even though its record is gone', async () => {

@@ -12,6 +12,7 @@ import {
   remoteRoot,
   reveal,
   secretsOf,
+  secretSettings,
 } from '../../src/rclone/index.js';
 
 const P = 'RCLONE_CONFIG_GLACISREMOTE_';
@@ -155,8 +156,28 @@ describe('childEnv', () => {
 
 describe('makeRedactor', () => {
   it('replaces the longest secret first and leaves other text alone', () => {
-    const redact = makeRedactor(['abc', 'abcdef', '']);
-    expect(redact('x abcdef y abc z')).toBe('x *** y *** z');
+    const redact = makeRedactor(['abcdefgh', 'abcdefgh ijk', '']);
+    expect(redact('x abcdefgh ijk y abcdefgh z')).toBe('x *** y *** z');
     expect(makeRedactor([])('nothing')).toBe('nothing');
+  });
+
+  // Issue 15: with an SFTP password `p`, messages read `re***ository /tm***/…` and `Co***ied`.
+  it('ignores a secret shorter than 8 characters: it would garble every message and show where it is', () => {
+    const text = 'repository /tmp/pulls: Copied (new) p.txt with pass hunter2';
+    expect(makeRedactor(['p', 'pass', 'hunter2'])(text)).toBe(text);
+  });
+
+  it('never replaces inside a longer word, only where the secret stands alone', () => {
+    const redact = makeRedactor(['Secret-42x', 'sauvignon']);
+    expect(redact('mySecret-42xyz and Secret-42x, sauvignonblanc "sauvignon" /sauvignon/')).toBe('mySecret-42xyz and ***, sauvignonblanc "***" /***/');
+  });
+
+  it('finds a secret that begins or ends with punctuation next to a letter', () => {
+    expect(makeRedactor(['-pa$$word!'])('login x-pa$$word!y failed')).toBe('login x***y failed');
+  });
+
+  it('names the key of each secret of a remote', () => {
+    expect(secretSettings({ backend: 'sftp', host: 'h', path: '', user: 'u', password: 'pw' } as RemoteSpec)).toEqual([{ key: 'password', value: 'pw' }]);
+    expect(secretSettings({ backend: 'rclone', type: 'webdav', path: '', options: { url: 'http://x', pass: 'abc' } } as RemoteSpec).map((s) => s.key)).toContain('options.pass');
   });
 });

@@ -70,7 +70,8 @@ describe.each(REMOTE_KINDS)('pull from a %s remote', (kind) => {
     }
     expect(task.files).toBe(expectedFiles.length);
     expect(task.bytes).toBeGreaterThan(3 * 1024 * 1024);
-    expect(existsSync(path.join(local, '.glacis-staging')) ? readdirSync(path.join(local, '.glacis-staging')) : []).toEqual([]);
+    // Issue 15: an empty staging directory was left in every repo a pull had run in.
+    expect(existsSync(path.join(local, '.glacis-staging'))).toBe(false);
     const log = await glacis.get(`/tasks/log/${task.task_id}`);
     expect(log.body.logs).toMatch(/pulled subdir\/subfile.txt/);
     if (remote.root) expect(snapshot(remote.root)).toEqual(remoteBefore);

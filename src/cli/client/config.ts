@@ -56,7 +56,7 @@ export function configPath(): string {
 /**
  * Reads the file; an absent file is an empty configuration.
  *
- * @param warn told when the file is readable by other users.
+ * @param warn told when the file holds a token and is readable by other users.
  * @throws CliError (exit 2) when the file is not valid.
  * @example
  * ```ts
@@ -65,7 +65,6 @@ export function configPath(): string {
  */
 export function readClientConfig(file: string, warn: (message: string) => void): ClientConfig {
   if (!existsSync(file)) return { servers: {} };
-  if ((statSync(file).mode & 0o077) !== 0) warn(`${file} holds tokens and others can read it: run "chmod 600 ${file}"`);
   let raw: unknown;
   try {
     raw = parse(readFileSync(file, 'utf8')) ?? {};
@@ -82,6 +81,10 @@ export function readClientConfig(file: string, warn: (message: string) => void):
   if (config.default !== undefined && !(config.default in config.servers)) {
     throw new CliError(`${file}: default "${config.default}" is not one of its servers; fix it or run "glacis init"`, EXIT.usage);
   }
+  // Only a file that holds a token is worth a warning: one listing servers without tokens
+  // was warned about on every command (issue 15, test/cli/client-config.test.ts).
+  const holdsTokens = Object.values(config.servers).some((server) => server.token !== undefined);
+  if (holdsTokens && (statSync(file).mode & 0o077) !== 0) warn(`${file} holds tokens and others can read it: run "chmod 600 ${file}"`);
   return config;
 }
 

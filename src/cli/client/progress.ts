@@ -4,13 +4,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ENDED_STATUSES } from '../../store/types.js';
+import { plural } from '../../text/plural.js';
 import { CliError, EXIT } from './exit.js';
 import type { GlacisClient, ProgressJson, TaskJson } from './http.js';
 import { formatBytes, formatDuration, print, printJson } from './output.js';
 
 /** How often a followed task is looked at. */
 export const POLL_MS = 500;
-/** Plain progress lines (not on a terminal) come at each tenth of the way, or this often when the total is unknown. */
+/** Plain progress lines (not on a terminal) come at each tenth of the way, or at most this often when the total is unknown. */
 const LINE_EVERY_MS = 5_000;
 const BAR_WIDTH = 20;
 
@@ -162,8 +163,13 @@ function describe(task: TaskJson, rate: number | undefined, bar: boolean): strin
       parts.push(`[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`);
     }
     parts.push(`${percent.toFixed(0).padStart(3)}%`, `${formatBytes(p.bytes)} / ${formatBytes(p.totalBytes)}`);
+    // The bar has the width of a terminal line; plain lines have room for the file count.
+    if (!bar && p.totalFiles > 0) parts.push(`${p.files}/${plural(p.totalFiles, 'file')}`);
+  } else if (p.totalFiles > 0) {
+    parts.push(`${p.files}/${plural(p.totalFiles, 'file')}`, formatBytes(p.bytes));
   } else {
-    parts.push(`${p.files} file${p.files === 1 ? '' : 's'}`, formatBytes(p.bytes));
+    // A freeze knows no total: what it has done so far.
+    parts.push(`${plural(p.files, 'file')} so far`, formatBytes(p.bytes));
   }
   if (rate !== undefined && rate > 0) {
     parts.push(`${formatBytes(rate)}/s`);
@@ -190,19 +196,44 @@ class Bar implements Display {
   }
 }
 
-/** A line at each status change and each tenth of the way (or every few seconds): for logs and pipes. */
-class Lines implements Display {
+/**
+ * The plain progress lines (no terminal: logs and pipes), as a pure function of what is
+ * polled: a line at each status change and each tenth of the way; when the total is
+ * unknown, a line when the count moved, at most every few seconds. Never the same line
+ * twice: a stalled task printed an identical line every 5 s (issue 15).
+ *
+ * @example
+ * ```ts
+ * const lines = new PlainLines();
+ * const line = lines.next(task, Date.now()); // undefined: nothing new to say
+ * ```
+ */
+export class PlainLines {
   private readonly meter = new RateMeter();
-  private shown = '';
+  private shownStage = '';
+  private shownAt = Number.NEGATIVE_INFINITY;
 
-  show(task: TaskJson): void {
+  next(task: TaskJson, now: number): string | undefined {
     const rate = task.progress ? this.meter.rate(task.progress) : undefined;
     const p = task.progress;
-    const now = Date.now();
-    const stage = `${task.status}:${p === undefined ? '' : p.totalBytes > 0 ? Math.floor(p.percent / 10) : Math.floor(now / LINE_EVERY_MS)}`;
-    if (stage === this.shown) return;
-    this.shown = stage;
-    process.stderr.write(`task ${task.task_id}: ${describe(task, rate, false)}\n`);
+    const known = p !== undefined && p.totalBytes > 0;
+    const stage = `${task.status}:${p === undefined ? '' : known ? Math.floor(p.percent / 10) : `${p.files}:${p.bytes}`}`;
+    if (stage === this.shownStage) return undefined;
+    const sameStatus = this.shownStage.split(':')[0] === task.status;
+    if (!known && sameStatus && now - this.shownAt < LINE_EVERY_MS) return undefined;
+    this.shownStage = stage;
+    this.shownAt = now;
+    return `task ${task.task_id}: ${describe(task, rate, false)}`;
+  }
+}
+
+/** {@link PlainLines} on stderr. */
+class Lines implements Display {
+  private readonly lines = new PlainLines();
+
+  show(task: TaskJson): void {
+    const line = this.lines.next(task, Date.now());
+    if (line !== undefined) process.stderr.write(`${line}\n`);
   }
 
   stop(): void {}
