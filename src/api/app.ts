@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
 import type { DependencyStatus } from '../metrics/index.js';
 import type { BrowseService } from '../services/browse-service.js';
 import type { ListingService } from '../services/listing-service.js';
-import type { TaskService } from '../services/task-service.js';
+import type { Submitted, TaskService } from '../services/task-service.js';
 import { NotFoundError } from '../services/errors.js';
 import type { Task } from '../store/types.js';
 import { BOARD_PATH, queueBoard, type BoardQueue } from './board.js';
@@ -90,13 +90,11 @@ export function createApp(deps: ApiDeps): Express {
 
   app.post('/pull', async (req, res) => {
     const body = parseRequest(pullBody, req.body);
-    const task = await deps.tasks.submit({ type: 'pull', path: body.path, email: body.email, dryRun: body.dry_run ?? false });
-    res.json({ task });
+    res.json(submitted(await deps.tasks.submitting({ type: 'pull', path: body.path, email: body.email, dryRun: body.dry_run ?? false })));
   });
   app.post('/freeze', async (req, res) => {
     const body = parseRequest(freezeBody, req.body);
-    const task = await deps.tasks.submit({ type: 'freeze', path: body.path, email: body.email, dryRun: body.dry_run ?? false, force: body.force ?? false });
-    res.json({ task });
+    res.json(submitted(await deps.tasks.submitting({ type: 'freeze', path: body.path, email: body.email, dryRun: body.dry_run ?? false, force: body.force ?? false })));
   });
 
   app.post('/list', async (req, res) => {
@@ -107,6 +105,7 @@ export function createApp(deps: ApiDeps): Express {
       full: body.full ?? false,
       maxDepth: body.max_depth ?? 1,
       fromRoot: body.from_root ?? false,
+      dirs: body.dirs ?? false,
     });
     await streamJsonArray(res, entries);
   });
@@ -133,6 +132,8 @@ export function createApp(deps: ApiDeps): Express {
       ...(query.path ? { pathPrefix: path.posix.resolve(query.path) } : {}),
       ...(query.limit !== undefined ? { limit: query.limit } : {}),
       ...(query.offset !== undefined ? { offset: query.offset } : {}),
+      ...(query.order ? { order: query.order } : {}),
+      ...(query.id_prefix ? { idPrefix: query.id_prefix } : {}),
     });
     res.json(tasks.map(taskJson));
   });
@@ -140,7 +141,9 @@ export function createApp(deps: ApiDeps): Express {
     const task = await deps.tasks.get(req.params.task_id);
     // Glacis's addition for `glacis … --wait`: live progress, while the task runs.
     const progress = await deps.tasks.progress(task);
-    res.json({ ...taskJson(task), ...(progress ? { progress } : {}) });
+    // And, while it waits, what for.
+    const waitingFor = await deps.tasks.waitingFor(task);
+    res.json({ ...taskJson(task), ...(progress ? { progress } : {}), ...(waitingFor ? { waiting_for: waitingFor } : {}) });
   });
   app.get('/tasks/log/:task_id', async (req, res) => {
     res.json({ logs: await deps.tasks.log(req.params.task_id) });
@@ -177,6 +180,11 @@ export function createApp(deps: ApiDeps): Express {
   app.use(notFoundHandler);
   app.use(errorHandler(deps.onServerError));
   return app;
+}
+
+/** Baricadr's `{"task": id}`; `joined` (Glacis's) only when the request joined an unfinished task, so a new task's answer is Baricadr's exactly. */
+function submitted(outcome: Submitted): { task: string; joined?: true } {
+  return outcome.joined ? { task: outcome.task, joined: true } : { task: outcome.task };
 }
 
 /** The wire shape of a task: Baricadr's fields, then Glacis's. */

@@ -249,7 +249,13 @@ export const taskSchema = z
 export type TaskJson = z.output<typeof taskSchema>;
 
 const taskStatusSchema = taskSchema
-  .extend({ progress: progressSchema.optional().describe('Present while the task runs, once its worker has reported') })
+  .extend({
+    progress: progressSchema.optional().describe('Present while the task runs, once its worker has reported'),
+    waiting_for: z
+      .array(z.string().meta({ format: 'uuid' }))
+      .optional()
+      .describe('Present while the task waits: the unfinished overlapping tasks it lets end first; empty: it waits for a free worker'),
+  })
   .describe('A task, with its live progress while it runs');
 
 /**
@@ -391,6 +397,7 @@ const REQUESTS = {
       full: 'Each entry with rclone\'s fields (Size, ModTime, …), not only Path',
       max_depth: MAX_DEPTH,
       from_root: 'Paths relative to the repository root rather than to path',
+      dirs: 'Glacis\'s addition: directories too, their Path ending in / (as rclone lsf shows them); Baricadr lists files only',
     },
     'List what the remote holds under path',
   ),
@@ -404,6 +411,8 @@ const QUERY_DESCRIPTIONS: Described<typeof taskListQuery> = {
   path: 'Only tasks on this path or below it (by path segment: /a/b does not cover /a/bc)',
   limit: 'At most this many tasks (at most 10,000 in one answer)',
   offset: 'Skip this many tasks first, for paging',
+  order: 'asc: oldest first (the default, as Baricadr lists them); desc: newest first',
+  id_prefix: 'Only tasks whose id starts with this: how the CLI resolves a short id',
 };
 
 /** Every schema under `components.schemas`, by name; the generator turns nested ones into `$ref`s. */
@@ -485,7 +494,8 @@ const TASK_ID: OpenApiRef = ref('parameters', 'task_id');
 
 const submitted = jsonAnswer('The id of the task that will do the work: a new one, or an unfinished one of the same kind already covering the path', object({
   task: { type: 'string', format: 'uuid' },
-}));
+  joined: { const: true, description: 'Present (Glacis\'s addition) when the task is an unfinished one the request joined' },
+}, ['task']));
 
 const removed = jsonAnswer('Removed (after cancelling it if it had not ended)', object({
   info: { type: 'string', description: 'Task <id> removed.' },
@@ -640,7 +650,7 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
         post: {
           operationId: 'list',
           summary: 'What the remote holds under a path',
-          description: 'Files only, streamed as they are listed. A listing that fails midway is cut short, so the body does not parse as complete.',
+          description: 'Files only (directories too with dirs), streamed as they are listed. A listing that fails midway is cut short, so the body does not parse as complete.',
           tags: ['files'],
           requestBody: body('ListRequest'),
           responses: {
@@ -695,7 +705,7 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
       '/tasks': {
         get: {
           operationId: 'listTasks',
-          summary: 'Tasks, oldest first',
+          summary: 'Tasks, oldest first (or newest first with order=desc)',
           tags: ['tasks'],
           parameters: taskListParameters(),
           responses: {

@@ -41,6 +41,7 @@ export const listBody = z.strictObject({
   full: flag.optional(),
   max_depth: depth.optional(),
   from_root: flag.optional(),
+  dirs: flag.optional(),
 });
 export const treeBody = z.strictObject({ path, max_depth: depth.optional() });
 export const browseBody = z.strictObject({ path });
@@ -51,6 +52,8 @@ export const taskListQuery = z.strictObject({
   path: z.string().startsWith('/').max(4096).optional(),
   limit: z.string().regex(/^\d{1,5}$/).transform(Number).optional(),
   offset: z.string().regex(/^\d{1,9}$/).transform(Number).optional(),
+  order: z.enum(['asc', 'desc']).optional(),
+  id_prefix: z.string().regex(/^[0-9a-f-]{1,36}$/).optional(),
 });
 
 /** A request body that claims UTF-8 but is not (HTTP 400). */
@@ -106,6 +109,7 @@ function describe(key: string): string {
     case 'missing':
     case 'full':
     case 'from_root':
+    case 'dirs':
       return 'expected true or false';
     case 'max_depth':
       return 'expected a whole number from 0 (everything) to 10000';
@@ -117,6 +121,10 @@ function describe(key: string): string {
       return `expected one of ${TASK_KINDS.join(', ')}`;
     case 'path':
       return 'expected an absolute path';
+    case 'order':
+      return 'expected asc (oldest first) or desc (newest first)';
+    case 'id_prefix':
+      return 'expected the start of a task id (hex digits and dashes)';
     default:
       return 'expected a whole number';
   }

@@ -89,6 +89,16 @@ export class PathLocks {
   }
 
   /**
+   * The unfinished tasks this one waits for (the overlapping ones claimed before it), for
+   * people to read: not atomic, and the answer may be stale by the time it is shown.
+   */
+  async waitingFor(taskId: string): Promise<string[]> {
+    const others = await this.redis.smembers(`${this.prefix}:blockers:${taskId}`);
+    const alive = await Promise.all(others.map(async (other) => (await this.redis.exists(`${this.prefix}:task:${other}`)) === 1));
+    return others.filter((_, i) => alive[i]).sort();
+  }
+
+  /**
    * Records `attemptId` as the attempt acting for the task now, for `lifetimeMs` unless
    * {@link refreshRunning} extends it (until {@link clearRunning} or the release of its
    * claim). False, recording nothing, if the task holds no claim.

@@ -22,6 +22,11 @@ export interface ListRequest {
   readonly maxDepth?: number;
   /** Paths relative to the repository root instead of the asked path. */
   readonly fromRoot?: boolean;
+  /**
+   * Directories too, their `Path` ending in `/` as `rclone lsf` shows them (`/list` only;
+   * Baricadr lists files only, so it is off unless asked).
+   */
+  readonly dirs?: boolean;
 }
 
 /** Listings running at once in one API process; see {@link ListingService}. */
@@ -76,29 +81,29 @@ export class ListingService {
   async list(request: ListRequest): Promise<AsyncIterable<ListEntry>> {
     return this.limited(request, (scope) =>
       mapEntries(scope, (entry, relToAsked, relToRepo) => {
-        const shown = request.fromRoot ? relToRepo : relToAsked;
+        const shown = `${request.fromRoot ? relToRepo : relToAsked}${entry.isDir ? '/' : ''}`;
         return request.full ? { ...toJson(entry), Path: shown } : { Path: shown };
       }, request.missing ?? false),
-    );
+    request.dirs ?? false);
   }
 
   /** Like {@link list}, each entry flagged `missing` when it is not present locally. */
   async tree(request: ListRequest): Promise<AsyncIterable<TreeEntry>> {
-    return this.limited(request, (scope) => mapEntries(scope, (_entry, relToAsked, _relToRepo, missing) => ({ Path: relToAsked, missing }), false));
+    return this.limited(request, (scope) => mapEntries(scope, (_entry, relToAsked, _relToRepo, missing) => ({ Path: relToAsked, missing }), false), false);
   }
 
   /** Holds a slot from the request's check until its entries have all been read, or the reading stopped. */
-  private async limited<T>(request: ListRequest, entries: (scope: Scope) => AsyncIterable<T>): Promise<AsyncIterable<T>> {
+  private async limited<T>(request: ListRequest, entries: (scope: Scope) => AsyncIterable<T>, dirs: boolean): Promise<AsyncIterable<T>> {
     const release = await this.running.acquire();
     try {
-      return releasingAtEnd(entries(await this.scope(request)), release);
+      return releasingAtEnd(entries(await this.scope(request, dirs)), release);
     } catch (error) {
       release();
       throw error;
     }
   }
 
-  private async scope(request: ListRequest): Promise<Scope> {
+  private async scope(request: ListRequest, dirs: boolean): Promise<Scope> {
     const resolved = await resolveForRequest(this.repos, request.path);
     const { repo, relativePath } = resolved;
     const full = request.full ?? false;
@@ -107,8 +112,8 @@ export class ListingService {
     // 404's error as if it were a listing, exiting 0 (test/api/baricadr-compat.test.ts).
     if (!target) throw new BadRequestError(`${resolved.path} does not exist on the remote`);
     // Listing a file yields that one file; its paths are then relative to its directory.
-    const { listedDir, entries } = entriesOf(this.rclone, repo, target, { recursive: true, maxDepth: request.maxDepth ?? 1, filesOnly: true, mimeType: full });
-    return { repo, listedDir, entries };
+    const { listedDir, entries } = entriesOf(this.rclone, repo, target, { recursive: true, maxDepth: request.maxDepth ?? 1, filesOnly: !dirs, mimeType: full });
+    return { repo, listedDir, entries, dirs };
   }
 }
 
@@ -117,6 +122,8 @@ interface Scope {
   /** Repo-relative remote directory the entries' paths are relative to. */
   readonly listedDir: string;
   readonly entries: AsyncIterable<RemoteEntry>;
+  /** Whether directories are yielded too. */
+  readonly dirs: boolean;
 }
 
 async function* mapEntries<T>(
@@ -125,7 +132,7 @@ async function* mapEntries<T>(
   onlyMissing: boolean,
 ): AsyncIterable<T> {
   for await (const entry of scope.entries) {
-    if (entry.isDir) continue;
+    if (entry.isDir && !scope.dirs) continue;
     // Paths as they are locally: a symlink is `x`, not rclone's `x.rclonelink` (as Baricadr
     // shows it); `missing` is about the symlink itself (lstat), whatever it points to.
     const relToAsked = localNameOf(entry.path);

@@ -35,6 +35,13 @@ export interface SubmitRequest {
   readonly origin?: TaskOrigin;
 }
 
+/** The task that will do a submitted request's work. */
+export interface Submitted {
+  readonly task: string;
+  /** An unfinished task of the same kind already covered the path: the request joined it. */
+  readonly joined: boolean;
+}
+
 /** What the task service works with: one module per outside system. */
 export interface TaskServiceDeps {
   readonly repos: readonly Repo[];
@@ -67,6 +74,11 @@ export class TaskService {
    * kind already covering the path, or a new one.
    */
   async submit(request: SubmitRequest): Promise<string> {
+    return (await this.submitting(request)).task;
+  }
+
+  /** As {@link submit}, also saying whether the request joined an unfinished task rather than creating one. */
+  async submitting(request: SubmitRequest): Promise<Submitted> {
     const { path, repo } = await resolveForRequest(this.deps.repos, request.path);
     const email = normalizeEmail(request.email);
     // Refused here, naming the repo, rather than accepted and failed later by the worker
@@ -80,7 +92,7 @@ export class TaskService {
     const force = request.force ?? false;
     const taskId = randomUUID();
     const outcome = await redisOr503(() => this.deps.locks.claim({ taskId, type: request.type, path, dryRun }));
-    if (outcome.kind === 'existing') return outcome.taskId;
+    if (outcome.kind === 'existing') return { task: outcome.taskId, joined: true };
     try {
       await this.deps.store.create({ id: taskId, type: request.type, path, dryRun, force, email, origin: request.origin ?? 'user' });
     } catch (error) {
@@ -95,7 +107,7 @@ export class TaskService {
       await this.deps.store.update(taskId, { status: 'failed', finished: new Date().toISOString(), error: 'could not be queued: Redis unreachable' });
       throw error;
     }
-    return taskId;
+    return { task: taskId, joined: false };
   }
 
   /** @throws NotFoundError */
@@ -117,6 +129,20 @@ export class TaskService {
     if (!RUNNING_STATUSES.includes(task.status)) return undefined;
     try {
       return await this.deps.queue.progress(task.id);
+    } catch (error) {
+      if (isRedisUnavailable(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * What a waiting task waits for: the unfinished overlapping tasks it must let end first
+   * (none: it waits for a free worker). Undefined when it is not waiting, or Redis cannot say.
+   */
+  async waitingFor(task: Task): Promise<string[] | undefined> {
+    if (task.status !== 'waiting') return undefined;
+    try {
+      return await this.deps.locks.waitingFor(task.id);
     } catch (error) {
       if (isRedisUnavailable(error)) return undefined;
       throw error;

@@ -126,8 +126,12 @@ class KyselyTaskStore implements TaskStore {
       // A range instead of LIKE: no escaping of % and _, and it uses the path index.
       q = q.where((eb) => eb.or([eb('path', '=', query.pathPrefix!), eb.and([eb('path', '>=', prefix), eb('path', '<', `${prefix.slice(0, -1)}0`)])]));
     }
+    if (query.idPrefix !== undefined) {
+      // Callers pass hex digits and dashes only (the API checks), so nothing needs escaping.
+      q = q.where('id', 'like', `${query.idPrefix}%`);
+    }
     const limit = Math.min(query.limit ?? MAX_PAGE, MAX_PAGE);
-    const rows = await q.orderBy('seq', 'asc').limit(limit).offset(query.offset ?? 0).execute();
+    const rows = await q.orderBy('seq', query.order ?? 'asc').limit(limit).offset(query.offset ?? 0).execute();
     return rows.map(toTask);
   }
 

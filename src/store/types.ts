@@ -66,6 +66,10 @@ export interface TaskQuery {
   readonly type?: TaskKind;
   /** Tasks whose path equals this path or lies below it. */
   readonly pathPrefix?: string;
+  /** Tasks whose id starts with this (a short id typed by a person). */
+  readonly idPrefix?: string;
+  /** By creation: `asc` oldest first (the default, Baricadr's order) or `desc` newest first. */
+  readonly order?: 'asc' | 'desc';
   readonly limit?: number;
   readonly offset?: number;
 }

@@ -79,6 +79,25 @@ describe.concurrent.each(REMOTE_KINDS)('listing a %s remote', (kind: RemoteKind)
     expect(paths(all)).toEqual(ALL);
   });
 
+  it('dirs: directories too, as d1/ (rclone lsf\'s form); with missing, only those absent locally; full marks them IsDir', async () => {
+    const [top, two, missing, full, sub] = await Promise.all([
+      list({ path: local, dirs: true }),
+      list({ path: local, dirs: 'true', max_depth: 2 }),
+      list({ path: local, dirs: true, missing: true }),
+      list({ path: local, dirs: true, full: true }),
+      list({ path: at('subdir'), dirs: true, from_root: true }),
+    ]);
+    expect(paths(top)).toEqual(['big/', 'file1.txt', 'file2.xml', 'links/', 'subdir/']);
+    expect(paths(two)).toEqual([
+      'big/', 'big/large.bin', 'file1.txt', 'file2.xml', 'links/', 'links/absolute.txt', 'links/dangling',
+      'links/relative.txt', 'subdir/', 'subdir/subfile.txt', 'subdir/subsubdir/', 'subdir/subsubdir2/',
+    ]);
+    // links/ and subdir/ exist locally; big/ does not.
+    expect(paths(missing)).toEqual(['big/', 'file2.xml']);
+    expect(full.filter((e) => e.IsDir).map((e) => e.Path).sort()).toEqual(['big/', 'links/', 'subdir/']);
+    expect(paths(sub)).toEqual(['subdir/subfile.txt', 'subdir/subsubdir/', 'subdir/subsubdir2/']);
+  });
+
   it('full: every entry has Path, Name, Size, ModTime, IsDir, MimeType', async () => {
     const entries = await list({ path: local, max_depth: 0, full: true });
     expect(paths(entries)).toEqual(ALL);

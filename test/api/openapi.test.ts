@@ -232,10 +232,10 @@ describe('the document is well formed', () => {
     }
     // Generated from the zod schemas that validate the requests: the same fields.
     expect(Object.keys(deref<{ properties: object }>(document.components.schemas.ListRequest!).properties)).toEqual([
-      'path', 'missing', 'full', 'max_depth', 'from_root',
+      'path', 'missing', 'full', 'max_depth', 'from_root', 'dirs',
     ]);
     expect(operations.get('GET /tasks')!.parameters!.map((p) => deref<OpenApiParameter>(p).name)).toEqual([
-      'status', 'type', 'path', 'limit', 'offset',
+      'status', 'type', 'path', 'limit', 'offset', 'order', 'id_prefix',
     ]);
   });
 });

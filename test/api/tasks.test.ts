@@ -148,6 +148,27 @@ describe('GET /tasks', () => {
     expect(all).toHaveLength(10_000);
   });
 
+  it('order=desc lists newest first (paging counts from the newest); id_prefix finds tasks by the start of their id', async () => {
+    const { glacis, submit } = await setup({ worker: false });
+    const made = [await submit('/pull', 'subdir'), await submit('/pull', 'subdir2'), await submit('/pull', 'file1.txt'), await submit('/pull', 'file2.xml')];
+    const q = async (query: string): Promise<string[]> => {
+      const { status, body } = await glacis.get(`/tasks?${query}`);
+      expect(status, `${query}: ${JSON.stringify(body)}`).toBe(200);
+      return ids(body);
+    };
+    expect(await q('order=desc')).toEqual([...made].reverse());
+    expect(await q('order=asc')).toEqual(made);
+    expect(await q('order=desc&limit=2')).toEqual([made[3], made[2]]);
+    expect(await q('order=desc&limit=2&offset=2')).toEqual([made[1], made[0]]);
+    for (const id of made) {
+      expect(await q(`id_prefix=${id.slice(0, 8)}`)).toEqual(made.filter((other) => other.startsWith(id.slice(0, 8))));
+      expect(await q(`id_prefix=${id}`)).toEqual([id]);
+    }
+    expect(await q('id_prefix=0123456789abcdef')).toEqual([]);
+    // One character: every task whose id starts with it, as many as there are.
+    expect((await q(`id_prefix=${made[0]!.slice(0, 1)}`)).length).toBe(made.filter((id) => id[0] === made[0]![0]).length);
+  });
+
   it('refuses a bad filter with 400', async () => {
     const { glacis } = await setup({ worker: false });
     const cases: Array<[string, string]> = [
@@ -159,6 +180,9 @@ describe('GET /tasks', () => {
       ['offset=1.5', 'Invalid "offset": expected a whole number'],
       ['status=waiting&status=failed', 'Invalid "status": expected one of waiting, started, pulling, freezing, finished, failed, cancelled'],
       ['sort=created', 'Unknown field: "sort"'],
+      ['order=newest', 'Invalid "order": expected asc (oldest first) or desc (newest first)'],
+      ['id_prefix=ABC%25', 'Invalid "id_prefix": expected the start of a task id (hex digits and dashes)'],
+      ['id_prefix=', 'Invalid "id_prefix": expected the start of a task id (hex digits and dashes)'],
     ];
     for (const [query, error] of cases) {
       const reply = await glacis.get(`/tasks?${query}`);
@@ -194,6 +218,27 @@ describe('GET /tasks/status/:id and /tasks/log/:id', () => {
     const id = await submit('/pull', 'subdir');
     expect((await glacis.get(`/tasks/status/${id}`)).body).toMatchObject({ task_id: id, status: 'waiting', started: null, finished: null, error: null });
     expect(await glacis.get(`/tasks/log/${id}`)).toStrictEqual({ status: 200, body: { logs: '' } });
+  });
+});
+
+describe('what a request joined, what a task waits for', () => {
+  it('a pull covered by an unfinished pull answers that task with joined: true; a new task\'s answer is Baricadr\'s {task} alone', async () => {
+    const { local, glacis } = await setup({ worker: false });
+    const first = await glacis.post('/pull', { path: path.join(local, 'subdir') });
+    expect(Object.keys(first.body)).toEqual(['task']);
+    expect(await glacis.post('/pull', { path: path.join(local, 'subdir/subfile.txt') })).toStrictEqual({ status: 200, body: { task: first.body.task, joined: true } });
+    // Another kind (a dry run) is a task of its own, which waits for the first.
+    const dry = await glacis.post('/pull', { path: path.join(local, 'subdir/subfile.txt'), dry_run: true });
+    expect(Object.keys(dry.body)).toEqual(['task']);
+    expect(dry.body.task).not.toBe(first.body.task);
+
+    // What each waits for: the first, a free worker (nothing); the dry run, the first.
+    expect((await glacis.get(`/tasks/status/${first.body.task}`)).body).toMatchObject({ status: 'waiting', waiting_for: [] });
+    expect((await glacis.get(`/tasks/status/${dry.body.task}`)).body).toMatchObject({ status: 'waiting', waiting_for: [first.body.task] });
+    await glacis.startWorker();
+    const ended = await glacis.waitForTask(dry.body.task);
+    expect(ended).not.toHaveProperty('waiting_for');
+    expect((await glacis.get(`/tasks/status/${first.body.task}`)).body).not.toHaveProperty('waiting_for');
   });
 });
 

@@ -6,7 +6,7 @@
  * dist/), with a copy of bin/glacis.js in front, as the package lays them out.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,8 @@ let bin: string;
 let glacis: TestGlacis;
 /** A repo pulled into (not freezable) and a freezable one holding the whole fixture, cold. */
 let pullRepo: string;
+/** The pull repo's remote (a local directory). */
+let pullRemoteDir: string;
 let freezeRepo: string;
 /** A HOME whose ~/.glacis.yml points at `glacis` with the right token. */
 let home: string;
@@ -149,6 +151,7 @@ function slowRclone(): string {
 beforeAll(async () => {
   bin = buildCli();
   const pullRemote = await makeRemote('local');
+  pullRemoteDir = pullRemote.settings.path as string;
   const freezeRemote = await makeRemote('local');
   pullRepo = tempDir('client-pull');
   freezeRepo = tempDir('client-freeze');
@@ -333,15 +336,20 @@ describe('glacis file', () => {
     mkdirSync(at('subdir'), { recursive: true });
     const top = await run(['file', 'list', '.'], { cwd: pullRepo });
     expect(top.code, top.stderr).toBe(0);
-    expect(top.stdout.split('\n').filter(Boolean).sort()).toEqual(['file1.txt', 'file2.xml']);
+    // Directories as rclone lsf shows them, unless --files-only.
+    expect(top.stdout.split('\n').filter(Boolean).sort()).toEqual(['big/', 'file1.txt', 'file2.xml', 'links/', 'subdir/']);
+    const filesOnly = await run(['file', 'list', '.', '--files-only'], { cwd: pullRepo });
+    expect(filesOnly.stdout.split('\n').filter(Boolean).sort()).toEqual(['file1.txt', 'file2.xml']);
 
-    const deep = await run(['file', 'list', 'subdir', '--max_depth', '0', '--from_root'], { cwd: pullRepo });
+    const deep = await run(['file', 'list', 'subdir', '--max_depth', '0', '--from_root', '--files-only'], { cwd: pullRepo });
     expect(deep.stdout.split('\n').filter(Boolean).sort()).toEqual(['subdir/subfile.txt', 'subdir/subsubdir/poutrelle.tsv', 'subdir/subsubdir2/poutrelle.xml', 'subdir/subsubdir2/subsubfile.txt']);
     const fromSubdir = await run(['file', 'list', '.', '--max-depth', '2'], { cwd: at('subdir') });
-    expect(fromSubdir.stdout.split('\n').filter(Boolean).sort()).toEqual(['subfile.txt', 'subsubdir/poutrelle.tsv', 'subsubdir2/poutrelle.xml', 'subsubdir2/subsubfile.txt']);
+    expect(fromSubdir.stdout.split('\n').filter(Boolean).sort()).toEqual([
+      'subfile.txt', 'subsubdir/', 'subsubdir/poutrelle.tsv', 'subsubdir2/', 'subsubdir2/poutrelle.xml', 'subsubdir2/subsubfile.txt',
+    ]);
 
     writeFileSync(at('subdir/subfile.txt'), 'here');
-    const missing = await run(['file', 'list', 'subdir', '--missing', '--max-depth', '0', '--json'], { cwd: pullRepo });
+    const missing = await run(['file', 'list', 'subdir', '--missing', '--max-depth', '0', '--json', '--files-only'], { cwd: pullRepo });
     expect(JSON.parse(missing.stdout).map((e: { Path: string }) => e.Path).sort()).toEqual(['subsubdir/poutrelle.tsv', 'subsubdir2/poutrelle.xml', 'subsubdir2/subsubfile.txt']);
     rmSync(at('subdir/subfile.txt'));
 
@@ -378,7 +386,7 @@ describe('glacis file', () => {
   it('refuses bad input before sending anything: exit 2, one line', async () => {
     expectOneLineError(await run(['file', 'list', '.', '--max-depth', '-1']), 2, /--max-depth.*'-1' is invalid\. expected a whole number from 0 \(everything\) to 10000/);
     expectOneLineError(await run(['file', 'tree', '.', '--max_depth', 'deep']), 2, /'deep' is invalid/);
-    expectOneLineError(await run(['file', 'pull']), 2, /missing required argument 'path'/);
+    expectOneLineError(await run(['file', 'pull']), 2, /missing required argument 'paths'/);
     expectOneLineError(await run(['file', 'pull', '.', '--no-such-flag']), 2, /unknown option '--no-such-flag'/);
     expectOneLineError(await run(['task', 'list', '--status', 'sleeping']), 2, /Allowed choices are waiting, started, pulling, freezing, finished, failed, cancelled/);
   });
@@ -448,6 +456,42 @@ describe('glacis file', () => {
     expect(existsSync(at('file1.txt')) || existsSync(at('file2.xml'))).toBe(false);
   });
 
+  it('pull takes several paths and globs, matched against the remote: one task per path; a glob matching nothing fails (exit 1)', async () => {
+    rmSync(at('subdir'), { recursive: true, force: true });
+    rmSync(at('links'), { recursive: true, force: true });
+    const result = await run(['file', 'pull', 'subdir/subsubdir2/*.xml', 'subdir/sub*.txt', 'links/', 'subdir/subsubdir2/poutrelle.xml', '--json'], { cwd: pullRepo });
+    expect(result.code, result.stderr).toBe(0);
+    const submitted = JSON.parse(result.stdout) as Array<{ path: string; task: string }>;
+    // The explicit path repeats the glob's match: asked once.
+    expect(submitted.map((s) => s.path)).toEqual([at('subdir/subsubdir2/poutrelle.xml'), at('subdir/subfile.txt'), at('links')]);
+    for (const { task } of submitted) expect(await taskEnded(task)).toMatchObject({ status: 'finished' });
+    expect(readFileSync(at('subdir/subsubdir2/poutrelle.xml'), 'utf8')).toBe(FIXTURE_FILES['subdir/subsubdir2/poutrelle.xml']);
+    expect(readFileSync(at('subdir/subfile.txt'), 'utf8')).toBe(FIXTURE_FILES['subdir/subfile.txt']);
+    // Only what matched: not the .txt next to the .xml.
+    expect(existsSync(at('subdir/subsubdir2/subsubfile.txt'))).toBe(false);
+
+    // Directories match too, and --wait follows each task.
+    rmSync(at('subdir'), { recursive: true, force: true });
+    const dirs = await run(['file', 'pull', `${at('subdir')}/subsub*`, '--wait']);
+    expect(dirs.code, dirs.stderr).toBe(0);
+    expect(dirs.stdout).toBe(`pulled 1 file (${FIXTURE_FILES['subdir/subsubdir/poutrelle.tsv']!.length} B) into ${at('subdir/subsubdir')}\npulled 2 files (${
+      FIXTURE_FILES['subdir/subsubdir2/poutrelle.xml']!.length + FIXTURE_FILES['subdir/subsubdir2/subsubfile.txt']!.length
+    } B) into ${at('subdir/subsubdir2')}\n`);
+
+    expectOneLineError(await run(['file', 'pull', 'subdir/*.nothing'], { cwd: pullRepo }), 1, /^glacis: nothing on the remote matches subdir\/\*\.nothing \(under .*subdir\)/);
+    rmSync(at('links'), { recursive: true, force: true });
+  });
+
+  it('a pull that joins an unfinished one says which task it joined', async () => {
+    rmSync(at('big'), { recursive: true, force: true });
+    const first = JSON.parse((await run(['file', 'pull', at('big'), '--json'])).stdout).task as string;
+    const joined = await run(['file', 'pull', at('big/large.bin')]);
+    expect(joined.code, joined.stderr).toBe(0);
+    // The transfer lasts about three seconds (BANDWIDTH): the second pull comes while it waits or runs.
+    expect(joined.stdout).toMatch(new RegExp(`^pull of ${at('big/large.bin')}: joins task ${first} \\(pull of ${at('big')}, (waiting|started|pulling)\\), already covering it\n$`));
+    await taskEnded(first);
+  });
+
   it('freeze --wait: a summary of what was frozen; a dry run says "would"; a repo that is not freezable is refused (exit 1)', async () => {
     const dry = await run(['file', 'freeze', path.join(freezeRepo, 'subdir'), '--dry_run', '--wait']);
     expect(dry.code, dry.stderr).toBe(0);
@@ -494,6 +538,105 @@ describe('glacis task', () => {
     expect((await run(['task', 'zombies'])).stdout).toBe('no zombie tasks\n');
     // The clean-up task GET /zombie started, and what its log says it marked failed.
     expect(JSON.parse((await run(['task', 'zombies', '--json'])).stdout)).toEqual({ task: expect.stringMatching(TASK_ID), zombies: [] });
+  });
+
+  it('short ids: a unique prefix stands for the id; an unknown or ambiguous one is said in one line', async () => {
+    const { task } = JSON.parse((await run(['file', 'pull', at('file1.txt'), '--dry-run', '--json'])).stdout);
+    await taskEnded(task);
+    const ids = ((await api('GET', '/tasks?limit=10000')).body as unknown as Array<{ task_id: string }>).map((t) => t.task_id);
+    // The shortest prefix of this id that no other id starts with.
+    let length = 1;
+    while (ids.some((other) => other !== task && other.startsWith(task.slice(0, length)))) length++;
+    const shown = await run(['task', 'show', task.slice(0, length), '--json']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ task_id: task, status: 'finished' });
+    expect((await run(['task', 'log', task.slice(0, Math.max(length, 8)).toUpperCase()])).stdout).toMatch(/finished: 1 files/);
+
+    expectOneLineError(await run(['task', 'show', 'ffffffff-ffff']), 1, /^glacis: no task id starts with "ffffffff-ffff": see "glacis task list"$/);
+    expectOneLineError(await run(['task', 'show', 'not-an-id']), 2, /^glacis: "not-an-id" is not a task id/);
+    // Two tasks whose ids share a first character: that character is ambiguous.
+    const more = [task];
+    while (!more.some((a, i) => more.some((b, j) => i !== j && a[0] === b[0]))) {
+      more.push(JSON.parse((await run(['file', 'pull', at('file1.txt'), '--dry-run', '--json'])).stdout).task);
+      await taskEnded(more.at(-1)!);
+    }
+    const shared = more.find((a, i) => more.some((b, j) => i !== j && a[0] === b[0]))![0]!;
+    expectOneLineError(await run(['task', 'show', shared]), 1, new RegExp(`^glacis: "${shared}" is ambiguous: it starts the ids of .*; give more characters$`));
+  });
+
+  it('list: newest first, a page at a time (--limit, --page); --oldest-first', async () => {
+    const made: string[] = [];
+    for (const name of ['file1.txt', 'file2.xml', 'file1.txt']) {
+      made.push(JSON.parse((await run(['file', 'pull', at(name), '--dry-run', '--json'])).stdout).task);
+      await taskEnded(made.at(-1)!);
+    }
+    const listIds = async (args: string[]): Promise<string[]> => {
+      const result = await run(['task', 'list', '--path', at(''), ...args, '--json']);
+      expect(result.code, result.stderr).toBe(0);
+      return (JSON.parse(result.stdout) as Array<{ task_id: string }>).map((t) => t.task_id).filter((id) => made.includes(id));
+    };
+    expect(await listIds(['--limit', '10000'])).toEqual([...made].reverse());
+    expect(await listIds(['--limit', '10000', '--oldest-first'])).toEqual(made);
+    const all = (JSON.parse((await run(['task', 'list', '--limit', '10000', '--json'])).stdout) as Array<{ task_id: string }>).map((t) => t.task_id);
+    expect(all.slice(0, 3)).toEqual([...made].reverse());
+    // Page 1 of 2 says there is more; page 2 holds the next ones.
+    const page1 = await run(['task', 'list', '--limit', '2']);
+    expect(page1.stdout.split('\n')[1]).toMatch(new RegExp(`^${made[2]} `));
+    expect(page1.stdout.split('\n')[2]).toMatch(new RegExp(`^${made[1]} `));
+    expect(page1.stderr).toBe('more: --page 2\n');
+    const page2 = JSON.parse((await run(['task', 'list', '--limit', '2', '--page', '2', '--json'])).stdout) as Array<{ task_id: string }>;
+    expect(page2[0]!.task_id).toBe(made[0]);
+    expectOneLineError(await run(['task', 'list', '--page', '0']), 2, /--page/);
+  });
+
+  it('cancel keeps the record; a waiting task says what it waits for; retry submits a failed task again (--wait follows)', async () => {
+    // 60 MiB at 1 MiB/s: running for as long as this test needs it (sparse: no disk used).
+    mkdirSync(path.join(pullRemoteDir, 'slow'), { recursive: true });
+    writeFileSync(path.join(pullRemoteDir, 'slow/huge.bin'), '');
+    truncateSync(path.join(pullRemoteDir, 'slow/huge.bin'), 60 * 1024 * 1024);
+    const running = JSON.parse((await run(['file', 'pull', at('slow'), '--json'])).stdout).task as string;
+    // Below the running pull, a dry run waits for it.
+    const waiting = JSON.parse((await run(['file', 'pull', at('slow/huge.bin'), '--dry-run', '--json'])).stdout).task as string;
+    const shown = await run(['task', 'show', waiting.slice(0, 8)]);
+    expect(shown.stdout).toMatch(new RegExp(`\nstatus +waiting\nwaiting +for task ${running} \\(on an overlapping path\\) to end\n`));
+    expect(JSON.parse((await run(['task', 'show', waiting, '--json'])).stdout)).toMatchObject({ waiting_for: [running] });
+
+    const cancelled = await run(['task', 'cancel', running.slice(0, 13)]);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stdout).toBe(`task ${running} cancelled\n`);
+    expect((await api('GET', `/tasks/status/${running}`)).body).toMatchObject({ status: 'cancelled', error: 'cancelled by request' });
+    expect(existsSync(at('slow/huge.bin'))).toBe(false);
+    expectOneLineError(await run(['task', 'cancel', running]), 1, new RegExp(`^glacis: Task ${running} has already ended \\(cancelled\\): there is nothing to cancel$`));
+    expect(await taskEnded(waiting)).toMatchObject({ status: 'finished', files: 1 });
+    expectOneLineError(await run(['task', 'retry', waiting]), 1, new RegExp(`^glacis: Task ${waiting} is finished: only a failed or cancelled task can be retried$`));
+    rmSync(path.join(pullRemoteDir, 'slow'), { recursive: true, force: true });
+
+    // A pull that failed (the remote lacked the path) succeeds once retried after the path appeared.
+    const failed = JSON.parse((await run(['file', 'pull', at('later'), '--json'])).stdout).task as string;
+    expect(await taskEnded(failed)).toMatchObject({ status: 'failed' });
+    mkdirSync(path.join(pullRemoteDir, 'later'));
+    writeFileSync(path.join(pullRemoteDir, 'later/file.txt'), 'here now');
+    const retried = await run(['task', 'retry', failed, '--wait']);
+    rmSync(path.join(pullRemoteDir, 'later'), { recursive: true, force: true });
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.stderr).toMatch(new RegExp(`^task ${failed} submitted again: task ${TASK_ID.source}\n`));
+    expect(retried.stdout).toBe(`pulled 1 file (8 B) into ${at('later')}\n`);
+    expect(readFileSync(at('later/file.txt'), 'utf8')).toBe('here now');
+    const plain = await run(['task', 'retry', failed]);
+    expect(plain.stdout).toMatch(new RegExp(`^task ${failed} submitted again: task ${TASK_ID.source}\n$`));
+  });
+
+  it('log --tail N: the last N lines; with --follow, then what comes', async () => {
+    const { task } = JSON.parse((await run(['file', 'pull', at('subdir'), '--dry-run', '--json'])).stdout);
+    await taskEnded(task);
+    const whole = (await run(['task', 'log', task])).stdout;
+    const lines = whole.split(/(?<=\n)/);
+    expect(lines.length).toBeGreaterThan(3);
+    expect((await run(['task', 'log', task, '--tail', '2'])).stdout).toBe(lines.slice(-2).join(''));
+    expect((await run(['task', 'log', task, '-n', '1', '--follow'])).stdout).toBe(lines.at(-1));
+    expect((await run(['task', 'log', task, '--tail', '0'])).stdout).toBe('');
+    expect((await run(['task', 'log', task, '--tail', '1000'])).stdout).toBe(whole);
+    expectOneLineError(await run(['task', 'log', task, '--tail', 'ten']), 2, /--tail/);
   });
 
   it('log --follow prints the log as the task goes, until it ends; exit 1 when it failed', async () => {

@@ -1,10 +1,14 @@
 /**
- * `glacis file pull|freeze|list|tree PATH`: the file operations, on paths as the user sees
- * them (relative ones are taken from the current directory).
+ * `glacis file pull|freeze PATH…` and `glacis file list|tree PATH`: the file operations, on
+ * paths as the user sees them (relative ones are taken from the current directory). Pull
+ * and freeze take several paths and globs, expanded against the remote's listing.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
+import picomatch from 'picomatch';
 import { clientFor, parseDepth, resolveUserPath, withCommonOptions, type CommonOptions } from './common.js';
-import type { GlacisClient, ListEntryJson, TreeEntryJson } from './http.js';
+import { CliError, EXIT } from './exit.js';
+import type { GlacisClient, ListEntryJson, SubmittedJson, TaskJson, TreeEntryJson } from './http.js';
 import { colour, formatBytes, formatTime, note, print, printJson } from './output.js';
 import { followTask, reportEnd } from './progress.js';
 
@@ -20,6 +24,7 @@ interface ListOptions extends CommonOptions {
   readonly missing?: boolean;
   readonly max_depth?: number;
   readonly from_root?: boolean;
+  readonly filesOnly?: boolean;
 }
 
 interface TreeOptions extends CommonOptions {
@@ -46,33 +51,34 @@ export function registerFileCommands(program: Command): void {
   withCommonOptions(
     file
       .command('pull')
-      .argument('<path>', 'file or directory to bring back from the remote')
+      .argument('<paths...>', "files or directories to bring back from the remote; quoted globs ('runs/*.fq') match what the remote holds")
       .description('bring files missing locally back from the remote')
       .option(...EMAIL)
       .option(...DRY_RUN)
       .option(...WAIT),
-  ).action((target: string, options: SubmitOptions) => submit('pull', target, options));
+  ).action((targets: string[], options: SubmitOptions) => submit('pull', targets, options));
 
   withCommonOptions(
     file
       .command('freeze')
-      .argument('<path>', 'file or directory to freeze')
+      .argument('<paths...>', "files or directories to freeze; quoted globs ('runs/*.fq') match what the remote holds")
       .description('remove local copies of cold files that are safe on the remote')
       .option('--force', 'freeze files however recently they were read (ignores freeze_age, not the other rules)')
       .option(...EMAIL)
       .option(...DRY_RUN)
       .option(...WAIT),
-  ).action((target: string, options: SubmitOptions) => submit('freeze', target, options));
+  ).action((targets: string[], options: SubmitOptions) => submit('freeze', targets, options));
 
   withCommonOptions(
     file
       .command('list')
       .argument('<path>', 'file or directory to list')
-      .description('list what the remote holds under PATH')
+      .description('list what the remote holds under PATH: files, and directories as d1/')
       .option('--full', 'sizes and modification times too')
       .option('--missing', 'only files missing locally')
       .option(MAX_DEPTH, 'directory levels to descend, 0 = all (default 1)', parseDepth)
-      .option('--from-root, --from_root', 'paths relative to the repository root'),
+      .option('--from-root, --from_root', 'paths relative to the repository root')
+      .option('--files-only', 'no directories (as the API lists by default)'),
   ).action((target: string, options: ListOptions) => list(target, options));
 
   withCommonOptions(
@@ -84,25 +90,95 @@ export function registerFileCommands(program: Command): void {
   ).action((target: string, options: TreeOptions) => tree(target, options));
 }
 
-async function submit(type: 'pull' | 'freeze', given: string, options: SubmitOptions): Promise<void> {
+async function submit(type: 'pull' | 'freeze', given: readonly string[], options: SubmitOptions): Promise<void> {
   const client = clientFor(options);
-  const body = {
-    path: resolveUserPath(given),
-    ...(options.email !== undefined ? { email: options.email } : {}),
-    ...(options.dry_run ? { dry_run: true } : {}),
-  };
-  const taskId = type === 'pull' ? await client.pull(body) : await client.freeze({ ...body, ...(options.force ? { force: true } : {}) });
+  const paths = await expandPaths(client, given);
+  const json = options.json === true;
+  const submitted: Array<{ path: string } & SubmittedJson> = [];
+  for (const target of paths) {
+    const body = {
+      path: target,
+      ...(options.email !== undefined ? { email: options.email } : {}),
+      ...(options.dry_run ? { dry_run: true } : {}),
+    };
+    const answer = type === 'pull' ? await client.pull(body) : await client.freeze({ ...body, ...(options.force ? { force: true } : {}) });
+    submitted.push({ path: target, ...answer });
+    if (!json) {
+      if (answer.joined) print(`${type} of ${target}: joins ${describeJoined(await client.task(answer.task))}`);
+      else if (!options.wait) print(`${type} of ${target}${options.dry_run ? ' (dry run)' : ''} submitted: task ${answer.task}`);
+    }
+  }
+  // One path as it always was ({task}); several as a list saying which path went to which task.
+  const single = given.length === 1 && !isGlob(given[0]!);
   if (options.wait) {
-    if (!options.json) note(`${type} of ${body.path}: task ${taskId}`);
-    reportEnd(await followTask(client, taskId, { quiet: options.json === true }), options.json === true);
+    const ended: TaskJson[] = [];
+    for (const { path: target, task } of unique(submitted)) {
+      if (!json) note(`${type} of ${target}: task ${task}`);
+      const task_ = await followTask(client, task, { quiet: json });
+      ended.push(task_);
+      if (!json && task_.status === 'finished') reportEnd(task_, false);
+    }
+    if (json) printJson(single ? ended[0] : ended);
+    const failed = ended.filter((t) => t.status !== 'finished');
+    if (failed.length === 1 && ended.length === 1) reportEnd(failed[0]!, false);
+    if (failed.length > 0) {
+      throw new CliError(`${failed.length} of ${ended.length} tasks did not finish: ${failed.map((t) => `${t.task_id} ${t.status}${t.error ? ` (${t.error})` : ''}`).join('; ')}`, EXIT.failure);
+    }
     return;
   }
-  if (options.json) {
-    printJson({ task: taskId });
+  if (json) {
+    printJson(single ? { task: submitted[0]!.task, ...(submitted[0]!.joined ? { joined: true } : {}) } : submitted);
     return;
   }
-  print(`${type} of ${body.path}${options.dry_run ? ' (dry run)' : ''} submitted: task ${taskId}`);
-  note(`follow it with "glacis task log ${taskId} --follow", or submit with --wait`);
+  const ids = unique(submitted).map((s) => s.task);
+  note(ids.length === 1 ? `follow it with "glacis task log ${ids[0]} --follow", or submit with --wait` : 'follow them with "glacis task show ID", or submit with --wait');
+}
+
+/** The submissions, one per task (several paths may have joined the same one). */
+function unique<T extends { readonly task: string }>(items: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => !seen.has(item.task) && seen.add(item.task));
+}
+
+/** The task a request joined, in words: which, on what, doing what. */
+function describeJoined(task: TaskJson): string {
+  return `task ${task.task_id} (${task.type}${task.dry_run ? ' (dry run)' : ''} of ${task.path}, ${task.status}), already covering it`;
+}
+
+/** Whether a path holds glob characters, to be matched against the remote's listing. */
+export function isGlob(given: string): boolean {
+  return picomatch.scan(given).isGlob;
+}
+
+/**
+ * The absolute paths the arguments designate: plain ones resolved as they are, globs matched
+ * against what the remote holds below their fixed part (files and directories). Duplicates
+ * are dropped, the order kept.
+ *
+ * @throws CliError (exit 1) when a glob matches nothing.
+ */
+async function expandPaths(client: GlacisClient, given: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const argument of given) {
+    if (!isGlob(argument)) {
+      out.push(resolveUserPath(argument));
+      continue;
+    }
+    const absolute = resolveUserPath(argument);
+    const { base, glob } = picomatch.scan(absolute);
+    const pattern = glob.replace(/\/+$/, '');
+    const segments = pattern.split('/');
+    const depth = segments.includes('**') ? 0 : segments.length;
+    const matches = picomatch(pattern, { dot: false });
+    const found: string[] = [];
+    for await (const entry of client.list({ path: base, max_depth: depth, dirs: true })) {
+      const relative = entry.Path.replace(/\/$/, '');
+      if (matches(relative)) found.push(path.posix.join(base, relative));
+    }
+    if (found.length === 0) throw new CliError(`nothing on the remote matches ${argument} (under ${base}): see "glacis file list ${base}"`, EXIT.failure);
+    out.push(...found.sort());
+  }
+  return [...new Set(out)];
 }
 
 async function list(given: string, options: ListOptions): Promise<void> {
@@ -113,6 +189,7 @@ async function list(given: string, options: ListOptions): Promise<void> {
     ...(options.full ? { full: true } : {}),
     ...(options.max_depth !== undefined ? { max_depth: options.max_depth } : {}),
     ...(options.from_root ? { from_root: true } : {}),
+    ...(options.filesOnly ? {} : { dirs: true }),
   };
   if (options.json) {
     // Passed through as it streams: a listing may hold millions of entries.
@@ -124,7 +201,7 @@ async function list(given: string, options: ListOptions): Promise<void> {
 }
 
 function fullLine(entry: ListEntryJson): string {
-  const size = entry.Size === undefined ? '' : formatBytes(entry.Size);
+  const size = entry.Size === undefined || entry.Path.endsWith('/') ? '' : formatBytes(entry.Size);
   return `${size.padStart(9)}  ${formatTime(entry.ModTime).padEnd(19)}  ${entry.Path}`;
 }
 

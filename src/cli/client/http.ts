@@ -6,6 +6,8 @@ import { z } from 'zod';
 import type { Target } from './config.js';
 import { CliError, EXIT } from './exit.js';
 
+const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Answers slower than this mean the server is not really there (listings are exempt: they stream). */
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -38,7 +40,9 @@ const taskSchema = z.looseObject({
   bytes: nullableNumber,
   unprotected: nullableNumber,
   progress: progressSchema.optional(),
+  waiting_for: z.array(z.string()).optional(),
 });
+const submittedSchema = z.looseObject({ task: z.string(), joined: z.boolean().optional() });
 
 const listEntrySchema = z.looseObject({
   Path: z.string(),
@@ -73,6 +77,7 @@ export interface ListBody {
   readonly full?: boolean;
   readonly max_depth?: number;
   readonly from_root?: boolean;
+  readonly dirs?: boolean;
 }
 /** `POST /tree`. */
 export interface TreeBody {
@@ -85,7 +90,12 @@ export interface TaskQuery {
   readonly type?: string;
   readonly path?: string;
   readonly limit?: number;
+  readonly offset?: number;
+  readonly order?: 'asc' | 'desc';
+  readonly id_prefix?: string;
 }
+/** What `POST /pull` and `/freeze` answer: the task, and whether it was an unfinished one the request joined. */
+export type SubmittedJson = z.infer<typeof submittedSchema>;
 
 /**
  * The server answered 401: no token, or not one it accepts (exit 3).
@@ -120,12 +130,12 @@ export class GlacisClient {
     return parseWith(z.looseObject({ version: z.string() }), await this.json('GET', '/version'), '/version').version;
   }
 
-  async pull(body: PullBody): Promise<string> {
-    return parseWith(z.looseObject({ task: z.string() }), await this.json('POST', '/pull', body), '/pull').task;
+  async pull(body: PullBody): Promise<SubmittedJson> {
+    return parseWith(submittedSchema, await this.json('POST', '/pull', body), '/pull');
   }
 
-  async freeze(body: FreezeBody): Promise<string> {
-    return parseWith(z.looseObject({ task: z.string() }), await this.json('POST', '/freeze', body), '/freeze').task;
+  async freeze(body: FreezeBody): Promise<SubmittedJson> {
+    return parseWith(submittedSchema, await this.json('POST', '/freeze', body), '/freeze');
   }
 
   /** The entries one at a time, as the server streams them (a listing may be huge). */
@@ -163,6 +173,33 @@ export class GlacisClient {
   /** Cancels the task if it runs, then deletes it; returns the server's message. */
   async remove(taskId: string): Promise<string> {
     return parseWith(z.looseObject({ info: z.string() }), await this.json('GET', `/tasks/remove/${encodeURIComponent(taskId)}`), '/tasks/remove').info;
+  }
+
+  /** Stops a waiting or running task, keeping its record (cancelled). */
+  async cancel(taskId: string): Promise<void> {
+    parseWith(z.looseObject({ task: z.string(), status: z.string() }), await this.json('POST', `/tasks/cancel/${encodeURIComponent(taskId)}`), '/tasks/cancel');
+  }
+
+  /** Submits a failed or cancelled task again; returns the id of the task that does it. */
+  async retry(taskId: string): Promise<string> {
+    return parseWith(z.looseObject({ task: z.string() }), await this.json('POST', `/tasks/retry/${encodeURIComponent(taskId)}`), '/tasks/retry').task;
+  }
+
+  /**
+   * The full id of the task a person designates by the start of its id (as `git` takes
+   * short hashes). A full id is taken as it is, unchecked: the route it is used on says
+   * whether it exists.
+   *
+   * @throws CliError (exit 1) when no task, or more than one, has an id starting so.
+   */
+  async resolveTaskId(given: string): Promise<string> {
+    const id = given.trim().toLowerCase();
+    if (FULL_ID.test(id)) return id;
+    if (!/^[0-9a-f-]{1,36}$/.test(id)) throw new CliError(`"${given}" is not a task id: expected the id, or its first characters (hex digits)`, EXIT.usage);
+    const found = await this.tasks({ id_prefix: id, limit: 3 });
+    if (found.length === 1) return found[0]!.task_id;
+    if (found.length === 0) throw new CliError(`no task id starts with "${id}": see "glacis task list"`, EXIT.failure);
+    throw new CliError(`"${id}" is ambiguous: it starts the ids of ${found.length > 2 ? 'several tasks' : 'two tasks'} (${found.slice(0, 2).map((t) => t.task_id).join(', ')}${found.length > 2 ? ', …' : ''}); give more characters`, EXIT.failure);
   }
 
   /** Starts the clean-up task that marks failed the tasks no live job is behind; returns its id. */
