@@ -21,4 +21,5 @@ fi
 npm ci --ignore-scripts --no-audit --no-fund
 npm rebuild better-sqlite3 --build-from-source
 npm run build
+bash scripts/install-command.sh
 echo "Glacis is set up. Run it with: npm run demo"
