@@ -9,7 +9,7 @@ import type { Repo } from '../src/config/types.js';
 import type { PathLocks } from '../src/locks/index.js';
 import { findRepo } from '../src/paths/index.js';
 import type { TaskJob, TaskJobResult, TaskProgress } from '../src/queue/task-queue.js';
-import type { Rclone } from '../src/rclone/index.js';
+import { explainRemoteFailure, RcloneError, RemoteNotFoundError, type Rclone } from '../src/rclone/index.js';
 import type { TaskLogs } from '../src/store/task-logs.js';
 import { ENDED_STATUSES, RUNNING_STATUSES, UNFINISHED_STATUSES, type Task, type TaskStore } from '../src/store/index.js';
 import type { TaskEndNotifier, TaskEndOptions } from '../src/notify/notifier.js';
@@ -150,7 +150,7 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
       events.warn('task left to its next attempt: the job lock was lost', { type: task.type });
       throw error;
     }
-    const message = signal.aborted ? 'cancelled by request' : deps.redact(errorMessage(error));
+    const message = signal.aborted ? 'cancelled by request' : deps.redact(failureMessage(error, findRepo(deps.repos, task.path)));
     log.line(signal.aborted ? 'cancelled' : `failed: ${message}`);
     if (signal.aborted) events.info('task cancelled', { type: task.type });
     else {
@@ -190,6 +190,15 @@ function heartbeatMs(deps: RunnerDeps): number {
 
 async function fail(deps: RunnerDeps, taskId: string, message: string): Promise<Task | undefined> {
   return deps.store.transition(taskId, UNFINISHED_STATUSES, { status: 'failed', finished: new Date().toISOString(), error: message });
+}
+
+/**
+ * A remote failure names the repository and the likely key to fix (rclone's own words name
+ * neither: a wrong SFTP password read "the server failed"); anything else, its message.
+ */
+function failureMessage(error: unknown, repo: Repo | undefined): string {
+  if (repo && error instanceof RcloneError && !(error instanceof RemoteNotFoundError)) return explainRemoteFailure(error, repo);
+  return errorMessage(error);
 }
 
 function errorMessage(error: unknown): string {

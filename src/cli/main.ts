@@ -165,6 +165,27 @@ async function up(options: GlobalOptions, serverOptions: ServerOptions): Promise
   });
 }
 
+/** `glacis check`: the repositories as configured here, each tested; exit 1 when something is wrong. */
+async function check(options: GlobalOptions): Promise<void> {
+  const { settings, repos } = loadConfig(options);
+  const { checkRepos } = await import('./check.js');
+  const { Rclone } = await import('../rclone/index.js');
+  if (repos.length === 0) throw new CliError(`no repositories configured in ${settings.reposConf}: add one (see repos.example.yaml)`, EXIT.failure);
+  let problems = 0;
+  let warnings = 0;
+  for await (const report of checkRepos(repos, new Rclone({ executable: settings.rcloneExecutable }))) {
+    process.stdout.write(`${report.heading}\n`);
+    for (const line of report.lines) {
+      if (line.level === 'fail') problems++;
+      if (line.level === 'warn') warnings++;
+      process.stdout.write(`  ${{ ok: 'ok  ', warn: 'WARN', fail: 'FAIL' }[line.level]}  ${line.text}\n`);
+    }
+  }
+  const counted = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+  process.stdout.write(`${(repos.length === 1 ? '1 repository' : `${repos.length} repositories`)} checked: ${problems === 0 ? 'no problem' : counted(problems, 'problem')}${warnings ? `, ${counted(warnings, 'warning')}` : ''}\n`);
+  if (problems > 0) process.exitCode = EXIT.failure;
+}
+
 /**
  * @example
  * ```ts
@@ -184,6 +205,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     .description('run the REST API (and the schedulers)')
     .addOption(portOption())
     .action((serverOptions: ServerOptions) => serve(program.opts<GlobalOptions>(), serverOptions));
+  program
+    .command('check')
+    .description('on the server: list the configured repositories and test each (local directory, remote, atime); exit 1 on a problem')
+    .action(() => check(program.opts<GlobalOptions>()));
   program.command('worker').description('run a worker that processes pull and freeze tasks').action(() => worker(program.opts<GlobalOptions>()));
   program
     .command('up')

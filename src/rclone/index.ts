@@ -9,8 +9,8 @@
  * ```
  */
 export { Rclone, RCLONELINK_SUFFIX, STAT_STALL_MS, TRANSFER_STALL_MS, localNameOf } from './rclone.js';
-export { RcloneError, RemoteNotFoundError, abortError, isAbortError } from './errors.js';
-export type { AbortErrorLike, RcloneErrorDetails } from './errors.js';
+export { RcloneError, RemoteNotFoundError, abortError, explainRemoteFailure, isAbortError } from './errors.js';
+export type { AbortErrorLike, FailedRepo, RcloneErrorDetails } from './errors.js';
 export {
   REMOTE_NAME,
   childEnv,
