@@ -187,7 +187,8 @@ export class TaskService {
     }
     // The clean-up is not submitted like a pull or freeze: GET /zombie starts a new one.
     if (task.type === 'zombie') throw new ConflictError(`Task ${taskId} is a zombie clean-up: GET /zombie starts a new one`);
-    return this.submit({ type: task.type, path: task.path, email: task.email, dryRun: task.dryRun, force: task.force, origin: task.origin });
+    // Whoever asks for the retry asks through the API: a retried auto-freeze is a user's request.
+    return this.submit({ type: task.type, path: task.path, email: task.email, dryRun: task.dryRun, force: task.force, origin: 'user' });
   }
 
   /**
