@@ -595,8 +595,14 @@ describe('glacis task', () => {
     writeFileSync(path.join(pullRemoteDir, 'slow/huge.bin'), '');
     truncateSync(path.join(pullRemoteDir, 'slow/huge.bin'), 60 * 1024 * 1024);
     const running = JSON.parse((await run(['file', 'pull', at('slow'), '--json'])).stdout).task as string;
-    // Below the running pull, a dry run waits for it.
-    const waiting = JSON.parse((await run(['file', 'pull', at('slow/huge.bin'), '--dry-run', '--json'])).stdout).task as string;
+    // Below the running pull, a dry run waits for it; --wait says so while following it.
+    const following = run(['file', 'pull', at('slow/huge.bin'), '--dry-run', '--wait']);
+    let waiting = '';
+    await until(async () => {
+      const found = (await api('GET', `/tasks?status=waiting&path=${encodeURIComponent(at('slow/huge.bin'))}`)).body as unknown as Array<{ task_id: string }>;
+      waiting = found[0]?.task_id ?? '';
+      return waiting !== '';
+    }, 20_000, () => 'the dry run was never seen waiting');
     const shown = await run(['task', 'show', waiting.slice(0, 8)]);
     expect(shown.stdout).toMatch(new RegExp(`\nstatus +waiting\nwaiting +for task ${running} \\(on an overlapping path\\) to end\n`));
     expect(JSON.parse((await run(['task', 'show', waiting, '--json'])).stdout)).toMatchObject({ waiting_for: [running] });
@@ -608,6 +614,10 @@ describe('glacis task', () => {
     expect(existsSync(at('slow/huge.bin'))).toBe(false);
     expectOneLineError(await run(['task', 'cancel', running]), 1, new RegExp(`^glacis: Task ${running} has already ended \\(cancelled\\): there is nothing to cancel$`));
     expect(await taskEnded(waiting)).toMatchObject({ status: 'finished', files: 1 });
+    const followed = await following;
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(followed.stderr).toContain(`task ${waiting}: waiting for task ${running} (on an overlapping path) to end\n`);
+    expect(followed.stdout).toBe(`dry run: would pull 1 file (60 MiB) into ${at('slow/huge.bin')}\n`);
     expectOneLineError(await run(['task', 'retry', waiting]), 1, new RegExp(`^glacis: Task ${waiting} is finished: only a failed or cancelled task can be retried$`));
     rmSync(path.join(pullRemoteDir, 'slow'), { recursive: true, force: true });
 

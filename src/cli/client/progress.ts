@@ -136,6 +136,22 @@ export function summary(task: TaskJson): string[] {
   return lines;
 }
 
+/**
+ * What a waiting task waits for, in words, from the server's `waiting_for` (undefined when
+ * it does not say: the task is not waiting, or the server is older).
+ *
+ * @example
+ * ```ts
+ * waitingReason(task); // 'for task 7f08c6b9-… (on an overlapping path) to end'
+ * ```
+ */
+export function waitingReason(task: TaskJson): string | undefined {
+  const others = task.waiting_for;
+  if (others === undefined) return undefined;
+  if (others.length === 0) return 'for a free worker (queued)';
+  return `for ${others.length === 1 ? 'task' : 'tasks'} ${others.join(', ')} (on an overlapping path) to end`;
+}
+
 /** Bytes per second over the last few samples, for when the worker does not report a speed. */
 class RateMeter {
   private samples: Array<{ at: number; bytes: number }> = [];
@@ -153,7 +169,7 @@ class RateMeter {
 /** The progress of a running task in one line; `bar` draws the percentage too. */
 function describe(task: TaskJson, rate: number | undefined, bar: boolean): string {
   const p = task.progress;
-  if (task.status === 'waiting') return 'waiting (queued, or behind a task on an overlapping path)';
+  if (task.status === 'waiting') return `waiting ${waitingReason(task) ?? '(queued, or behind a task on an overlapping path)'}`;
   if (!p) return task.status === 'started' ? `started: finding what to ${task.type}` : task.status;
   const parts: string[] = [task.status];
   if (p.totalBytes > 0) {

@@ -7,7 +7,7 @@ import { TASK_KINDS, TASK_STATUSES } from '../../store/types.js';
 import { clientFor, parseLimit, resolveUserPath, withCommonOptions, type CommonOptions } from './common.js';
 import type { TaskJson } from './http.js';
 import { formatBytes, formatDuration, formatTime, note, print, printJson, table } from './output.js';
-import { followTask, Following, hasEnded, POLL_MS, reportEnd, summary } from './progress.js';
+import { followTask, Following, hasEnded, POLL_MS, reportEnd, summary, waitingReason } from './progress.js';
 
 /** Tasks `task list` shows when not told: a screenful, the newest. */
 const DEFAULT_PAGE = 20;
@@ -157,7 +157,7 @@ export function describeTask(task: TaskJson): string[] {
     ['type', `${task.type}${task.dry_run ? ' (dry run)' : ''}${task.force ? ' (forced)' : ''}`],
     ['path', task.path],
     ['status', task.status],
-    ['waiting', task.waiting_for === undefined ? '' : task.waiting_for.length === 0 ? 'for a free worker (queued)' : `for ${task.waiting_for.length === 1 ? 'task' : 'tasks'} ${task.waiting_for.join(', ')} (on an overlapping path) to end`],
+    ['waiting', waitingReason(task) ?? ''],
     ['progress', p ? `${p.totalBytes > 0 ? `${Math.round(p.percent)}%, ` : ''}${p.files}${p.totalFiles > 0 ? `/${p.totalFiles}` : ''} files, ${formatBytes(p.bytes)}${p.totalBytes > 0 ? ` of ${formatBytes(p.totalBytes)}` : ''}${p.currentFile ? `, now ${p.currentFile}` : ''}` : ''],
     ['created', formatTime(task.created)],
     ['started', formatTime(task.started)],
