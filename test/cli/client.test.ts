@@ -480,7 +480,7 @@ describe('glacis file', () => {
 
     expectOneLineError(await run(['file', 'pull', 'subdir/*.nothing'], { cwd: pullRepo }), 1, /^glacis: nothing on the remote matches subdir\/\*\.nothing \(under .*subdir\)/);
     rmSync(at('links'), { recursive: true, force: true });
-  });
+  }, 240_000);
 
   it('a pull that joins an unfinished one says which task it joined', async () => {
     rmSync(at('big'), { recursive: true, force: true });
@@ -490,7 +490,7 @@ describe('glacis file', () => {
     // The transfer lasts about three seconds (BANDWIDTH): the second pull comes while it waits or runs.
     expect(joined.stdout).toMatch(new RegExp(`^pull of ${at('big/large.bin')}: joins task ${first} \\(pull of ${at('big')}, (waiting|started|pulling)\\), already covering it\n$`));
     await taskEnded(first);
-  });
+  }, 240_000);
 
   it('freeze --wait: a summary of what was frozen; a dry run says "would"; a repo that is not freezable is refused (exit 1)', async () => {
     const dry = await run(['file', 'freeze', path.join(freezeRepo, 'subdir'), '--dry_run', '--wait']);
@@ -562,7 +562,7 @@ describe('glacis task', () => {
     }
     const shared = more.find((a, i) => more.some((b, j) => i !== j && a[0] === b[0]))![0]!;
     expectOneLineError(await run(['task', 'show', shared]), 1, new RegExp(`^glacis: "${shared}" is ambiguous: it starts the ids of .*; give more characters$`));
-  });
+  }, 240_000);
 
   it('list: newest first, a page at a time (--limit, --page); --oldest-first', async () => {
     const made: string[] = [];
@@ -587,13 +587,13 @@ describe('glacis task', () => {
     const page2 = JSON.parse((await run(['task', 'list', '--limit', '2', '--page', '2', '--json'])).stdout) as Array<{ task_id: string }>;
     expect(page2[0]!.task_id).toBe(made[0]);
     expectOneLineError(await run(['task', 'list', '--page', '0']), 2, /--page/);
-  });
+  }, 240_000);
 
   it('cancel keeps the record; a waiting task says what it waits for; retry submits a failed task again (--wait follows)', async () => {
-    // 60 MiB at 1 MiB/s: running for as long as this test needs it (sparse: no disk used).
+    // 300 MiB at 1 MiB/s: running for as long as this test needs it, however loaded the machine (sparse: no disk used).
     mkdirSync(path.join(pullRemoteDir, 'slow'), { recursive: true });
     writeFileSync(path.join(pullRemoteDir, 'slow/huge.bin'), '');
-    truncateSync(path.join(pullRemoteDir, 'slow/huge.bin'), 60 * 1024 * 1024);
+    truncateSync(path.join(pullRemoteDir, 'slow/huge.bin'), 300 * 1024 * 1024);
     const running = JSON.parse((await run(['file', 'pull', at('slow'), '--json'])).stdout).task as string;
     // Below the running pull, a dry run waits for it; --wait says so while following it.
     const following = run(['file', 'pull', at('slow/huge.bin'), '--dry-run', '--wait']);
@@ -617,7 +617,7 @@ describe('glacis task', () => {
     const followed = await following;
     expect(followed.code, followed.stderr).toBe(0);
     expect(followed.stderr).toContain(`task ${waiting}: waiting for task ${running} (on an overlapping path) to end\n`);
-    expect(followed.stdout).toBe(`dry run: would pull 1 file (60 MiB) into ${at('slow/huge.bin')}\n`);
+    expect(followed.stdout).toBe(`dry run: would pull 1 file (300 MiB) into ${at('slow/huge.bin')}\n`);
     expectOneLineError(await run(['task', 'retry', waiting]), 1, new RegExp(`^glacis: Task ${waiting} is finished: only a failed or cancelled task can be retried$`));
     rmSync(path.join(pullRemoteDir, 'slow'), { recursive: true, force: true });
 
@@ -634,7 +634,7 @@ describe('glacis task', () => {
     expect(readFileSync(at('later/file.txt'), 'utf8')).toBe('here now');
     const plain = await run(['task', 'retry', failed]);
     expect(plain.stdout).toMatch(new RegExp(`^task ${failed} submitted again: task ${TASK_ID.source}\n$`));
-  });
+  }, 240_000);
 
   it('log --tail N: the last N lines; with --follow, then what comes', async () => {
     const { task } = JSON.parse((await run(['file', 'pull', at('subdir'), '--dry-run', '--json'])).stdout);
@@ -647,7 +647,7 @@ describe('glacis task', () => {
     expect((await run(['task', 'log', task, '--tail', '0'])).stdout).toBe('');
     expect((await run(['task', 'log', task, '--tail', '1000'])).stdout).toBe(whole);
     expectOneLineError(await run(['task', 'log', task, '--tail', 'ten']), 2, /--tail/);
-  });
+  }, 240_000);
 
   it('log --follow prints the log as the task goes, until it ends; exit 1 when it failed', async () => {
     rmSync(at('big'), { recursive: true, force: true });
