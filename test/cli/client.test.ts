@@ -550,7 +550,7 @@ describe('glacis task', () => {
     const shown = await run(['task', 'show', task.slice(0, length), '--json']);
     expect(shown.code, shown.stderr).toBe(0);
     expect(JSON.parse(shown.stdout)).toMatchObject({ task_id: task, status: 'finished' });
-    expect((await run(['task', 'log', task.slice(0, Math.max(length, 8)).toUpperCase()])).stdout).toMatch(/finished: 1 files/);
+    expect((await run(['task', 'log', task.slice(0, Math.max(length, 8)).toUpperCase()])).stdout).toMatch(/finished: 1 file, /);
 
     expectOneLineError(await run(['task', 'show', 'ffffffff-ffff']), 1, /^glacis: no task id starts with "ffffffff-ffff": see "glacis task list"$/);
     expectOneLineError(await run(['task', 'show', 'not-an-id']), 2, /^glacis: "not-an-id" is not a task id/);
