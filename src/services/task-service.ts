@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Repo } from '../config/types.js';
-import type { PathLocks } from '../locks/index.js';
+import type { ClaimOutcome, ClaimRequest, PathLocks } from '../locks/index.js';
 import type { TaskEndNotifier } from '../notify/notifier.js';
 import { publishCancel } from '../queue/cancellation.js';
 import { isRedisUnavailable } from '../queue/connection.js';
@@ -24,6 +24,9 @@ import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from 
  */
 export const CANCEL_WAIT_MS = 8_000;
 const CANCEL_POLL_MS = 25;
+/** How long a request waits for the path of a task that has just ended to be freed (its worker frees it right after). */
+const ENDING_WAIT_MS = 5_000;
+const ENDING_POLL_MS = 25;
 
 /** A request to pull or freeze, as received (validated here). */
 export interface SubmitRequest {
@@ -91,7 +94,7 @@ export class TaskService {
     const dryRun = request.dryRun ?? false;
     const force = request.force ?? false;
     const taskId = randomUUID();
-    const outcome = await redisOr503(() => this.deps.locks.claim({ taskId, type: request.type, path, dryRun }));
+    const outcome = await this.claimUnlessEnding({ taskId, type: request.type, path, dryRun });
     if (outcome.kind === 'existing') return { task: outcome.taskId, joined: true };
     try {
       await this.deps.store.create({ id: taskId, type: request.type, path, dryRun, force, email, origin: request.origin ?? 'user' });
@@ -108,6 +111,24 @@ export class TaskService {
       throw error;
     }
     return { task: taskId, joined: false };
+  }
+
+  /**
+   * Claims the path, never joining a task that has already ended: a worker records a task's
+   * end, then frees its path, and a request in between would join a task that will do
+   * nothing more (test/api/tasks.test.ts "is never joined"). Such a claim is tried again
+   * until the path is freed; after {@link ENDING_WAIT_MS} the ended task is answered as
+   * before (its worker died between the two: zombie clean-up frees the path).
+   */
+  private async claimUnlessEnding(claim: ClaimRequest): Promise<ClaimOutcome> {
+    const deadline = Date.now() + ENDING_WAIT_MS;
+    for (;;) {
+      const outcome = await redisOr503(() => this.deps.locks.claim(claim));
+      if (outcome.kind !== 'existing' || Date.now() >= deadline) return outcome;
+      const joined = await this.deps.store.get(outcome.taskId);
+      if (!joined || !ENDED_STATUSES.includes(joined.status)) return outcome;
+      await sleep(ENDING_POLL_MS);
+    }
   }
 
   /** @throws NotFoundError */

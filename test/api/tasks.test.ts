@@ -242,6 +242,25 @@ describe('what a request joined, what a task waits for', () => {
   });
 });
 
+describe('a task that has just ended', () => {
+  it('is never joined: a request in the moment between its record ending and its lock being freed makes a task of its own', async () => {
+    // The worker records a task finished, then frees its path: a pull asked for in between
+    // joined the finished task and did nothing (test/workers/pull.test.ts "never replaces a
+    // local file" pulled again right after a pull, and now and then got the first task back).
+    const { local, glacis } = await setup({ worker: false });
+    const first = (await glacis.post('/pull', { path: path.join(local, 'subdir') })).body.task as string;
+    const { store, locks } = glacis.runtime;
+    await store.transition(first, ['waiting'], { status: 'finished', finished: new Date().toISOString(), files: 0, bytes: 0 });
+    // The lock is freed a moment later, as the worker does after recording the end.
+    const freed = new Promise<void>((resolve) => setTimeout(() => void locks.release(first).then(() => resolve()), 300));
+    const again = await glacis.post('/pull', { path: path.join(local, 'subdir') });
+    await freed;
+    expect(again.status).toBe(200);
+    expect(again.body.task).not.toBe(first);
+    expect(again.body).not.toHaveProperty('joined');
+  });
+});
+
 describe('freeze through the API', () => {
   it('on a repository that is not freezable: refused at submission naming the repo, deletes nothing, records nothing', async () => {
     const { local, glacis, submit } = await setup();
