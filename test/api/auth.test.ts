@@ -164,7 +164,7 @@ describe('with API_TOKENS set', () => {
     const headers = bearer(apiToken);
     expect(await request(glacis.url, 'GET', '/version', { headers })).toMatchObject({ status: 200, body: { version: PACKAGE_VERSION } });
     expect((await request(glacis.url, 'GET', '/endpoints', { headers })).body).toMatchObject({ pull: '/pull', zombie: '/zombie' });
-    expect(await request(glacis.url, 'GET', '/zombie', { headers })).toMatchObject({ status: 200, body: { zombies: [] } });
+    expect(await request(glacis.url, 'GET', '/zombie', { headers })).toMatchObject({ status: 200, body: { task: expect.stringMatching(/^[0-9a-f-]{36}$/) } });
     expect((await request(glacis.url, 'GET', '/ready', { headers })).status).toBe(200);
     const board = await request(glacis.url, 'GET', '/admin/queues', { headers: requestsBasicAuth('browser', apiToken) });
     expect(board.status).toBe(200);
