@@ -2,28 +2,22 @@
  * The `glacis` bin as users run it: `up` on a fresh setup (its own redis-server),
  * configuration errors as one line and exit code 2.
  */
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { freePort } from '../harness/ports.js';
 import { makeRemote, tempDir } from '../helpers/remotes.js';
-import { exited, until } from '../helpers/worker-process.js';
+import { exited, runGlacis, until } from '../helpers/worker-process.js';
 
-const BIN = path.resolve('bin/glacis.js');
-const running: Array<ReturnType<typeof spawn>> = [];
+const running: ChildProcess[] = [];
 afterEach(() => {
   for (const child of running.splice(0)) child.kill('SIGKILL');
 });
 
 function run(args: string[], env: NodeJS.ProcessEnv, cwd: string) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.push(child);
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout.resume();
-  return { child, stderr: () => stderr };
+  return runGlacis(args, env, cwd, running);
 }
 
 it('glacis up starts its own redis-server, serves pulls, and stops cleanly on SIGTERM', async () => {

@@ -3,7 +3,7 @@
  * use, a second `up` on one data directory, `--port`, Redis unreachable at start-up, and a
  * shutdown that Redis going away must not hold up (issue 15, bugs 1 and 5).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -12,10 +12,9 @@ import { stringify } from 'yaml';
 import { freePort } from '../harness/ports.js';
 import { startRedis, type RedisServer } from '../harness/redis.js';
 import { makeRemote, tempDir } from '../helpers/remotes.js';
-import { exited, until } from '../helpers/worker-process.js';
+import { exited, GLACIS_BIN as BIN, runGlacis, until } from '../helpers/worker-process.js';
 
-const BIN = path.resolve('bin/glacis.js');
-const running: Array<ReturnType<typeof spawn>> = [];
+const running: ChildProcess[] = [];
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const child of running.splice(0)) child.kill('SIGKILL');
@@ -23,12 +22,7 @@ afterEach(async () => {
 });
 
 function run(args: string[], env: NodeJS.ProcessEnv, cwd: string) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.push(child);
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout.resume();
-  return { child, stderr: () => stderr };
+  return runGlacis(args, env, cwd, running);
 }
 
 /** A directory with a repos file (one `local` repo) and a local.cfg naming it. */

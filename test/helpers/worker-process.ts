@@ -15,11 +15,27 @@ const children = new Set<ChildProcess>();
  * rclone children at once, as a host dying would.
  */
 export function startWorkerProcess(env: NodeJS.ProcessEnv, options: { ownGroup?: boolean } = {}): ChildProcess {
-  const child = spawn(process.execPath, [path.resolve('bin/glacis.js'), 'worker'], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: options.ownGroup === true });
+  const child = spawn(process.execPath, [GLACIS_BIN, 'worker'], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: options.ownGroup === true });
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[worker ${child.pid}] ${d.toString()}`));
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
+}
+
+/** The built bin, as users run it. */
+export const GLACIS_BIN = path.resolve('bin/glacis.js');
+
+/**
+ * Starts `glacis ARGS` in `cwd` with only PATH and HOME from this environment, plus `env`;
+ * `running` collects the child for the test file's clean-up. Stdout is drained, stderr kept.
+ */
+export function runGlacis(args: string[], env: NodeJS.ProcessEnv, cwd: string, running: ChildProcess[]): { child: ChildProcess; stderr: () => string } {
+  const child = spawn(process.execPath, [GLACIS_BIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(child);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.resume();
+  return { child, stderr: () => stderr };
 }
 
 /** SIGKILLs every worker process still running (for afterEach). */
