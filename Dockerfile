@@ -43,7 +43,6 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ ./src/
-COPY workers/ ./workers/
 COPY bin/ ./bin/
 # The web page (web/ → dist/page/index.html), built by the same npm run build.
 COPY web/ ./web/

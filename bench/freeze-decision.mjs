@@ -96,7 +96,7 @@ async function timedChild(config) {
 }
 
 async function runGlacisDryRun({ local, remote, rclone }) {
-  const { runFreeze } = await import(path.join(distDir, 'workers/freeze.js'));
+  const { runFreeze } = await import(path.join(distDir, 'src/workers/freeze.js'));
   const { Rclone } = await import(path.join(distDir, 'src/rclone/index.js'));
   const repo = {
     localPath: local, name: local, remote: { backend: 'local', path: remote }, exclude: [], freezable: true,

@@ -31,7 +31,7 @@ import { removeOldTasks } from '../services/housekeeping.js';
 import { databaseKind, databasePassword, shownDatabaseUrl } from '../store/database-url.js';
 import { openTaskStore, type TaskStore } from '../store/index.js';
 import type { TaskLogs } from '../store/task-logs.js';
-import { startWorker, type RunningWorker } from '../../workers/index.js';
+import { startWorker, type RunningWorker } from '../workers/index.js';
 import { PACKAGE_VERSION } from './version.js';
 
 export { PACKAGE_VERSION };

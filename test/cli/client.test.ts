@@ -113,12 +113,12 @@ function expectOneLineError(result: Run, code: number, message: RegExp): void {
   expect(result.stderr).not.toMatch(/\n\s+at /);
 }
 
-/** Compiles src/ and workers/ file by file, laid out as the package is (bin/ next to dist/). */
+/** Compiles src/ file by file, laid out as the package is (bin/ next to dist/). */
 function buildCli(): string {
   const out = tempDir('client-cli');
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
-  for (const file of [...walk(path.join(ROOT, 'src')), ...walk(path.join(ROOT, 'workers'))]) {
+  for (const file of walk(path.join(ROOT, 'src'))) {
     const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
       fileName: file,
       compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },

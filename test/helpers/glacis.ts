@@ -11,7 +11,7 @@ import { loadRepos } from '../../src/config/repos.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { createLogger } from '../../src/log/index.js';
 import { openRuntime, startApi, startTaskWorker, type Runtime } from '../../src/runtime/index.js';
-import type { RunningWorker } from '../../workers/index.js';
+import type { RunningWorker } from '../../src/workers/index.js';
 import { freePort } from '../harness/ports.js';
 import { sharedServices } from '../harness/services.js';
 import { tempDir } from './remotes.js';

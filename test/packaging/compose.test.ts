@@ -193,7 +193,7 @@ describe('docker-compose.dev.yml', () => {
     for (const glacis of [api, worker]) {
       expect(asList(glacis.entrypoint)).toEqual(['/usr/bin/tini', '--', 'node', '--watch', '/opt/glacis/bin/glacis.js']);
       expect(mountHolding(glacis, '/opt/glacis/dist')).toEqual(dist);
-      for (const dir of ['src', 'workers', 'bin']) {
+      for (const dir of ['src', 'bin']) {
         const mount = mountHolding(glacis, `/opt/glacis/${dir}`);
         expect(mount).toMatchObject({ source: `./${dir}`, target: `/opt/glacis/${dir}`, named: false });
         expect(statSync(hostPath(mount!.source)).isDirectory()).toBe(true);

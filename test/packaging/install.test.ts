@@ -66,7 +66,7 @@ it('npm pack makes a package holding dist and bin that installs the glacis comma
   const files = listing.split('\n').filter(Boolean);
   expect(files).toContain('package/bin/glacis.js');
   expect(files).toContain('package/dist/src/cli/main.js');
-  expect(files).toContain('package/dist/workers/index.js');
+  expect(files).toContain('package/dist/src/workers/index.js');
   expect(files).toContain('package/repos.example.yaml');
   expect(files.filter((file) => file.startsWith('package/test/') || file.startsWith('package/src/') || file.includes('node_modules'))).toEqual([]);
   expect(JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).scripts.prepack).toBe('npm run build');

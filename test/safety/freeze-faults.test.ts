@@ -20,7 +20,7 @@ import { afterEach, expect, it } from 'vitest';
 import type { Repo, RemoteSpec, VerifyMode } from '../../src/config/types.js';
 import { Rclone, RCLONELINK_SUFFIX, type RcloneOptions } from '../../src/rclone/index.js';
 import type { TaskLogWriter } from '../../src/store/task-logs.js';
-import { FREEZE_BATCH, runFreeze, type FreezeResult } from '../../workers/freeze.js';
+import { FREEZE_BATCH, runFreeze, type FreezeResult } from '../../src/workers/freeze.js';
 import { deathSignalPrefix, requireBinary } from '../harness/process.js';
 import { startSftp, type SftpServer } from '../harness/sftp.js';
 import { tempDir } from '../helpers/remotes.js';

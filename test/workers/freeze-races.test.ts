@@ -10,7 +10,7 @@ import { afterEach, expect, it } from 'vitest';
 import type { Repo } from '../../src/config/types.js';
 import { Rclone } from '../../src/rclone/index.js';
 import type { TaskLogWriter } from '../../src/store/task-logs.js';
-import { runFreeze, type FreezeContext } from '../../workers/freeze.js';
+import { runFreeze, type FreezeContext } from '../../src/workers/freeze.js';
 import { startSftp, type SftpServer } from '../harness/sftp.js';
 import { FIXTURE_FILES, tempDir, writeFixture } from '../helpers/remotes.js';
 

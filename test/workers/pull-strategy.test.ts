@@ -11,7 +11,7 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chooseFind } from '../../workers/pull.js';
+import { chooseFind } from '../../src/workers/pull.js';
 import { requireBinary } from '../harness/process.js';
 import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
 import { FIXTURE_FILES, FIXTURE_LINKS, REMOTE_KINDS, makeRemote, tempDir, type RemoteKind } from '../helpers/remotes.js';

@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Repo } from '../src/config/types.js';
-import { isTaskId } from '../src/store/task-logs.js';
+import type { Repo } from '../config/types.js';
+import { isTaskId } from '../store/task-logs.js';
 
-import { STAGING_DIR_NAME } from '../src/paths/index.js';
+import { STAGING_DIR_NAME } from '../paths/index.js';
 
 export { STAGING_DIR_NAME };
 

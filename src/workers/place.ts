@@ -5,7 +5,7 @@
  */
 import { link, lstat, lchown, lutimes, mkdir, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { isSameOrInside } from '../src/paths/index.js';
+import { isSameOrInside } from '../paths/index.js';
 
 export interface Ownership {
   readonly uid?: number;

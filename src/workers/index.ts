@@ -4,11 +4,11 @@
  */
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { checkAtimeSupport, type AtimeSupport } from '../src/freeze/atime.js';
-import { describeError, forTask } from '../src/log/index.js';
-import { subscribeCancel } from '../src/queue/cancellation.js';
-import { TASK_QUEUE_NAME, type TaskJobData, type TaskJobResult } from '../src/queue/task-queue.js';
-import type { TaskType } from '../src/store/types.js';
+import { checkAtimeSupport, type AtimeSupport } from '../freeze/atime.js';
+import { describeError, forTask } from '../log/index.js';
+import { subscribeCancel } from '../queue/cancellation.js';
+import { TASK_QUEUE_NAME, type TaskJobData, type TaskJobResult } from '../queue/task-queue.js';
+import type { TaskType } from '../store/types.js';
 import type { AbortReason } from './errors.js';
 import { removeStaleStaging } from './staging.js';
 import { recordAbandonedJob, runTaskJob, type RunnerDeps } from './task-runner.js';
