@@ -19,7 +19,9 @@ import { health, metrics, ready } from './health.js';
 import { OPENAPI_PATH, openApiDocument, type TaskJson } from './openapi.js';
 import { browseJson, reposJson } from './web-json.js';
 import { WEB_PAGE_PATH, webPage } from './web-page.js';
-import { browseBody, freezeBody, listBody, parseRequest, pullBody, requireUtf8Body, taskListQuery, treeBody } from './requests.js';
+import { browseBody, listBody, parseRequest, requireUtf8Body, taskListQuery, treeBody } from './requests.js';
+import { findTaskKind, TASK_KINDS } from '../tasks/registry.js';
+import type { JsonValue } from '../store/types.js';
 
 export interface ApiDeps {
   readonly tasks: TaskService;
@@ -88,14 +90,16 @@ export function createApp(deps: ApiDeps): Express {
     res.json(openApi);
   });
 
-  app.post('/pull', async (req, res) => {
-    const body = parseRequest(pullBody, req.body);
-    res.json(submitted(await deps.tasks.submitting({ type: 'pull', path: body.path, email: body.email, dryRun: body.dry_run ?? false })));
-  });
-  app.post('/freeze', async (req, res) => {
-    const body = parseRequest(freezeBody, req.body);
-    res.json(submitted(await deps.tasks.submitting({ type: 'freeze', path: body.path, email: body.email, dryRun: body.dry_run ?? false, force: body.force ?? false })));
-  });
+  // One submission route per kind that declares one (`POST /pull`, `POST /freeze`, …): a
+  // new kind's route needs no edit here (test/tasks/registry.test.ts).
+  for (const kind of TASK_KINDS) {
+    const submit = kind.submit;
+    if (!submit) continue;
+    app.post(submit.path, async (req, res) => {
+      const body = parseRequest(submit.body, req.body) as Record<string, unknown>;
+      res.json(submitted(await deps.tasks.submitting({ ...submit.toRequest(body), type: kind.name })));
+    });
+  }
 
   app.post('/list', async (req, res) => {
     const body = parseRequest(listBody, req.body);
@@ -143,7 +147,7 @@ export function createApp(deps: ApiDeps): Express {
     const progress = await deps.tasks.progress(task);
     // And, while it waits, what for.
     const waitingFor = await deps.tasks.waitingFor(task);
-    res.json({ ...taskJson(task), ...(progress ? { progress } : {}), ...(waitingFor ? { waiting_for: waitingFor } : {}) });
+    res.json({ ...taskJson(task), ...resultJson(task), ...(progress ? { progress } : {}), ...(waitingFor ? { waiting_for: waitingFor } : {}) });
   });
   app.get('/tasks/log/:task_id', async (req, res) => {
     res.json({ logs: await deps.tasks.log(req.params.task_id) });
@@ -206,6 +210,12 @@ export function taskJson(task: Task): TaskJson {
     bytes: task.bytes,
     unprotected: task.unprotected,
   };
+}
+
+/** The kind's result under its `resultField` (nothing when it has none, or none yet). */
+export function resultJson(task: Task): Readonly<Record<string, JsonValue>> {
+  const field = findTaskKind(task.type)?.resultField;
+  return field !== undefined && task.result !== null ? { [field]: task.result } : {};
 }
 
 /**

@@ -8,11 +8,13 @@
  */
 import { z } from 'zod';
 import type { RemoteSpec } from '../config/types.js';
-import { TASK_KINDS, TASK_STATUSES, type TaskKind, type TaskOrigin, type TaskStatus } from '../store/types.js';
+import type { TaskOrigin } from '../store/types.js';
+import { TASK_KIND_NAMES, TASK_KINDS, TASK_STATUSES } from '../tasks/registry.js';
+import { FIELD_DOCS } from './fields.js';
 import { METRICS_PATH } from './auth.js';
 import { BOARD_PATH } from './board.js';
 import { WEB_PAGE_PATH } from './web-page.js';
-import { browseBody, freezeBody, listBody, pullBody, taskListQuery, treeBody } from './requests.js';
+import { browseBody, listBody, taskListQuery, treeBody } from './requests.js';
 
 /**
  * Where the API serves the document.
@@ -217,10 +219,10 @@ const progressSchema = z
 export const taskSchema = z
   .strictObject({
     task_id: z.string().meta({ format: 'uuid', description: 'The task id, as returned when it was submitted' }),
-    type: z.enum(TASK_KINDS as [TaskKind, ...TaskKind[]]).describe('pull, freeze, or zombie: the clean-up GET /zombie starts'),
+    type: z.enum(TASK_KIND_NAMES as [string, ...string[]]).describe('The kind: pull, freeze, …, or zombie: the clean-up GET /zombie starts'),
     path: z.string().describe('The absolute path the task works on (normalised)'),
-    status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]).describe(
-      'waiting (queued, or held back by an overlapping task) → started → pulling | freezing → finished | failed | cancelled',
+    status: z.enum(TASK_STATUSES as [string, ...string[]]).describe(
+      `waiting (queued, or held back by an overlapping task) → started → ${runningPhases()} → finished | failed | cancelled`,
     ),
     created: timestamp,
     started: timestamp.nullable(),
@@ -237,6 +239,20 @@ export const taskSchema = z
       .describe('Freeze: cold files kept because the remote lacks them or holds them differently (data that exists only locally)'),
   })
   .describe('A pull or freeze task');
+
+/** The running statuses of the kinds, as the status description shows them: `pulling | freezing`. */
+function runningPhases(): string {
+  return TASK_STATUSES.filter((status) => !['waiting', 'started', 'finished', 'failed', 'cancelled'].includes(status)).join(' | ');
+}
+
+/** Each kind's `resultField`, present once a task of that kind has stored its result. */
+function resultFields(): Record<string, z.ZodType> {
+  const fields: Record<string, z.ZodType> = {};
+  for (const kind of TASK_KINDS) {
+    if (kind.resultField !== undefined) fields[kind.resultField] = z.json().optional().describe(`A ${kind.name} task's result, once it has one`);
+  }
+  return fields;
+}
 
 /**
  * The wire shape of a task.
@@ -255,6 +271,7 @@ const taskStatusSchema = taskSchema
       .array(z.string().meta({ format: 'uuid' }))
       .optional()
       .describe('Present while the task waits: the unfinished overlapping tasks it lets end first; empty: it waits for a free worker'),
+    ...resultFields(),
   })
   .describe('A task, with its live progress while it runs');
 
@@ -377,18 +394,10 @@ function documented<S extends z.ZodObject>(schema: S, descriptions: Described<S>
   return schema.extend(shape).describe(title);
 }
 
-const PATH = 'Absolute path of a file or directory inside a repository';
-const EMAIL = 'Mailed when the task ends (null or absent: nobody)';
-const DRY_RUN = 'true: copy or delete nothing, report what would be (true/false, also "True"/"False" and 1/0, as Baricadr reads them)';
+const PATH = FIELD_DOCS.path;
 const MAX_DEPTH = 'Directory levels to list, default 1; 0 lists everything (0..10000, a number or a digit string)';
 
 const REQUESTS = {
-  PullRequest: documented(pullBody, { path: PATH, email: EMAIL, dry_run: DRY_RUN }, 'Bring back what is missing locally under path'),
-  FreezeRequest: documented(
-    freezeBody,
-    { path: PATH, email: EMAIL, dry_run: DRY_RUN, force: 'true: ignore freeze_age (never the other freeze rules)' },
-    'Delete local copies of cold files the remote holds identically, under path',
-  ),
   ListRequest: documented(
     listBody,
     {
@@ -415,10 +424,40 @@ const QUERY_DESCRIPTIONS: Described<typeof taskListQuery> = {
   id_prefix: 'Only tasks whose id starts with this: how the CLI resolves a short id',
 };
 
+/** The request body of each kind's submission route (`PullRequest`, `FreezeRequest`), by name. */
+function submissionRequests(): Record<string, z.ZodType> {
+  const named: Record<string, z.ZodType> = {};
+  for (const kind of TASK_KINDS) {
+    if (kind.submit) named[kind.submit.doc.schemaName] = documented(kind.submit.body, kind.submit.doc.fields, kind.submit.doc.title);
+  }
+  return named;
+}
+
+/** The operation of each kind's submission route (`POST /pull`, `POST /freeze`), by path. */
+function submissionPaths(): Record<string, OpenApiPathItem> {
+  const paths: Record<string, OpenApiPathItem> = {};
+  for (const kind of TASK_KINDS) {
+    const submit = kind.submit;
+    if (!submit) continue;
+    paths[submit.path] = {
+      post: {
+        operationId: submit.path.slice(1),
+        summary: submit.doc.summary,
+        description: submit.doc.description,
+        tags: ['files'],
+        requestBody: { required: true, description: 'JSON. Unknown fields are refused (400).', content: json(ref('schemas', submit.doc.schemaName)) },
+        responses: { '200': submitted, ...BODY_ERRORS, ...GUARDED, ...REDIS_DOWN },
+      },
+    };
+  }
+  return paths;
+}
+
 /** Every schema under `components.schemas`, by name; the generator turns nested ones into `$ref`s. */
 function componentSchemas(): Record<string, JsonSchema> {
   const registry = z.registry<{ id: string }>();
   const named: Record<string, z.ZodType> = {
+    ...submissionRequests(),
     ...REQUESTS,
     Task: taskSchema,
     TaskWithProgress: taskStatusSchema,
@@ -626,26 +665,7 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
           },
         },
       },
-      '/pull': {
-        post: {
-          operationId: 'pull',
-          summary: 'Bring back files missing locally',
-          description: 'Copies what the remote holds under path and the local tree lacks. Never overwrites a local file, never writes to the remote.',
-          tags: ['files'],
-          requestBody: body('PullRequest'),
-          responses: { '200': submitted, ...BODY_ERRORS, ...GUARDED, ...REDIS_DOWN },
-        },
-      },
-      '/freeze': {
-        post: {
-          operationId: 'freeze',
-          summary: 'Free local disk: delete cold files the remote holds identically',
-          description: 'Refused (400, naming the repository) unless the repository has freezable: true. Nothing local under path is nothing to do: the task finishes with files 0. The finished task has files, bytes (freed) and unprotected. A file is deleted only when the remote, asked again right before, holds it identically: see the README, "What freeze deletes".',
-          tags: ['files'],
-          requestBody: body('FreezeRequest'),
-          responses: { '200': submitted, ...BODY_ERRORS, ...GUARDED, ...REDIS_DOWN },
-        },
-      },
+      ...submissionPaths(),
       '/list': {
         post: {
           operationId: 'list',

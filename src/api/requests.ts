@@ -6,17 +6,8 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { BadRequestError } from '../services/errors.js';
-import { TASK_STATUSES, TASK_KINDS } from '../store/types.js';
-
-/**
- * A flag, in every form Baricadr's clients send: booleans, 1/0, and the strings
- * true/false/1/0/yes/no in any case (Baricadr reads "1" and "yes" as true for `dry_run`).
- * Other strings are refused, not read as false: a mistyped `dry_run` must never turn into
- * a real freeze. `null` means "not given" (barique sends `"max_depth": null`): the default.
- */
-const flag = z
-  .union([z.boolean(), z.literal(0), z.literal(1), z.string().regex(/^(true|false|1|0|yes|no)$/i), z.null()])
-  .transform((v) => (v === null ? undefined : v === true || v === 1 || (typeof v === 'string' && ['true', '1', 'yes'].includes(v.toLowerCase()))));
+import { TASK_KIND_NAMES as TASK_KINDS, TASK_STATUSES } from '../tasks/registry.js';
+import { flag, path } from './fields.js';
 
 /**
  * Levels to list; 0 = everything. `null` is everything too, as on Baricadr (which then runs
@@ -27,14 +18,6 @@ const depth = z
   .union([z.number().int().min(0).max(10_000), z.string().regex(/^\d{1,5}$/), z.null()])
   .transform((v) => (v === null ? 0 : Number(v)));
 
-// `path` stays unknown here: src/paths owns its rules and its error messages, and the
-// services answer a missing one with Baricadr's `Missing "path"`. Optional, because zod 4
-// makes a bare `z.unknown()` key required and would report it as an invalid path.
-const path = z.unknown().optional();
-const email = z.union([z.string().max(1000), z.null()]).optional();
-
-export const pullBody = z.strictObject({ path, email, dry_run: flag.optional() });
-export const freezeBody = z.strictObject({ path, email, dry_run: flag.optional(), force: flag.optional() });
 export const listBody = z.strictObject({
   path,
   missing: flag.optional(),

@@ -9,7 +9,8 @@ import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TaskQueue } from '../queue/task-queue.js';
 import { RcloneError, RemoteNotFoundError } from '../rclone/errors.js';
-import { TASK_STATUSES, TASK_TYPES, type TaskStatsGroup, type TaskStore } from '../store/types.js';
+import type { TaskStatsGroup, TaskStore } from '../store/types.js';
+import { QUEUED_KIND_NAMES, TASK_KINDS, TASK_STATUSES } from '../tasks/registry.js';
 import { DEPENDENCY_TIMEOUT_MS, withTimeout } from './dependencies.js';
 
 export { DEPENDENCY_TIMEOUT_MS, probeDependencies, withTimeout, type Dependencies, type DependencyStatus } from './dependencies.js';
@@ -55,24 +56,25 @@ export function createMetricsRegistry(sources: MetricsSources, timeoutMs: number
       this.reset();
       const { tasks } = await snapshot();
       if (!tasks) return;
-      for (const type of TASK_TYPES) for (const status of TASK_STATUSES) this.set({ type, status }, 0);
+      // Kinds a worker runs (the zombie clean-up is not counted here, as before).
+      for (const type of QUEUED_KIND_NAMES) for (const status of TASK_STATUSES) this.set({ type, status }, 0);
       for (const group of tasks) this.set({ type: group.type, status: group.status }, group.count);
     },
   });
-  const bytesGauge = (type: 'pull' | 'freeze', name: string, help: string): void => {
+  // One bytes gauge per kind that declares one (glacis_pulled_bytes, glacis_freed_bytes).
+  for (const kind of TASK_KINDS) {
+    if (!kind.metricsBytes) continue;
     new Gauge({
-      name,
-      help,
+      name: kind.metricsBytes.name,
+      help: kind.metricsBytes.help,
       registers,
       async collect() {
         const { tasks } = await snapshot();
-        if (tasks) this.set(sum(tasks.filter((group) => group.type === type).map((group) => group.bytes)));
+        if (tasks) this.set(sum(tasks.filter((group) => group.type === kind.name).map((group) => group.bytes)));
         else this.remove({});
       },
     });
-  };
-  bytesGauge('pull', 'glacis_pulled_bytes', 'Bytes brought back by the finished pulls on record (dry runs left out). Drops when task records are removed.');
-  bytesGauge('freeze', 'glacis_freed_bytes', 'Local bytes freed by the finished freezes on record (dry runs left out). Drops when task records are removed.');
+  }
   new CountedHistogram(
     {
       name: 'glacis_task_duration_seconds',

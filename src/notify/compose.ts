@@ -5,10 +5,12 @@
  */
 import type { AutoFreezeMail } from '../config/types.js';
 import { isEmailAddress } from '../services/email.js';
-import type { Task, TaskType } from '../store/types.js';
+import type { Task } from '../store/types.js';
+import type { TaskKindWords } from '../tasks/kind.js';
+import { findTaskKind } from '../tasks/registry.js';
 
-/** A pull or freeze: the tasks that mail (the zombie clean-up mails nobody). */
-type WorkTask = Task & { readonly type: TaskType };
+/** A task whose kind mails (the zombie clean-up mails nobody: its kind says `mailsNobody`). */
+type WorkTask = Task & { readonly words: TaskKindWords };
 import type { CutList, TaskFileLists } from './file-list.js';
 
 /** Who a mail is for: the address given with the task, or `MAIL_ADMIN`. */
@@ -27,10 +29,6 @@ const MAX_SUBJECT_CHARS = 200;
 const MAX_ERROR_CHARS = 8000;
 const PREMATURE = 'terminated prematurely';
 
-const VERBS = {
-  pull: { ing: 'pulling', ed: 'pulled' },
-  freeze: { ing: 'freezing', ed: 'frozen' },
-} as const;
 
 /**
  * Which audiences hear about this ended task: the user who gave an address hears about
@@ -48,7 +46,7 @@ export function audiencesFor(
   how: { readonly onUserInput?: boolean; readonly autoFreezeMail?: AutoFreezeMail } = {},
 ): Audience[] {
   if (task.status !== 'finished' && task.status !== 'failed' && task.status !== 'cancelled') return [];
-  if (task.type === 'zombie') return [];
+  if (!workTask(task)) return [];
   const audiences: Audience[] = [];
   if (task.email !== null && isEmailAddress(task.email)) audiences.push('user');
   // A failure on the user's own input (a typo'd path) is not the administrator's to act on.
@@ -80,12 +78,13 @@ function scheduledSummaryWanted(task: Task, setting: AutoFreezeMail = 'changes')
  * ```
  */
 export function composeTaskMail(task: Task, audience: Audience, lists: TaskFileLists | undefined, admins: readonly string[]): ComposedMail | undefined {
-  if (!isWorkTask(task) || !audiencesFor(task, admins).includes(audience)) return undefined;
+  const work = workTask(task);
+  if (!work || !audiencesFor(task, admins).includes(audience)) return undefined;
   const to = audience === 'user' ? [task.email!] : [...admins];
   const { subject, paragraphs } =
-    task.status === 'finished' ? finished(task, audience, lists)
-    : task.status === 'failed' ? failed(task, audience, lists)
-    : cancelled(task, audience, lists);
+    task.status === 'finished' ? finished(work, audience, lists)
+    : task.status === 'failed' ? failed(work, audience, lists)
+    : cancelled(work, audience, lists);
   const text = ['Hello,', ...paragraphs, `Task: ${task.id}`, 'Cheers'].join('\n\n');
   return { to, subject: headerText(subject), text: `${text}\n` };
 }
@@ -95,12 +94,15 @@ interface Parts {
   readonly paragraphs: string[];
 }
 
-function isWorkTask(task: Task): task is WorkTask {
-  return task.type !== 'zombie';
+/** With its kind's words, when its kind mails (a record of a kind this Glacis does not know mails nobody). */
+function workTask(task: Task): WorkTask | undefined {
+  const kind = findTaskKind(task.type);
+  return kind && !kind.mailsNobody ? { ...task, words: kind.words } : undefined;
 }
 
+
 function finished(task: WorkTask, audience: Audience, lists: TaskFileLists | undefined): Parts {
-  const verb = VERBS[task.type];
+  const verb = task.words;
   const dry = task.dryRun ? ' (DRY RUN)' : '';
   const path = bodyText(task.path);
   const scheduled = task.origin === 'schedule';
@@ -117,7 +119,7 @@ function finished(task: WorkTask, audience: Audience, lists: TaskFileLists | und
   const size = formatSize(task.bytes ?? 0);
   const listing = count === 0
     ? `No files ${were} ${verb.ed}.`
-    : `The following ${files(count)} ${were} ${verb.ed} (total size${task.type === 'freeze' ? ' freed' : ''}: ${size}):${listText(lists?.done)}`;
+    : `The following ${files(count)} ${were} ${verb.ed} (total size${verb.bytesMeaning === 'transferred' ? '' : ` ${verb.bytesMeaning}`}: ${size}):${listText(lists?.done)}`;
   return { subject, paragraphs: [intro, listing, ...unprotectedSection(task, lists)] };
 }
 
@@ -148,7 +150,7 @@ function cancelled(task: WorkTask, audience: Audience, lists: TaskFileLists | un
 /** What a task that did not finish had already done: for a freeze, files already deleted. */
 function partialWork(task: WorkTask, lists: TaskFileLists | undefined): string[] {
   if (!lists || lists.done.total === 0) return [];
-  const verb = VERBS[task.type].ed;
+  const verb = task.words.ed;
   const were = task.dryRun ? 'would have been' : 'had been';
   return [`Before it stopped, ${files(lists.done.total)} ${were} ${verb}:${listText(lists.done)}`];
 }

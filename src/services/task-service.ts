@@ -12,7 +12,8 @@ import { publishCancel } from '../queue/cancellation.js';
 import { isRedisUnavailable } from '../queue/connection.js';
 import type { TaskProgress, TaskQueue } from '../queue/task-queue.js';
 import { isTaskId, type TaskLogs } from '../store/task-logs.js';
-import { ENDED_STATUSES, RUNNING_STATUSES, UNFINISHED_STATUSES, type Task, type TaskOrigin, type TaskQuery, type TaskStore, type TaskType } from '../store/index.js';
+import { findTaskKind, RUNNING_STATUSES, UNFINISHED_STATUSES } from '../tasks/registry.js';
+import { ENDED_STATUSES, type Task, type TaskOrigin, type TaskQuery, type TaskStore, type TaskType } from '../store/index.js';
 import { normalizeEmail } from './email.js';
 import { resolveForRequest } from './request-path.js';
 import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from './errors.js';
@@ -86,9 +87,11 @@ export class TaskService {
     const email = normalizeEmail(request.email);
     // Refused here, naming the repo, rather than accepted and failed later by the worker
     // (which still refuses: a repos file may change between the two).
-    if (request.type === 'freeze' && !repo.freezable) {
-      throw new BadRequestError(`Freezing is disabled in repository ${repo.localPath} (freezable: false); pull works there, freeze does not`);
-    }
+    const kind = findTaskKind(request.type);
+    // Only kinds a worker runs are queued (the zombie clean-up is run by the API itself).
+    if (!kind?.run) throw new BadRequestError(`Tasks of type ${request.type} are not submitted: no worker runs them`);
+    const refused = kind.refusedIn?.(repo);
+    if (refused !== undefined) throw new BadRequestError(refused);
     // Accepted, it failed later in silence: the user waited for a mail that never came.
     if (email !== null && !this.deps.mailEnabled) throw new BadRequestError('"email" cannot be honoured: this server sends no mail (MAIL_SERVER is not set); leave "email" out');
     const dryRun = request.dryRun ?? false;
@@ -206,8 +209,11 @@ export class TaskService {
     if (task.status !== 'failed' && task.status !== 'cancelled') {
       throw new ConflictError(`Task ${taskId} is ${task.status}: only a failed or cancelled task can be retried`);
     }
-    // The clean-up is not submitted like a pull or freeze: GET /zombie starts a new one.
-    if (task.type === 'zombie') throw new ConflictError(`Task ${taskId} is a zombie clean-up: GET /zombie starts a new one`);
+    // A kind no worker runs is not submitted like a pull or freeze: the zombie clean-up,
+    // which GET /zombie starts anew.
+    if (!findTaskKind(task.type)?.run) {
+      throw new ConflictError(task.type === 'zombie' ? `Task ${taskId} is a zombie clean-up: GET /zombie starts a new one` : `Task ${taskId} (${task.type}) is not run from the queue: it cannot be retried`);
+    }
     // Whoever asks for the retry asks through the API: a retried auto-freeze is a user's request.
     return this.submit({ type: task.type, path: task.path, email: task.email, dryRun: task.dryRun, force: task.force, origin: 'user' });
   }

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { PathLocks } from '../locks/index.js';
 import type { TaskEndNotifier } from '../notify/notifier.js';
 import type { TaskQueue } from '../queue/task-queue.js';
-import { UNFINISHED_STATUSES, type TaskStore } from '../store/index.js';
+import type { TaskStore } from '../store/index.js';
+import { UNFINISHED_STATUSES } from '../tasks/registry.js';
 import type { TaskLogs, TaskLogWriter } from '../store/task-logs.js';
 
 /** A task is recorded just before its job is queued: give that a moment. */

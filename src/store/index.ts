@@ -9,7 +9,7 @@ import type { StoreDialect } from './dialects/types.js';
 import { taskStats } from './stats.js';
 import { TaskLogs } from './task-logs.js';
 import type { Database, TaskRow } from './schema.js';
-import { ENDED_STATUSES, type NewTask, type Task, type TaskOrigin, type TaskQuery, type TaskStatsGroup, type TaskStatus, type TaskStore, type TaskType, type TaskUpdate } from './types.js';
+import { ENDED_STATUSES, type JsonValue, type NewTask, type Task, type TaskOrigin, type TaskQuery, type TaskStatsGroup, type TaskStatus, type TaskStore, type TaskType, type TaskUpdate } from './types.js';
 
 export * from './types.js';
 
@@ -90,31 +90,32 @@ class KyselyTaskStore implements TaskStore {
       files: null,
       bytes: null,
       unprotected: null,
+      result: null,
     };
     const inserted = await this.db.insertInto('tasks').values(row).returningAll().executeTakeFirstOrThrow();
-    return toTask(inserted);
+    return this.toTask(inserted);
   }
 
   async get(id: string): Promise<Task | undefined> {
     const row = await this.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && toTask(row);
+    return row && this.toTask(row);
   }
 
   async update(id: string, patch: TaskUpdate): Promise<Task | undefined> {
     if (Object.keys(patch).length === 0) return this.get(id);
-    const row = await this.db.updateTable('tasks').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
-    return row && toTask(row);
+    const row = await this.db.updateTable('tasks').set(toRowPatch(patch)).where('id', '=', id).returningAll().executeTakeFirst();
+    return row && this.toTask(row);
   }
 
   async transition(id: string, from: readonly TaskStatus[], patch: TaskUpdate & { status: TaskStatus }): Promise<Task | undefined> {
     const row = await this.db
       .updateTable('tasks')
-      .set(patch)
+      .set(toRowPatch(patch))
       .where('id', '=', id)
       .where('status', 'in', [...from])
       .returningAll()
       .executeTakeFirst();
-    return row && toTask(row);
+    return row && this.toTask(row);
   }
 
   async list(query: TaskQuery = {}): Promise<Task[]> {
@@ -132,7 +133,7 @@ class KyselyTaskStore implements TaskStore {
     }
     const limit = Math.min(query.limit ?? MAX_PAGE, MAX_PAGE);
     const rows = await q.orderBy('seq', query.order ?? 'asc').limit(limit).offset(query.offset ?? 0).execute();
-    return rows.map(toTask);
+    return rows.map((row) => this.toTask(row));
   }
 
   async delete(id: string): Promise<boolean> {
@@ -169,9 +170,25 @@ class KyselyTaskStore implements TaskStore {
   async close(): Promise<void> {
     await this.db.destroy();
   }
+
+  private toTask(row: Selectable<TaskRow>): Task {
+    return recordOf(row, readResult(this.dialect, row.result));
+  }
 }
 
-function toTask(row: Selectable<TaskRow>): Task {
+/** A patch as its columns store it: the result as JSON text (a JS array would reach pg as a PostgreSQL array). */
+function toRowPatch(patch: TaskUpdate): Omit<TaskUpdate, 'result'> & { result?: string | null } {
+  if (patch.result === undefined) return patch as Omit<TaskUpdate, 'result'>;
+  return { ...patch, result: patch.result === null ? null : JSON.stringify(patch.result) };
+}
+
+/** SQLite holds the JSON text; pg has already parsed jsonb. */
+function readResult(dialect: StoreDialect, value: unknown): JsonValue | null {
+  if (value === null || value === undefined) return null;
+  return dialect.kind === 'sqlite' && typeof value === 'string' ? (JSON.parse(value) as JsonValue) : (value as JsonValue);
+}
+
+function recordOf(row: Selectable<TaskRow>, result: JsonValue | null): Task {
   return {
     id: row.id,
     type: row.type as TaskType,
@@ -188,5 +205,6 @@ function toTask(row: Selectable<TaskRow>): Task {
     files: row.files,
     bytes: row.bytes,
     unprotected: row.unprotected,
+    result,
   };
 }

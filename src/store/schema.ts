@@ -21,6 +21,8 @@ export interface TaskRow {
   files: number | null;
   bytes: number | null;
   unprotected: number | null;
+  /** JSON: text on SQLite (parsed here), jsonb on PostgreSQL (pg parses it); written as JSON text on both. */
+  result: unknown;
   seq: Generated<number>;
 }
 

@@ -3,28 +3,31 @@
  */
 import type { TaskLogs } from './task-logs.js';
 
-/** The two operations a worker performs from the queue. */
-export type TaskType = 'pull' | 'freeze';
-export const TASK_TYPES: readonly TaskType[] = ['pull', 'freeze'];
-/**
- * Every kind of task record: the worker's two, and `zombie`, the clean-up `GET /zombie`
- * starts (run by the API itself, never queued; its result and log say which tasks it
- * marked failed, as Baricadr's clean-up task does).
+/** A JSON value, as a kind's result is stored and answered. */
+export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/*
+ * Kinds and statuses are plain strings here: the registry in src/tasks (src/tasks/registry.ts)
+ * says which exist. The store is a low layer and must not import it (the registry imports the
+ * workers that run the kinds, which import the store); adding a kind is its file plus one
+ * registry line, with no edit of the store (test/tasks/registry.test.ts).
  */
-export type TaskKind = TaskType | 'zombie';
-export const TASK_KINDS: readonly TaskKind[] = [...TASK_TYPES, 'zombie'];
+
+/** A kind's name (`pull`, `freeze`, `zombie`, …): one of the registry's `TASK_KIND_NAMES`. */
+export type TaskType = string;
+/** Same as {@link TaskType}: any kind of task record. */
+export type TaskKind = TaskType;
 
 /**
  * Life cycle: `waiting` (queued, or held back by an overlapping task) → `started`
- * → `pulling` | `freezing` → `finished` | `failed` | `cancelled`.
+ * → the kind's running status (`pulling`, `freezing`, …) → `finished` | `failed` | `cancelled`.
+ * The full list, in Baricadr's order, is the registry's `TASK_STATUSES`.
  */
-export type TaskStatus = 'waiting' | 'started' | 'pulling' | 'freezing' | 'finished' | 'failed' | 'cancelled';
-export const TASK_STATUSES: readonly TaskStatus[] = ['waiting', 'started', 'pulling', 'freezing', 'finished', 'failed', 'cancelled'];
+export type TaskStatus = string;
+/** The statuses every kind shares, whatever it runs. */
+export const WAITING = 'waiting';
+export const STARTED = 'started';
 export const ENDED_STATUSES: readonly TaskStatus[] = ['finished', 'failed', 'cancelled'];
-/** Statuses of a task that holds (or waits for) its path lock. */
-export const UNFINISHED_STATUSES: readonly TaskStatus[] = ['waiting', 'started', 'pulling', 'freezing'];
-/** Statuses of a task a worker is running. */
-export const RUNNING_STATUSES: readonly TaskStatus[] = ['started', 'pulling', 'freezing'];
 
 /** Who asked for the task: a user through the API, or an auto-freeze schedule. */
 export type TaskOrigin = 'user' | 'schedule';
@@ -52,13 +55,15 @@ export interface Task {
    * holds them differently — data that exists only locally, for the admin to hear about.
    */
   readonly unprotected: number | null;
+  /** The kind's own result (JSON), answered under its `resultField`; null when it has none. */
+  readonly result: JsonValue | null;
 }
 
 /** What a caller supplies to record a new task; the store fills the rest. */
 export type NewTask = Pick<Task, 'id' | 'type' | 'path' | 'dryRun' | 'force' | 'email' | 'origin'>;
 
 /** Fields that change as a task runs. */
-export type TaskUpdate = Partial<Pick<Task, 'status' | 'started' | 'finished' | 'error' | 'files' | 'bytes' | 'unprotected'>>;
+export type TaskUpdate = Partial<Pick<Task, 'status' | 'started' | 'finished' | 'error' | 'files' | 'bytes' | 'unprotected' | 'result'>>;
 
 /** Filters and paging for {@link TaskStore.list}. */
 export interface TaskQuery {

@@ -7,14 +7,16 @@
  * This file is the contract between a kind and everything else: it imports only low
  * layers (config, store, queue, rclone types).
  */
+import type { z } from 'zod';
 import type { Repo } from '../config/types.js';
 import type { AtimeSupport } from '../freeze/atime.js';
 import type { TaskJobData, TaskProgress } from '../queue/task-queue.js';
 import type { Rclone } from '../rclone/index.js';
 import type { TaskLogWriter } from '../store/task-logs.js';
+import type { JsonValue } from '../store/types.js';
 
-/** A JSON value, as a kind's result is stored and answered. */
-export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+/** A JSON value, as a kind's result is stored and answered (the store's one definition). */
+export type { JsonValue };
 
 /** What a kind's run gets: the facts and the outside systems it may use, nothing else. */
 export interface TaskRunContext {
@@ -58,6 +60,39 @@ export interface TaskKindWords {
   readonly bytesMeaning: string;
 }
 
+/** What a submission route hands the task service, once its body is parsed. */
+export interface TaskSubmitFields {
+  /** Checked by src/paths (the service answers a missing one with Baricadr's `Missing "path"`). */
+  readonly path: unknown;
+  readonly email?: unknown;
+  readonly dryRun?: boolean;
+  readonly force?: boolean;
+}
+
+/**
+ * A kind's own submission route, `POST <path>`: the API mounts it and the OpenAPI document
+ * describes it from here, so a new kind needs no edit of src/api (test/tasks/registry.test.ts).
+ * The body's schemas come from src/api/fields.ts (no express here).
+ */
+export interface TaskSubmission {
+  /** `/pull`, `/freeze`: also the route's name in `GET /routes` (without the slash). */
+  readonly path: `/${string}`;
+  /** A zod strict object: what the route accepts, refused with a 400 naming the field otherwise. */
+  readonly body: z.ZodObject;
+  /** The parsed body as the task service's request. Method syntax: each kind narrows `body` to its schema's output. */
+  toRequest(body: Record<string, unknown>): TaskSubmitFields;
+  /** For the OpenAPI document. */
+  readonly doc: {
+    /** The request body's name under `components.schemas` (`PullRequest`). */
+    readonly schemaName: string;
+    readonly title: string;
+    readonly summary: string;
+    readonly description: string;
+    /** One description per body field. */
+    readonly fields: Readonly<Record<string, string>>;
+  };
+}
+
 export interface TaskKindDefinition {
   /** The `type` on the wire and in the store: Baricadr's `pull` and `freeze` stay. */
   readonly name: string;
@@ -75,4 +110,13 @@ export interface TaskKindDefinition {
    * (`zombie`, the clean-up `GET /zombie` records).
    */
   readonly run?: (context: TaskRunContext) => Promise<TaskRunResult>;
+  /** `POST` route submitting a task of this kind (absent: none, as zombie's, started by `GET /zombie`). */
+  readonly submit?: TaskSubmission;
+  /** True when its end mails nobody, whoever asked (zombie, the clean-up). */
+  readonly mailsNobody?: boolean;
+  /**
+   * A `/metrics` gauge of the bytes its finished tasks acted on (dry runs left out), for
+   * instance `glacis_pulled_bytes`; absent: none.
+   */
+  readonly metricsBytes?: { readonly name: string; readonly help: string };
 }

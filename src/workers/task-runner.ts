@@ -11,15 +11,15 @@ import { findRepo } from '../paths/index.js';
 import type { TaskJob, TaskJobResult, TaskProgress } from '../queue/task-queue.js';
 import { explainRemoteFailure, RcloneError, RemoteNotFoundError, type Rclone } from '../rclone/index.js';
 import type { TaskLogs } from '../store/task-logs.js';
-import { ENDED_STATUSES, RUNNING_STATUSES, UNFINISHED_STATUSES, type Task, type TaskStore } from '../store/index.js';
+import { ENDED_STATUSES, type Task, type TaskStore } from '../store/index.js';
+import type { TaskRunContext } from '../tasks/kind.js';
+import { findTaskKind, RUNNING_STATUSES, UNFINISHED_STATUSES } from '../tasks/registry.js';
 import type { TaskEndNotifier, TaskEndOptions } from '../notify/notifier.js';
 import type { AtimeSupport } from '../freeze/atime.js';
 import { forTask, type Logger } from '../log/index.js';
 import { isRcloneFailure } from '../metrics/index.js';
 import { plural } from '../text/plural.js';
 import { TaskFailedError, type AbortReason } from './errors.js';
-import { runFreeze } from './freeze.js';
-import { runPull } from './pull.js';
 import { removeEarlierAttempts } from './staging.js';
 
 
@@ -101,41 +101,34 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
     heartbeat.unref();
     log.line(`${task.type}${task.dryRun ? ' (dry run)' : ''} of ${task.path} started`);
     events.info('task started', { type: task.type, path: task.path, dry_run: task.dryRun });
-    const result =
-      task.type === 'pull'
-        ? await runPull({
-            repo,
-            task: job.data,
-            rclone: deps.rclone,
-            log,
-            signal,
-            progress: (p: TaskProgress) => void job.updateProgress({ ...p }).catch(() => undefined),
-            onTransferStart: async () => {
-              await deps.store.transition(taskId, RUNNING_STATUSES, { status: 'pulling' });
-            },
-          })
-        : await runFreeze({
-            repo,
-            task: job.data,
-            rclone: deps.rclone,
-            log,
-            signal,
-            atime: deps.atimeSupport.get(repo.localPath),
-            progress: (p: TaskProgress) => void job.updateProgress({ ...p }).catch(() => undefined),
-            onFreezeStart: async () => {
-              await deps.store.transition(taskId, RUNNING_STATUSES, { status: 'freezing' });
-            },
-          });
+    // Submission queues only kinds with a run; a record of a kind this Glacis does not know
+    // (a newer one wrote it) fails here, saying so, rather than sitting queued.
+    const kind = findTaskKind(task.type);
+    if (!kind?.run) throw new TaskFailedError(`this worker cannot run tasks of type ${task.type}`);
+    const context: TaskRunContext = {
+      repo,
+      task: job.data,
+      rclone: deps.rclone,
+      log,
+      signal,
+      atime: deps.atimeSupport.get(repo.localPath),
+      progress: (p: TaskProgress) => void job.updateProgress({ ...p }).catch(() => undefined),
+      enterRunning: async () => {
+        await deps.store.transition(taskId, RUNNING_STATUSES, { status: kind.runningStatus });
+      },
+    };
+    const result = await kind.run(context);
     ended = await deps.store.transition(taskId, RUNNING_STATUSES, {
       status: 'finished',
       finished: new Date().toISOString(),
       files: result.files,
       bytes: result.bytes,
       ...(result.unprotected !== undefined ? { unprotected: result.unprotected } : {}),
+      ...(result.result !== undefined ? { result: result.result } : {}),
     });
     log.line(`finished: ${plural(result.files, 'file')}, ${plural(result.bytes, 'byte')}${result.unprotected ? `, ${plural(result.unprotected, 'cold file')} unprotected` : ''}`);
     events.info('task finished', { type: task.type, files: result.files, bytes: result.bytes, ...(result.unprotected ? { unprotected: result.unprotected } : {}) });
-    return result;
+    return { files: result.files, bytes: result.bytes, ...(result.unprotected !== undefined ? { unprotected: result.unprotected } : {}) };
   } catch (error) {
     if (signal.aborted && (signal.reason as AbortReason) === 'shutdown') {
       // Hand the job back: another worker (or this one, restarted) picks it up again.

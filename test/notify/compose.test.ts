@@ -39,6 +39,7 @@ function task(overrides: Partial<Task> = {}): Task {
     files: 0,
     bytes: 0,
     unprotected: null,
+    result: null,
     ...overrides,
   };
 }

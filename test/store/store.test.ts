@@ -133,6 +133,29 @@ describe.each(DIALECTS)('task store ($name)', (dialect) => {
     expect((await store.list()).map((t) => t.id).sort()).toEqual([recent.id, running.id].sort());
   });
 
+  it('keeps a kind\'s JSON result (objects, arrays, strings, null), null until one is stored', async () => {
+    const { store, url } = await freshStore();
+    const { id } = await store.create(newTask('/repo/a'));
+    expect((await store.get(id))?.result).toBeNull();
+    const result = { files: [{ path: 'a/b.txt', bytes: 5 * GiB }], lost: [], note: 'ünïcode "quoted"', ok: true, ratio: 0.5, none: null };
+    expect((await store.transition(id, ['waiting'], { status: 'finished', result }))?.result).toEqual(result);
+    expect((await store.get(id))?.result).toEqual(result);
+    // An array stays an array (pg would otherwise send a JS array as a PostgreSQL array).
+    await store.update(id, { result: ['x', 1] });
+    expect((await store.get(id))?.result).toEqual(['x', 1]);
+    // A bare string stays a string (not read back as JSON text to parse again).
+    await store.update(id, { result: '{"not": "an object"}' });
+    expect((await store.get(id))?.result).toBe('{"not": "an object"}');
+    await store.update(id, { result: null });
+    expect((await store.get(id))?.result).toBeNull();
+    const db = dialect.connect(url);
+    dbs.push(db);
+    await store.update(id, { result: { n: 1 } });
+    const row = await db.selectFrom('tasks').select('result').where('id', '=', id).executeTakeFirstOrThrow();
+    // SQLite keeps JSON text; PostgreSQL a jsonb value (pg parses it).
+    expect(dialect.name === 'SQLite' ? JSON.parse(row.result as string) : row.result).toEqual({ n: 1 });
+  });
+
   it('answers ping, and refuses after close', async () => {
     const { store } = await freshStore();
     await store.ping();

@@ -3,7 +3,7 @@
  * command that takes an id takes its first characters too (a unique prefix).
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { TASK_KINDS, TASK_STATUSES } from '../../store/types.js';
+import { TASK_KIND_NAMES as TASK_KINDS, TASK_STATUSES } from '../../tasks/registry.js';
 import { clientFor, parseLimit, resolveUserPath, withCommonOptions, type CommonOptions } from './common.js';
 import type { TaskJson } from './http.js';
 import { formatBytes, formatDuration, formatTime, note, print, printJson, table } from './output.js';

@@ -55,4 +55,10 @@ export const postgresMigrations: Readonly<Record<string, Migration>> = {
         .execute();
     },
   },
+  '0006_task_result': {
+    // As SQLite's 0006 (numbered alike, so both name it the same): jsonb here.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('tasks').addColumn('result', 'jsonb').execute();
+    },
+  },
 };

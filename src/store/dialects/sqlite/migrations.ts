@@ -69,4 +69,10 @@ export const sqliteMigrations: Readonly<Record<string, Migration>> = {
         .execute();
     },
   },
+  '0006_task_result': {
+    // A kind's own result (JSON text), answered under its resultField; null when it has none.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('tasks').addColumn('result', 'text').execute();
+    },
+  },
 };
