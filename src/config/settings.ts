@@ -8,8 +8,8 @@ import path from 'node:path';
 
 import { ConfigError, describeType, describeValue, quote } from './errors.js';
 import { parseLocalCfg, type LocalCfgValue } from './local-cfg.js';
-import { isEmailAddress } from '../services/email.js';
-import { databaseKind } from '../store/database-url.js';
+import { isEmailAddress } from '../text/email.js';
+import { databaseKind } from './database-url.js';
 import type { LogFormat, MailAddress, MailSettings, RunMode, Settings } from './types.js';
 
 /** Options of {@link loadSettings}. */

@@ -4,7 +4,7 @@
  * follows Baricadr's mails ("would be" for a dry run, "terminated prematurely").
  */
 import type { AutoFreezeMail } from '../config/types.js';
-import { isEmailAddress } from '../services/email.js';
+import { isEmailAddress } from '../text/email.js';
 import type { Task } from '../store/types.js';
 import type { TaskKindWords } from '../tasks/kind.js';
 import { findTaskKind } from '../tasks/registry.js';

@@ -7,7 +7,7 @@ import { createTransport } from 'nodemailer';
 import type { MailSettings } from '../config/types.js';
 import type { Logger } from '../log/index.js';
 import { makeRedactor, type Redactor } from '../rclone/redact.js';
-import { isEmailAddress } from '../services/email.js';
+import { isEmailAddress } from '../text/email.js';
 import type { ComposedMail } from './compose.js';
 
 /** A mail server that accepts the connection and then says nothing must not hold a job for minutes. */

@@ -28,7 +28,7 @@ import { cleanZombies, startZombieTask } from '../services/zombies.js';
 import { autoFreezeQueue, startAutoFreezeWorker, syncAutoFreezeSchedules } from '../schedule/auto-freeze.js';
 import { housekeepingQueue, startHousekeepingWorker, syncHousekeepingSchedules } from '../schedule/housekeeping.js';
 import { removeOldTasks } from '../services/housekeeping.js';
-import { databaseKind, databasePassword, shownDatabaseUrl } from '../store/database-url.js';
+import { databaseKind, databasePassword, shownDatabaseUrl } from '../config/database-url.js';
 import { openTaskStore, type TaskStore } from '../store/index.js';
 import type { TaskLogs } from '../store/task-logs.js';
 import { startWorker, type RunningWorker } from '../workers/index.js';

@@ -11,7 +11,7 @@ import { localNameOf, type Rclone, type RemoteEntry } from '../rclone/index.js';
 import { STAGING_DIR_NAME } from '../paths/index.js';
 import { ConcurrencyLimit } from './concurrency.js';
 import { BadRequestError, NotFoundError } from './errors.js';
-import { findOnRemote } from './remote-paths.js';
+import { findOnRemote } from '../rclone/remote-paths.js';
 import { resolveForRequest } from './request-path.js';
 
 /** Browsings running at once in one API process (each is one or two rclone processes); the others wait. */

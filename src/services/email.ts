@@ -1,21 +1,5 @@
+import { isEmailAddress } from '../text/email.js';
 import { BadRequestError } from './errors.js';
-
-// Deliberately strict: the address ends up in mail headers, so anything that could
-// smuggle a header (CR, LF, comma lists, display names) is refused.
-const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
-
-/**
- * True for one plain address (no display name, no list, no CR or LF): safe in a mail header.
- *
- * @example
- * ```ts
- * isEmailAddress('ada@example.org');        // true
- * isEmailAddress('ada@example.org, b@c.d'); // false
- * ```
- */
-export function isEmailAddress(value: string): boolean {
-  return value.length <= 254 && EMAIL.test(value);
-}
 
 /**
  * Validates an optional notification address: undefined, null and '' mean none.

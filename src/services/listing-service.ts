@@ -9,7 +9,7 @@ import { pathExists } from '../paths/index.js';
 import { localNameOf, type Rclone, type RemoteEntry } from '../rclone/index.js';
 import { ConcurrencyLimit, releasingAtEnd } from './concurrency.js';
 import { BadRequestError } from './errors.js';
-import { entriesOf, findOnRemote } from './remote-paths.js';
+import { entriesOf, findOnRemote } from '../rclone/remote-paths.js';
 import { resolveForRequest } from './request-path.js';
 
 export interface ListRequest {

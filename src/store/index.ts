@@ -3,7 +3,7 @@
  * Callers see {@link TaskStore}; the database behind it is chosen by URL.
  */
 import { Kysely, Migrator, sql, type Selectable } from 'kysely';
-import { databaseKind } from './database-url.js';
+import { databaseKind } from '../config/database-url.js';
 import { sqliteStoreDialect } from './dialects/sqlite/index.js';
 import type { StoreDialect } from './dialects/types.js';
 import { taskStats } from './stats.js';

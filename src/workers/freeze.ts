@@ -23,7 +23,7 @@ import { compileExcludes } from '../paths/exclude.js';
 import { relativeToRepo } from '../paths/index.js';
 import type { TaskJobData, TaskProgress } from '../queue/task-queue.js';
 import { RCLONELINK_SUFFIX, type Rclone, type RemoteEntry } from '../rclone/index.js';
-import { findOnRemote, parentOf } from '../services/remote-paths.js';
+import { findOnRemote, parentOf } from '../rclone/remote-paths.js';
 import type { TaskLogWriter } from '../store/task-logs.js';
 import { plural } from '../text/plural.js';
 import { TaskFailedError } from './errors.js';

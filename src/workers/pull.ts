@@ -18,7 +18,7 @@ import { compileExcludes } from '../paths/exclude.js';
 import { pathExists, relativeToRepo } from '../paths/index.js';
 import type { TaskJobData, TaskJobResult, TaskProgress } from '../queue/task-queue.js';
 import { localNameOf, type CopyFilesOptions, type CopyProgress, type ListOptions, type Rclone, type RemoteEntry } from '../rclone/index.js';
-import { entriesOf, findOnRemote } from '../services/remote-paths.js';
+import { entriesOf, findOnRemote } from '../rclone/remote-paths.js';
 import type { TaskLogWriter } from '../store/task-logs.js';
 import { plural } from '../text/plural.js';
 import { TaskFailedError } from './errors.js';

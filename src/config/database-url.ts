@@ -1,7 +1,8 @@
 /**
  * The one rule for what `DATABASE_URL` names: a `postgres://` or `postgresql://` URL is a
  * PostgreSQL server; anything else (a file path, `sqlite:`, `file:`) is a SQLite file.
- * Config validation and the store both ask here.
+ * Config validation and the store both ask here (it lives with the config, the lower layer:
+ * test/architecture.test.ts).
  */
 
 /** Which database a `DATABASE_URL` selects. */

@@ -4,7 +4,7 @@
  */
 import path from 'node:path/posix';
 import type { Repo } from '../config/types.js';
-import { RCLONELINK_SUFFIX, type ListOptions, type Rclone, type RemoteEntry } from '../rclone/index.js';
+import { RCLONELINK_SUFFIX, type ListOptions, type Rclone, type RemoteEntry } from './index.js';
 
 /** A repo-relative path as found on the remote. */
 export interface RemoteTarget {
