@@ -8,6 +8,7 @@ import path from 'node:path';
 
 import { parseDocument } from 'yaml';
 
+import { isSameOrInside } from '../paths/index.js';
 import { ConfigError, type ConfigErrorContext, describeType, describeValue, quote } from './errors.js';
 import type {
   GenericRcloneRemote,
@@ -525,13 +526,6 @@ function existingDirectory(absolute: string, where: ConfigErrorContext, what: st
     throw new ConfigError(where, `${what} ${quote(absolute)} is not a directory; it must be an existing directory`);
   }
   return fs.realpathSync.native(absolute);
-}
-
-/** Segment-wise: `/repo/ab` is not inside `/repo/abc`. */
-function isSameOrInside(child: string, parent: string): boolean {
-  if (child === parent) return true;
-  const prefix = parent.endsWith(path.sep) ? parent : parent + path.sep;
-  return child.startsWith(prefix);
 }
 
 function checkNoNesting(repos: readonly Repo[], file: string): void {

@@ -21,6 +21,10 @@
 /**
  * KEYS[1] prefix. ARGV: path, type, dry ('0'|'1'), new id, then the path and all its
  * ancestors. Returns {0, existingId} or {1, newId, blockerCount}.
+ *
+ * The paths below `path` are the byte range `[path/, path0)`: the same "same path or inside
+ * it" rule as isSameOrInside (src/paths) and TaskStore.list's SQL (src/store/index.ts);
+ * test/paths/same-or-inside.test.ts holds the three equal.
  */
 export const CLAIM_SCRIPT = `
 local p, path, ttype, dry, id = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]

@@ -40,6 +40,14 @@ export function normalizeRequestPath(input: unknown): string {
  * True when `child` equals `parent` or lies below it, segment by segment:
  * `/repo/ab` is not inside `/repo/abc`. Both must be normalised absolute paths.
  *
+ * The one "same path or inside it" rule: the config (repos nesting, local remotes), request
+ * paths, placing and the locks' ancestors ({@link selfAndAncestors}) call it. Two places cannot
+ * call it and say it as a byte range `[parent/, parent0)` ('0' follows '/' in byte order), the
+ * range {@link subtree} gives: the SQL of `TaskStore.list`'s `pathPrefix` (src/store/index.ts,
+ * with PostgreSQL's path column in byte order, `collate "C"`) and the Lua of `CLAIM_SCRIPT`
+ * (src/locks/scripts.ts), which computes it again. test/paths/same-or-inside.test.ts drives all of them with one
+ * table of cases and holds them equal.
+ *
  * @example
  * ```ts
  * isSameOrInside('/repo/a/b', '/repo/a'); // true
@@ -47,9 +55,39 @@ export function normalizeRequestPath(input: unknown): string {
  * ```
  */
 export function isSameOrInside(child: string, parent: string): boolean {
-  if (child === parent) return true;
-  const prefix = parent.endsWith('/') ? parent : `${parent}/`;
-  return child.startsWith(prefix);
+  const { self, below } = subtree(parent);
+  return child === self || child.startsWith(below);
+}
+
+/** The subtree of a path: the path itself and where the paths below it start. */
+export interface Subtree {
+  /** The path, without a trailing slash (`/` stays `/`). */
+  readonly self: string;
+  /** What every path below it starts with: the path and a slash (`/` for the root). */
+  readonly below: string;
+  /** The first string after every path below it in byte order: `below` with its `/` made `0`. */
+  readonly end: string;
+}
+
+/**
+ * A path's subtree as a byte range, for ordered stores (SQL, a Redis sorted set): the paths
+ * inside `parent` are those `p` with `below <= p < end`, in byte (UTF-8, `collate "C"`) order.
+ * A trailing slash on `parent` changes nothing.
+ *
+ * @example
+ * ```ts
+ * subtree('/a/');  // { self: '/a', below: '/a/', end: '/a0' }
+ * subtree('/');    // { self: '/', below: '/', end: '0' }
+ * ```
+ */
+export function subtree(parent: string): Subtree {
+  // `/a/` is `/a`: before, the SQL and isSameOrInside left `/a` itself out of `/a/`'s subtree
+  // (test/paths/same-or-inside.test.ts). A loop, not a regex: no backtracking on many slashes.
+  let length = parent.length;
+  while (length > 1 && parent[length - 1] === '/') length--;
+  const self = parent.slice(0, length);
+  const below = self === '/' ? '/' : `${self}/`;
+  return { self, below, end: `${below.slice(0, -1)}0` };
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { Kysely, Migrator, sql, type Selectable } from 'kysely';
 import { databaseKind } from '../config/database-url.js';
+import { subtree } from '../paths/index.js';
 import { sqliteStoreDialect } from './dialects/sqlite/index.js';
 import type { StoreDialect } from './dialects/types.js';
 import { taskStats } from './stats.js';
@@ -123,9 +124,12 @@ class KyselyTaskStore implements TaskStore {
     if (query.status) q = q.where('status', '=', query.status);
     if (query.type) q = q.where('type', '=', query.type);
     if (query.pathPrefix !== undefined) {
-      const prefix = query.pathPrefix.endsWith('/') ? query.pathPrefix : `${query.pathPrefix}/`;
-      // A range instead of LIKE: no escaping of % and _, and it uses the path index.
-      q = q.where((eb) => eb.or([eb('path', '=', query.pathPrefix!), eb.and([eb('path', '>=', prefix), eb('path', '<', `${prefix.slice(0, -1)}0`)])]));
+      const { self, below, end } = subtree(query.pathPrefix);
+      // A range instead of LIKE: no escaping of % and _, and it uses the path index. The same
+      // rule as isSameOrInside (src/paths, whose subtree() gives the range) and CLAIM_SCRIPT's
+      // range in Lua (src/locks/scripts.ts):
+      // test/paths/same-or-inside.test.ts holds the three equal.
+      q = q.where((eb) => eb.or([eb('path', '=', self), eb.and([eb('path', '>=', below), eb('path', '<', end)])]));
     }
     if (query.idPrefix !== undefined) {
       // Callers pass hex digits and dashes only (the API checks), so nothing needs escaping.
