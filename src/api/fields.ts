@@ -4,16 +4,18 @@
  * these. No express here, and nothing that imports the task registry (which imports the kinds).
  */
 import { z } from 'zod';
+import { BOOLEAN_PATTERN, parseBoolean } from '../text/values.js';
 
 /**
  * A flag, in every form Baricadr's clients send: booleans, 1/0, and the strings
- * true/false/1/0/yes/no in any case (Baricadr reads "1" and "yes" as true for `dry_run`).
+ * true/false/1/0/yes/no (and on/off, as the config reads them: src/text/values.ts) in any
+ * case (Baricadr reads "1" and "yes" as true for `dry_run`).
  * Other strings are refused, not read as false: a mistyped `dry_run` must never turn into
  * a real freeze. `null` means "not given" (barique sends `"max_depth": null`): the default.
  */
 export const flag = z
-  .union([z.boolean(), z.literal(0), z.literal(1), z.string().regex(/^(true|false|1|0|yes|no)$/i), z.null()])
-  .transform((v) => (v === null ? undefined : v === true || v === 1 || (typeof v === 'string' && ['true', '1', 'yes'].includes(v.toLowerCase()))));
+  .union([z.boolean(), z.literal(0), z.literal(1), z.string().regex(BOOLEAN_PATTERN), z.null()])
+  .transform((v) => (v === null ? undefined : parseBoolean(v) === true));
 
 // `path` stays unknown here: src/paths owns its rules and its error messages, and the
 // services answer a missing one with Baricadr's `Missing "path"`. Optional, because zod 4
@@ -26,5 +28,5 @@ export const email = z.union([z.string().max(1000), z.null()]).optional();
 export const FIELD_DOCS = {
   path: 'Absolute path of a file or directory inside a repository',
   email: 'Mailed when the task ends (null or absent: nobody)',
-  dry_run: 'true: copy or delete nothing, report what would be (true/false, also "True"/"False" and 1/0, as Baricadr reads them)',
+  dry_run: 'true: copy or delete nothing, report what would be (true/false, also "True"/"False", 1/0, yes/no and on/off)',
 } as const;

@@ -8,6 +8,19 @@ import { z } from 'zod';
 import { BadRequestError } from '../services/errors.js';
 import { TASK_KIND_NAMES as TASK_KINDS, TASK_STATUSES } from '../tasks/registry.js';
 import { flag, path } from './fields.js';
+import { WHOLE_NUMBER_PATTERN, wholeNumberIn } from '../text/values.js';
+
+/**
+ * A whole number written as digits (query strings, and bodies that quote numbers), up to
+ * `max`. Before src/text/values.ts, a depth of "20000" passed as five digits
+ * (test/api/errors.test.ts).
+ */
+function wholeNumber(max: number) {
+  return z
+    .string()
+    .regex(WHOLE_NUMBER_PATTERN)
+    .transform((v, context) => wholeNumberIn(v, { min: 0, max }) ?? (context.addIssue({ code: 'custom', message: `above ${max}` }), z.NEVER));
+}
 
 /**
  * Levels to list; 0 = everything. `null` is everything too, as on Baricadr (which then runs
@@ -15,8 +28,8 @@ import { flag, path } from './fields.js';
  * shows the whole tree (test/api/baricadr-compat.test.ts). Absent is 1.
  */
 const depth = z
-  .union([z.number().int().min(0).max(10_000), z.string().regex(/^\d{1,5}$/), z.null()])
-  .transform((v) => (v === null ? 0 : Number(v)));
+  .union([z.number().int().min(0).max(10_000), wholeNumber(10_000), z.null()])
+  .transform((v) => (v === null ? 0 : v));
 
 export const listBody = z.strictObject({
   path,
@@ -33,8 +46,8 @@ export const taskListQuery = z.strictObject({
   status: z.enum(TASK_STATUSES as [string, ...string[]]).optional(),
   type: z.enum(TASK_KINDS as [string, ...string[]]).optional(),
   path: z.string().startsWith('/').max(4096).optional(),
-  limit: z.string().regex(/^\d{1,5}$/).transform(Number).optional(),
-  offset: z.string().regex(/^\d{1,9}$/).transform(Number).optional(),
+  limit: wholeNumber(99_999).optional(),
+  offset: wholeNumber(999_999_999).optional(),
   order: z.enum(['asc', 'desc']).optional(),
   id_prefix: z.string().regex(/^[0-9a-f-]{1,36}$/).optional(),
 });

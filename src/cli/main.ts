@@ -10,6 +10,7 @@ import { loadSettings } from '../config/settings.js';
 import type { Settings } from '../config/types.js';
 import { createLogger, describeError, logFormat, type Logger } from '../log/index.js';
 import { PACKAGE_VERSION } from '../runtime/version.js';
+import { wholeNumberIn } from '../text/values.js';
 import { CliError, EXIT, registerClientCommands } from './client/index.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.js';
 import { acquireUpLock } from './up-lock.js';
@@ -47,8 +48,8 @@ function loadConfig(options: GlobalOptions, serverOptions: ServerOptions = {}): 
 
 /** `--port`: the same range as `PORT`. */
 function parsePort(value: string): number {
-  const port = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (port >= 1 && port <= 65535) return port;
+  const port = wholeNumberIn(value, { min: 1, max: 65535 });
+  if (port !== undefined) return port;
   throw new InvalidArgumentError('a port must be a whole number from 1 to 65535.');
 }
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 
 import { isSameOrInside } from '../paths/index.js';
+import { parseBoolean, wholeNumberIn } from '../text/values.js';
 import { ConfigError, type ConfigErrorContext, describeType, describeValue, quote } from './errors.js';
 import type {
   GenericRcloneRemote,
@@ -64,8 +65,6 @@ const SHOWABLE_KEYS = new Set([
 
 const VERIFY_MODES: readonly VerifyMode[] = ['size', 'hash'];
 const AUTO_FREEZE_MAILS: readonly AutoFreezeMail[] = ['always', 'changes', 'never'];
-const TRUE_STRINGS = new Set(['true', 'True', 'TRUE', 'yes', 'Yes', 'YES', 'on', 'On', 'ON']);
-const FALSE_STRINGS = new Set(['false', 'False', 'FALSE', 'no', 'No', 'NO', 'off', 'Off', 'OFF']);
 const DAYS = { min: 2, max: 10000 } as const;
 const ID_RANGE = { min: 0, max: 65535 } as const;
 const PORT_RANGE = { min: 1, max: 65535 } as const;
@@ -431,9 +430,8 @@ function stringValue(input: RepoInput, key: string): string {
 function optionalBool(input: RepoInput, key: string, fallback: boolean): boolean {
   const value = input.settings.get(key);
   if (value === undefined) return fallback;
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'string' && TRUE_STRINGS.has(value)) return true;
-  if (typeof value === 'string' && FALSE_STRINGS.has(value)) return false;
+  const flag = parseBoolean(value);
+  if (flag !== undefined) return flag;
   throw ConfigError.invalidValue(input.where, key, 'true or false', show(key, value));
 }
 
@@ -446,8 +444,8 @@ function optionalInt(
 ): number | undefined {
   const value = input.settings.get(key);
   if (value === undefined) return undefined;
-  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
-  if (typeof n === 'number' && Number.isInteger(n) && n >= range.min && n <= range.max) return n;
+  const n = wholeNumberIn(value, range);
+  if (n !== undefined) return n;
   throw ConfigError.invalidValue(input.where, key, `${what} from ${range.min} to ${range.max}`, show(key, value));
 }
 

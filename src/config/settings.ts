@@ -9,6 +9,7 @@ import path from 'node:path';
 import { ConfigError, describeType, describeValue, quote } from './errors.js';
 import { parseLocalCfg, type LocalCfgValue } from './local-cfg.js';
 import { isEmailAddress } from '../text/email.js';
+import { parseBoolean, wholeNumberIn } from '../text/values.js';
 import { databaseKind } from './database-url.js';
 import type { LogFormat, MailAddress, MailSettings, RunMode, Settings } from './types.js';
 
@@ -283,16 +284,10 @@ function intSetting(
 ): number {
   const found = find(sources, names);
   if (found === undefined) return fallback;
-  const value = toInteger(found.value);
-  if (value !== undefined && value >= range.min && value <= range.max) return value;
+  // Environment values are strings, and Baricadr's own files quote numbers (`'3600'`).
+  const value = wholeNumberIn(found.value, range);
+  if (value !== undefined) return value;
   throw invalid(found, sources, `a whole number from ${range.min} to ${range.max}`, describeValue(found.value));
-}
-
-/** Environment values are strings, and Baricadr's own files quote numbers (`'3600'`). */
-function toInteger(value: LocalCfgValue): number | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
-  if (typeof value === 'string' && /^\s*\d+\s*$/.test(value)) return Number(value);
-  return undefined;
 }
 
 function runModeSetting(sources: Sources): RunMode {
@@ -454,10 +449,8 @@ function headerSafeString(found: Found, sources: Sources): string {
 function boolSetting(sources: Sources, names: readonly string[], fallback: boolean): boolean {
   const found = find(sources, names);
   if (found === undefined) return fallback;
-  if (typeof found.value === 'boolean') return found.value;
-  const text = String(found.value).trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(text)) return true;
-  if (['false', '0', 'no', 'off'].includes(text)) return false;
+  const value = parseBoolean(found.value);
+  if (value !== undefined) return value;
   throw invalid(found, sources, 'True or False', describeValue(found.value));
 }
 

@@ -3,6 +3,7 @@
  * remote holds? Pure (no I/O), so every rule is tested directly; the worker gathers the
  * facts and acts on the verdict.
  */
+import { DAY_MS } from '../text/values.js';
 
 /** Local facts about one file (from `lstat`). */
 export interface LocalFile {
@@ -43,7 +44,6 @@ export type FreezeVerdict = { readonly freeze: true } | { readonly freeze: false
 
 /** Local mtime may lead the remote's by this much (clock skew, coarse remote times). */
 export const MTIME_TOLERANCE_MS = 10_000;
-const DAY_MS = 86_400_000;
 
 /** Kinds of keep reasons that mean the data exists only locally. */
 export const UNPROTECTED: readonly KeepReason[] = ['missing-remote', 'differs', 'newer-locally', 'unverifiable'];

@@ -8,7 +8,10 @@
  * freeze_age days`), so "what a freeze at 30 days would free" is "the safe files in the
  * buckets from `30–90 d` up".
  */
-export const DAY_MS = 86_400_000;
+import { DAY_MS } from '../text/values.js';
+
+/** A day in milliseconds: src/text/values.ts says it once for the config, freeze and the schedules. */
+export { DAY_MS };
 
 /** The bounds between buckets, in days (Robinhood's usual report steps). */
 export const AGE_BOUNDS_DAYS: readonly number[] = [7, 30, 90, 180, 365];

@@ -10,10 +10,10 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Repo } from '../config/types.js';
 import type { TaskOrigin } from '../store/types.js';
+import { DAY_MS } from '../text/values.js';
 
 export const AUTO_FREEZE_QUEUE_NAME = 'glacis-auto-freeze';
 const SCHEDULER_PREFIX = 'auto-freeze:';
-const DAY_MS = 86_400_000;
 
 export interface AutoFreezeJobData {
   readonly path: string;

@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { wholeNumberIn } from '../../text/values.js';
 import { configPath, readClientConfig, resolveTarget } from './config.js';
 import { GlacisClient } from './http.js';
 import { note } from './output.js';
@@ -62,8 +63,9 @@ export function clientFor(options: CommonOptions): GlacisClient {
  * ```
  */
 export function parseDepth(value: string): number {
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 10_000) throw new InvalidArgumentError('expected a whole number from 0 (everything) to 10000.');
-  return Number(value);
+  const depth = wholeNumberIn(value, { min: 0, max: 10_000 });
+  if (depth === undefined) throw new InvalidArgumentError('expected a whole number from 0 (everything) to 10000.');
+  return depth;
 }
 
 /**
@@ -75,8 +77,9 @@ export function parseDepth(value: string): number {
  * ```
  */
 export function parseLimit(value: string): number {
-  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 10_000) throw new InvalidArgumentError('expected a whole number from 1 to 10000.');
-  return Number(value);
+  const limit = wholeNumberIn(value, { min: 1, max: 10_000 });
+  if (limit === undefined) throw new InvalidArgumentError('expected a whole number from 1 to 10000.');
+  return limit;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { TASK_KIND_NAMES as TASK_KINDS, TASK_STATUSES } from '../../tasks/registry.js';
+import { wholeNumberIn } from '../../text/values.js';
 import { clientFor, parseLimit, resolveUserPath, withCommonOptions, type CommonOptions } from './common.js';
 import type { TaskJson } from './http.js';
 import { formatBytes, formatDuration, formatTime, note, print, printJson, table } from './output.js';
@@ -269,11 +270,13 @@ async function zombies(options: CommonOptions): Promise<void> {
 }
 
 function parsePage(value: string): number {
-  if (!/^\d{1,6}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number from 1.');
-  return Number(value);
+  const page = wholeNumberIn(value, { min: 1, max: 999_999 });
+  if (page === undefined) throw new InvalidArgumentError('expected a whole number from 1.');
+  return page;
 }
 
 function parseLines(value: string): number {
-  if (!/^\d{1,6}$/.test(value)) throw new InvalidArgumentError('expected a whole number of lines.');
-  return Number(value);
+  const lines = wholeNumberIn(value, { min: 0, max: 999_999 });
+  if (lines === undefined) throw new InvalidArgumentError('expected a whole number of lines.');
+  return lines;
 }
