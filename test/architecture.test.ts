@@ -2,9 +2,10 @@
  * Dependencies point one way: a folder of src/ imports only from its own layer or lower ones
  * (issue 14 §1). The order, lowest first, and why each sits where it does:
  *
- *   0 text, wire           plain values: words, mail addresses, value parsers, path rules, the API's wire shapes
+ *   0 text                 plain values: words, mail addresses, value parsers
  *   1 paths, config, log   request paths and excludes; local.cfg and the repos file; the logger
- *   2 store, queue, locks, rclone   task records, BullMQ, path locks, the rclone driver
+ *   2 store, queue, locks, rclone, wire   task records, BullMQ, path locks, the rclone driver,
+ *                          the API's wire shapes (from the store's words and the config's types)
  *   3 freeze, policy       the freeze decision and matcher; age, report and watermark policy
  *   4 tasks, workers, notify, metrics   running a task: its kind, the job processing, the
  *                          mail at its end, the counters it bumps (they read each other)
@@ -16,6 +17,10 @@
  * Before this test, src/config and src/notify imported src/services (mail addresses) and
  * src/workers imported src/services (remote paths). The same table is in README.md's
  * development section: keep both equal.
+ *
+ * The wire shapes (src/wire) are read by the web page's bundle and by clients: they and all
+ * they import, even as types, reach no node module and no package but zod; the page imports
+ * nothing else from src/ but the store's words (src/store/vocabulary.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,9 +30,9 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const SRC = path.join(ROOT, 'src');
 
 const LAYERS: readonly (readonly string[])[] = [
-  ['text', 'wire'],
+  ['text'],
   ['paths', 'config', 'log'],
-  ['store', 'queue', 'locks', 'rclone'],
+  ['store', 'queue', 'locks', 'rclone', 'wire'],
   ['freeze', 'policy'],
   ['tasks', 'workers', 'notify', 'metrics'],
   ['services', 'schedule'],
@@ -114,5 +119,42 @@ describe('dependency direction', () => {
       "import { parse } from './local-cfg.js';",
     ];
     for (const source of fine) expect(upwardImports(file, source), source).toEqual([]);
+  });
+});
+
+/** Every file a source imports, transitively, from `file` on (relative imports only), with the packages they name. */
+function closure(file: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (current: string): void => {
+    if (files.has(current)) return;
+    files.add(current);
+    for (const specifier of importsOf(fs.readFileSync(current, 'utf8'))) {
+      if (specifier.startsWith('.')) visit(path.resolve(path.dirname(current), specifier).replace(/\.js$/, '.ts'));
+      else packages.add(specifier);
+    }
+  };
+  visit(file);
+  return { files, packages };
+}
+
+describe('the wire shapes and the web page', () => {
+  it('src/wire reaches no node module and no package but zod, even through types', () => {
+    const { files, packages } = closure(path.join(SRC, 'wire', 'index.ts'));
+    expect([...packages]).toEqual(['zod']);
+    expect([...files].map((file) => path.relative(ROOT, file)).sort()).toEqual(['src/config/types.ts', 'src/store/vocabulary.ts', 'src/wire/index.ts']);
+  });
+
+  it('the page imports from src/ only the wire shapes and the store\'s words', () => {
+    const web = path.join(ROOT, 'web', 'src');
+    const reached = sourcesUnder(web).flatMap((file) =>
+      importsOf(fs.readFileSync(file, 'utf8'))
+        .filter((specifier) => specifier.startsWith('.'))
+        .map((specifier) => path.resolve(path.dirname(file), specifier))
+        .filter((target) => target.startsWith(SRC + path.sep))
+        .map((target) => path.relative(ROOT, target)),
+    );
+    expect(reached.length).toBeGreaterThan(0);
+    expect(reached.filter((target) => !['src/wire/index.js', 'src/store/vocabulary.js'].includes(target))).toEqual([]);
   });
 });

@@ -12,11 +12,12 @@ import type { ListingService } from '../services/listing-service.js';
 import type { Submitted, TaskService } from '../services/task-service.js';
 import { NotFoundError } from '../services/errors.js';
 import type { Task } from '../store/types.js';
+import type { SubmittedJson, TaskJson, TaskStatusJson } from '../wire/index.js';
 import { BOARD_PATH, queueBoard, type BoardQueue } from './board.js';
 import { requireToken, type AuthOptions } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { health, metrics, ready } from './health.js';
-import { OPENAPI_PATH, openApiDocument, type TaskJson } from './openapi.js';
+import { OPENAPI_PATH, openApiDocument } from './openapi.js';
 import { browseJson, reposJson } from './web-json.js';
 import { WEB_PAGE_PATH, webPage } from './web-page.js';
 import { browseBody, listBody, parseRequest, requireUtf8Body, taskListQuery, treeBody } from './requests.js';
@@ -147,7 +148,8 @@ export function createApp(deps: ApiDeps): Express {
     const progress = await deps.tasks.progress(task);
     // And, while it waits, what for.
     const waitingFor = await deps.tasks.waitingFor(task);
-    res.json({ ...taskJson(task), ...resultJson(task), ...(progress ? { progress } : {}), ...(waitingFor ? { waiting_for: waitingFor } : {}) });
+    const answer: TaskStatusJson = { ...taskJson(task), ...resultJson(task), ...(progress ? { progress } : {}), ...(waitingFor ? { waiting_for: waitingFor } : {}) };
+    res.json(answer);
   });
   app.get('/tasks/log/:task_id', async (req, res) => {
     res.json({ logs: await deps.tasks.log(req.params.task_id) });
@@ -187,7 +189,7 @@ export function createApp(deps: ApiDeps): Express {
 }
 
 /** Baricadr's `{"task": id}`; `joined` (Glacis's) only when the request joined an unfinished task, so a new task's answer is Baricadr's exactly. */
-function submitted(outcome: Submitted): { task: string; joined?: true } {
+function submitted(outcome: Submitted): SubmittedJson {
   return outcome.joined ? { task: outcome.task, joined: true } : { task: outcome.task };
 }
 

@@ -2,15 +2,23 @@
  * The OpenAPI 3.1 description of the REST API, served at {@link OPENAPI_PATH}.
  *
  * Request bodies and query parameters are generated from the zod schemas that validate them
- * (./requests.ts), and the task's wire shape from the schema that types `taskJson`, so none
- * is written twice. test/api/openapi.test.ts keeps the rest honest: the paths here must be
+ * (./requests.ts), and the answers from the wire shapes (src/wire), which type the app's
+ * answers and the clients' reading of them, so none is written twice. test/api/openapi.test.ts keeps the rest honest: the paths here must be
  * exactly the routes the app serves, and real answers must match the documented responses.
  */
 import { z } from 'zod';
-import type { RemoteSpec } from '../config/types.js';
-import type { TaskOrigin } from '../store/types.js';
 import { TASK_KIND_NAMES, TASK_KINDS, TASK_STATUSES } from '../tasks/registry.js';
-import { FIELD_DOCS } from './fields.js';
+import {
+  browseSchema,
+  documentedTaskSchemas,
+  errorSchema,
+  listEntrySchema,
+  progressSchema,
+  reposSchema,
+  submittedSchema,
+  treeEntrySchema,
+} from '../wire/index.js';
+import { FIELD_DOCS } from '../wire/fields.js';
 import { METRICS_PATH } from './auth.js';
 import { BOARD_PATH } from './board.js';
 import { WEB_PAGE_PATH } from './web-page.js';
@@ -183,199 +191,6 @@ export interface OpenApiDocument {
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Schemas of the answers
-
-const TASK_ORIGINS = Object.keys({ user: true, schedule: true } satisfies Record<TaskOrigin, true>) as [TaskOrigin, ...TaskOrigin[]];
-const timestamp = z
-  .string()
-  .regex(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/)
-  .meta({ description: 'RFC 1123 in GMT, to the second, as Baricadr writes dates: Tue, 01 Dec 2026 09:19:39 GMT', examples: ['Tue, 01 Dec 2026 09:19:39 GMT'] });
-/** Glacis's own routes (not Baricadr's) write times as ISO 8601 in UTC. */
-const isoTimestamp = z.string().meta({ format: 'date-time', description: 'ISO 8601, UTC' });
-const count = z.int().min(0);
-
-const progressSchema = z
-  .strictObject({
-    percent: z.number().min(0).max(100).describe('Percent done (pull: of the bytes, or of the files when they are all empty)'),
-    bytes: count.describe('Bytes transferred (pull) or freed (freeze) so far'),
-    totalBytes: count.describe('Bytes to transfer; 0 for freeze, which cannot know in advance'),
-    files: count.describe('Files placed (pull) or frozen (freeze) so far'),
-    totalFiles: count.describe('Files to transfer; 0 for freeze'),
-    currentFile: z.string().optional().describe('The file being transferred'),
-    speed: z.number().min(0).optional().describe('Transfer rate in bytes per second, as rclone reports it'),
-  })
-  .describe('What the worker last reported of a running task (every second while it runs)');
-
-/**
- * A task as the API shows it: Baricadr's fields, then Glacis's. `taskJson` in ./app.ts is
- * typed by it, so a field added there and not here fails to compile.
- *
- * @example
- * ```ts
- * const wire: TaskJson = { task_id: id, type: 'pull', path: '/data/lab1/raw', status: 'waiting', … };
- * ```
- */
-export const taskSchema = z
-  .strictObject({
-    task_id: z.string().meta({ format: 'uuid', description: 'The task id, as returned when it was submitted' }),
-    type: z.enum(TASK_KIND_NAMES as [string, ...string[]]).describe('The kind: pull, freeze, …, or zombie: the clean-up GET /zombie starts'),
-    path: z.string().describe('The absolute path the task works on (normalised)'),
-    status: z.enum(TASK_STATUSES as [string, ...string[]]).describe(
-      `waiting (queued, or held back by an overlapping task) → started → ${runningPhases()} → finished | failed | cancelled`,
-    ),
-    created: timestamp,
-    started: timestamp.nullable(),
-    finished: timestamp.nullable(),
-    error: z.string().nullable().describe('Why the task failed or was cancelled'),
-    dry_run: z.boolean().describe('Nothing is copied nor deleted; files and bytes say what would be'),
-    force: z.boolean().describe('Freeze ignored freeze_age (never the other rules)'),
-    origin: z.enum(TASK_ORIGINS).describe('user: through the API; schedule: an auto-freeze'),
-    email: z.string().nullable().describe('Who is mailed when the task ends'),
-    files: count.nullable().describe('Files pulled or frozen (or that would be, for a dry run); null until the task ends'),
-    bytes: count.nullable().describe('Bytes pulled or freed (or that would be, for a dry run); null until the task ends'),
-    unprotected: count
-      .nullable()
-      .describe('Freeze: cold files kept because the remote lacks them or holds them differently (data that exists only locally)'),
-  })
-  .describe('A pull or freeze task');
-
-/** The running statuses of the kinds, as the status description shows them: `pulling | freezing`. */
-function runningPhases(): string {
-  return TASK_STATUSES.filter((status) => !['waiting', 'started', 'finished', 'failed', 'cancelled'].includes(status)).join(' | ');
-}
-
-/** Each kind's `resultField`, present once a task of that kind has stored its result. */
-function resultFields(): Record<string, z.ZodType> {
-  const fields: Record<string, z.ZodType> = {};
-  for (const kind of TASK_KINDS) {
-    if (kind.resultField !== undefined) fields[kind.resultField] = z.json().optional().describe(`A ${kind.name} task's result, once it has one`);
-  }
-  return fields;
-}
-
-/**
- * The wire shape of a task.
- *
- * @example
- * ```ts
- * function show(task: TaskJson): string { return `${task.task_id} ${task.status}`; }
- * ```
- */
-export type TaskJson = z.output<typeof taskSchema>;
-
-const taskStatusSchema = taskSchema
-  .extend({
-    progress: progressSchema.optional().describe('Present while the task runs, once its worker has reported'),
-    waiting_for: z
-      .array(z.string().meta({ format: 'uuid' }))
-      .optional()
-      .describe('Present while the task waits: the unfinished overlapping tasks it lets end first; empty: it waits for a free worker'),
-    ...resultFields(),
-  })
-  .describe('A task, with its live progress while it runs');
-
-/**
- * The wire shape of `GET /tasks/status/:task_id`: a task, with its progress while it runs.
- *
- * @example
- * ```ts
- * const eta = (t: TaskStatusJson) => t.progress?.speed ? (t.progress.totalBytes - t.progress.bytes) / t.progress.speed : undefined;
- * ```
- */
-export type TaskStatusJson = z.output<typeof taskStatusSchema>;
-
-const listEntrySchema = z
-  .strictObject({
-    Path: z.string().describe('Relative to the asked path (to the repository root with from_root); a symlink by its local name, without rclone\'s .rclonelink'),
-    Name: z.string().optional().describe('As rclone names it on the remote (a symlink keeps .rclonelink here, as in Baricadr)'),
-    Size: z.int().optional().describe('Bytes'),
-    ModTime: z.string().optional().describe('Modification time on the remote, RFC 3339'),
-    IsDir: z.boolean().optional(),
-    MimeType: z.string().optional().describe('As rclone reports it (text/plain; charset=utf-8)'),
-    Hashes: z.record(z.string(), z.string()).optional().describe('Hashes the remote knows, by name (md5, sha1, …)'),
-  })
-  .describe('A file on the remote; with full, also rclone lsjson\'s other fields');
-
-const treeEntrySchema = z
-  .strictObject({
-    Path: z.string().describe('Relative to the asked path'),
-    missing: z.boolean().describe('Not present locally: a pull would bring it back'),
-  })
-  .describe('A file on the remote, and whether it is missing locally');
-
-const BACKENDS = Object.keys({ sftp: true, s3: true, local: true, rclone: true } satisfies Record<RemoteSpec['backend'], true>) as [
-  RemoteSpec['backend'],
-  ...RemoteSpec['backend'][],
-];
-
-const filesystemSchema = z
-  .strictObject({
-    size: count.describe('Bytes of the filesystem'),
-    used: count.describe('Bytes used'),
-    free: count.describe('Bytes available to unprivileged users (what a pull may fill)'),
-  })
-  .describe('The filesystem holding the repository\'s local tree, as df counts it');
-
-const repoSchema = z
-  .strictObject({
-    path: z.string().describe('The repository\'s local path'),
-    backend: z.enum(BACKENDS).describe('The kind of remote (its address and credentials are never shown)'),
-    freezable: z.boolean(),
-    freeze_age: z.int().describe('Days since last access after which a file may be frozen'),
-    exclude: z.array(z.string()).describe('Patterns never pulled nor frozen'),
-    auto_freeze: z.boolean(),
-    auto_freeze_interval: z.int().describe('Days between auto-freezes (when auto_freeze_cron is null)'),
-    auto_freeze_cron: z.string().nullable().describe('Cron expression of the auto-freezes, replacing the interval'),
-    filesystem: filesystemSchema.nullable().describe('Null when the local tree cannot be read'),
-  })
-  .describe('A repository: its settings, never its remote\'s address or secrets');
-
-/**
- * The answer of `GET /repos`.
- *
- * @example
- * ```ts
- * const answer: ReposJson = { repos: [{ path: '/data/lab1', backend: 'sftp', freezable: true, … }] };
- * ```
- */
-export const reposSchema = z.strictObject({ repos: z.array(repoSchema) }).describe('Every repository, in the repos file\'s order');
-
-/** The wire shape of `GET /repos`. */
-export type ReposJson = z.output<typeof reposSchema>;
-
-const browseEntrySchema = z
-  .strictObject({
-    name: z.string().describe('Its local name (a symlink stored as name.rclonelink is shown as name)'),
-    is_dir: z.boolean(),
-    state: z.enum(['local', 'frozen', 'local_only']).describe('local: here and on the remote; frozen: on the remote only (a pull brings it back); local_only: not on the remote (unprotected)'),
-    size: count.nullable().describe('Bytes (the local file\'s when local); null for a directory'),
-    mtime: isoTimestamp.nullable().describe('Modification time (the local file\'s when local); null for a directory on the remote only'),
-    atime: isoTimestamp.nullable().describe('Last access, when local'),
-  })
-  .describe('One entry of a browsed directory');
-
-/**
- * The answer of `POST /browse`.
- *
- * @example
- * ```ts
- * const answer: BrowseJson = { path: '/data/lab1/runs', repo: '/data/lab1', entries: [{ name: 'r1', is_dir: true, state: 'frozen', … }] };
- * ```
- */
-export const browseSchema = z
-  .strictObject({
-    path: z.string().describe('The directory, normalised'),
-    repo: z.string().describe('The repository holding it'),
-    entries: z.array(browseEntrySchema).describe('Directories first, then files, each by name; at most the first 5,000'),
-    total: count.describe('How many entries the directory holds: more than entries holds when the answer was cut at 5,000 (POST /list streams them all)'),
-  })
-  .describe('One directory level: the remote\'s listing merged with the local directory');
-
-/** The wire shape of `POST /browse`. */
-export type BrowseJson = z.output<typeof browseSchema>;
-
-const errorSchema = z.strictObject({ error: z.string() }).describe('Every error answer');
 
 /** Descriptions of the request fields; keyed by each schema's own keys, so a new field must be described here to compile. */
 type Described<S extends z.ZodObject> = { readonly [K in keyof S['shape']]: string };
@@ -456,17 +271,24 @@ function submissionPaths(): Record<string, OpenApiPathItem> {
 /** Every schema under `components.schemas`, by name; the generator turns nested ones into `$ref`s. */
 function componentSchemas(): Record<string, JsonSchema> {
   const registry = z.registry<{ id: string }>();
+  const { task, taskStatus } = documentedTaskSchemas({
+    kinds: TASK_KIND_NAMES,
+    statuses: TASK_STATUSES,
+    runningPhases: TASK_STATUSES.filter((status) => !['waiting', 'started', 'finished', 'failed', 'cancelled'].includes(status)),
+    resultFields: TASK_KINDS.flatMap((kind) => (kind.resultField === undefined ? [] : [{ field: kind.resultField, kind: kind.name }])),
+  });
   const named: Record<string, z.ZodType> = {
     ...submissionRequests(),
     ...REQUESTS,
-    Task: taskSchema,
-    TaskWithProgress: taskStatusSchema,
+    Task: task,
+    TaskWithProgress: taskStatus,
     Progress: progressSchema,
     ListEntry: listEntrySchema,
     TreeEntry: treeEntrySchema,
     Repos: reposSchema,
     Browse: browseSchema,
     Error: errorSchema,
+    Submitted: submittedSchema,
   };
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
   // io "input": requests are documented as clients write them (before the flag transforms).
@@ -531,10 +353,7 @@ const REDIS_DOWN = { '503': ref('responses', 'RedisUnavailable') } as const;
 
 const TASK_ID: OpenApiRef = ref('parameters', 'task_id');
 
-const submitted = jsonAnswer('The id of the task that will do the work: a new one, or an unfinished one of the same kind already covering the path', object({
-  task: { type: 'string', format: 'uuid' },
-  joined: { const: true, description: 'Present (Glacis\'s addition) when the task is an unfinished one the request joined' },
-}, ['task']));
+const submitted = jsonAnswer('The id of the task that will do the work: a new one, or an unfinished one of the same kind already covering the path', ref('schemas', 'Submitted'));
 
 const removed = jsonAnswer('Removed (after cancelling it if it had not ended)', object({
   info: { type: 'string', description: 'Task <id> removed.' },

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { BadRequestError } from '../services/errors.js';
 import { TASK_KIND_NAMES as TASK_KINDS, TASK_STATUSES } from '../tasks/registry.js';
-import { flag, path } from './fields.js';
+import { flag, path } from '../wire/fields.js';
 import { WHOLE_NUMBER_PATTERN, wholeNumberIn } from '../text/values.js';
 
 /**

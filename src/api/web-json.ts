@@ -3,7 +3,7 @@
  * services' results; typed by the schemas the OpenAPI document publishes.
  */
 import type { BrowseResult, RepoSummary } from '../services/browse-service.js';
-import type { BrowseJson, ReposJson } from './openapi.js';
+import type { BrowseJson, ReposJson } from '../wire/index.js';
 
 /**
  * @example

@@ -5,6 +5,7 @@
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TaskType } from '../store/types.js';
+import type { ProgressJson } from '../wire/index.js';
 
 export const TASK_QUEUE_NAME = 'glacis-tasks';
 
@@ -17,16 +18,11 @@ export interface TaskJobData {
   readonly force: boolean;
 }
 
-/** Progress a running job reports (shown by Bull Board and the CLI). */
-export interface TaskProgress {
-  readonly percent: number;
-  readonly bytes: number;
-  readonly totalBytes: number;
-  readonly files: number;
-  readonly totalFiles: number;
-  readonly currentFile?: string;
-  readonly speed?: number;
-}
+/**
+ * Progress a running job reports (shown by Bull Board, `GET /tasks/status` and the CLI): the
+ * API hands it on as it is, so it is the wire's progress shape (src/wire), written once.
+ */
+export type TaskProgress = ProgressJson;
 
 /** Outcome stored on the finished job. */
 export interface TaskJobResult {

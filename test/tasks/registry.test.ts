@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { email, flag, path as pathField } from '../../src/api/fields.js';
+import { email, flag, path as pathField } from '../../src/wire/fields.js';
 import type { Repo } from '../../src/config/types.js';
 import type { TaskKindDefinition } from '../../src/tasks/kind.js';
 import {

@@ -3,7 +3,8 @@
  * the user gave one) as a bearer header. The token lives in sessionStorage: asked once, kept
  * for the tab, never put in a URL.
  */
-import type { BrowseJson, ReposJson, TaskJson, TaskStatusJson } from '../../src/api/openapi.js';
+import { ENDED_STATUSES } from '../../src/store/vocabulary.js';
+import type { BrowseJson, ReposJson, TaskJson, TaskStatusJson } from '../../src/wire/index.js';
 
 export type { BrowseJson, ReposJson, TaskJson, TaskStatusJson };
 export type RepoJson = ReposJson['repos'][number];
@@ -102,7 +103,7 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export const ENDED: readonly string[] = ['finished', 'failed', 'cancelled'];
+export const ENDED: readonly string[] = ENDED_STATUSES;
 
 export function hasEnded(task: { status: string }): boolean {
   return ENDED.includes(task.status);

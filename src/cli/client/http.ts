@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { Target } from './config.js';
+import { listEntryReader, submittedReader, taskReader, treeEntryReader, type TaskReadJson } from '../../wire/index.js';
 import { CliError, EXIT } from './exit.js';
 
 const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -11,50 +12,17 @@ const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 /** Answers slower than this mean the server is not really there (listings are exempt: they stream). */
 const REQUEST_TIMEOUT_MS = 30_000;
 
-const progressSchema = z.looseObject({
-  percent: z.number(),
-  bytes: z.number(),
-  totalBytes: z.number(),
-  files: z.number(),
-  totalFiles: z.number(),
-  currentFile: z.string().optional(),
-  speed: z.number().optional(),
-});
-
-const nullableString = z.string().nullable().optional();
-const nullableNumber = z.number().nullable().optional();
-const taskSchema = z.looseObject({
-  task_id: z.string(),
-  type: z.string(),
-  path: z.string(),
-  status: z.string(),
-  created: nullableString,
-  started: nullableString,
-  finished: nullableString,
-  error: nullableString,
-  dry_run: z.boolean().optional(),
-  force: z.boolean().optional(),
-  origin: nullableString,
-  email: nullableString,
-  files: nullableNumber,
-  bytes: nullableNumber,
-  unprotected: nullableNumber,
-  progress: progressSchema.optional(),
-  waiting_for: z.array(z.string()).optional(),
-});
-const submittedSchema = z.looseObject({ task: z.string(), joined: z.boolean().optional() });
-
-const listEntrySchema = z.looseObject({
-  Path: z.string(),
-  Size: z.number().optional(),
-  ModTime: z.string().optional(),
-});
-const treeEntrySchema = z.looseObject({ Path: z.string(), missing: z.boolean() });
+// The answers' shapes are the server's own (src/wire), read tolerantly: a newer server may add
+// fields and task kinds.
+const taskSchema = taskReader;
+const submittedSchema = submittedReader;
+const listEntrySchema = listEntryReader;
+const treeEntrySchema = treeEntryReader;
 
 /** A task as `GET /tasks/status/:id` shows it (Baricadr's fields, then Glacis's). */
-export type TaskJson = z.infer<typeof taskSchema>;
+export type TaskJson = TaskReadJson;
 /** Live progress of a running task. */
-export type ProgressJson = z.infer<typeof progressSchema>;
+export type ProgressJson = NonNullable<TaskReadJson['progress']>;
 /** One `/list` entry: `Path`, plus rclone's fields with `full`. */
 export type ListEntryJson = z.infer<typeof listEntrySchema>;
 /** One `/tree` entry. */

@@ -3,7 +3,7 @@
  * again right before (the work is src/workers/freeze.ts).
  */
 import { z } from 'zod';
-import { email, FIELD_DOCS, flag, path } from '../../api/fields.js';
+import { email, FIELD_DOCS, flag, path } from '../../wire/fields.js';
 import type { TaskKindDefinition } from '../kind.js';
 
 /** `POST /freeze`'s body, Baricadr's fields. */

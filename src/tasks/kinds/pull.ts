@@ -3,7 +3,7 @@
  * replacing a local file (the work is src/workers/pull.ts).
  */
 import { z } from 'zod';
-import { email, FIELD_DOCS, flag, path } from '../../api/fields.js';
+import { email, FIELD_DOCS, flag, path } from '../../wire/fields.js';
 import type { TaskKindDefinition } from '../kind.js';
 
 /** `POST /pull`'s body, Baricadr's fields. */

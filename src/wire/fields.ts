@@ -1,7 +1,9 @@
 /**
  * The request fields every body shares, in Baricadr's value forms: the API's schemas
- * (./requests.ts) and the task kinds' submission bodies (src/tasks/kinds/) both build on
+ * (src/api/requests.ts) and the task kinds' submission bodies (src/tasks/kinds/) both build on
  * these. No express here, and nothing that imports the task registry (which imports the kinds).
+ * With the wire shapes rather than in src/api: the kinds are a lower layer than the API
+ * (test/architecture.test.ts).
  */
 import { z } from 'zod';
 import { BOOLEAN_PATTERN, parseBoolean } from '../text/values.js';
