@@ -125,12 +125,13 @@ export class TaskLogs {
   }
 
   /**
-   * The texts given to {@link TaskLogWriter.line}, in order, read page by page: a long log is
-   * never held whole. Yields nothing when there is no log.
+   * The log's lines without their times, in order, read page by page: a long log is never
+   * held whole. Yields nothing when there is no log. To learn what a task did, read
+   * {@link events}: a line's text is for people, and a file name can read like any line.
    *
    * @example
    * ```ts
-   * for await (const text of logs.entries(taskId)) if (text.startsWith('pulled ')) count++;
+   * for await (const text of logs.entries(taskId)) process.stdout.write(`${text}\n`);
    * ```
    */
   async *entries(taskId: string): AsyncGenerator<string> {
