@@ -196,7 +196,7 @@ function checkEvent(kind: string, fields: unknown): TaskEvent | undefined {
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return undefined;
   const f = fields as Record<string, unknown>;
   const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-  const dryRun = f.dryRun === true ? { dryRun: true } : {};
+  const dryRun = typeof f.dryRun === 'boolean' ? { dryRun: f.dryRun } : {};
   switch (kind) {
     case 'placed':
     case 'frozen':

@@ -275,7 +275,7 @@ async function actOnBatch(ctx: FreezeContext, listedDir: string, batch: readonly
       }
       await unlink(full);
     }
-    log.event({ kind: 'frozen', path: repoRelative, bytes: candidate.local.size, ...(task.dryRun ? { dryRun: true } : {}) });
+    log.event({ kind: 'frozen', path: repoRelative, bytes: candidate.local.size, dryRun: task.dryRun });
     files++;
     bytes += candidate.local.kind === 'file' ? candidate.local.size : 0;
   }

@@ -304,6 +304,7 @@ describe.each(DIALECTS)('task events ($name)', (dialect) => {
     [{ kind: 'summary', of: 'pull', dryRun: false, files: 2, bytes: 1, kept: 0 }, 'pulled 2 files, 1 byte'],
     [{ kind: 'summary', of: 'pull', dryRun: true, files: 3, bytes: 30, kept: 0 }, 'dry run: would pull 3 files, 30 bytes'],
     [{ kind: 'frozen', path: 'raw/e.txt', bytes: 5 }, 'froze raw/e.txt (5 bytes)'],
+    [{ kind: 'frozen', path: 'raw/e2.txt', bytes: 5, dryRun: false }, 'froze raw/e2.txt (5 bytes)'],
     [{ kind: 'frozen', path: 'raw/f.txt', bytes: 6, dryRun: true }, 'would freeze raw/f.txt (6 bytes)'],
     [{ kind: 'kept', path: 'raw/g', reason: 'changed-remote' }, 'kept raw/g: the remote copy changed or vanished since it was listed'],
     [{ kind: 'kept', path: 'raw/h', reason: 'changed-locally' }, 'kept raw/h: it was read or changed while the freeze ran'],
