@@ -45,8 +45,16 @@ export type FreezeVerdict = { readonly freeze: true } | { readonly freeze: false
 /** Local mtime may lead the remote's by this much (clock skew, coarse remote times). */
 export const MTIME_TOLERANCE_MS = 10_000;
 
+/** The keep reasons that mean the data exists only locally. */
+export type UnprotectedKeepReason = Exclude<KeepReason, 'recent'>;
+
 /** Kinds of keep reasons that mean the data exists only locally. */
-export const UNPROTECTED: readonly KeepReason[] = ['missing-remote', 'differs', 'newer-locally', 'unverifiable'];
+export const UNPROTECTED: readonly KeepReason[] = ['missing-remote', 'differs', 'newer-locally', 'unverifiable'] satisfies readonly UnprotectedKeepReason[];
+
+/** True when a file kept for this reason exists only locally (it is in {@link UNPROTECTED}). */
+export function isUnprotected(reason: KeepReason): reason is UnprotectedKeepReason {
+  return UNPROTECTED.includes(reason);
+}
 
 /**
  * @example

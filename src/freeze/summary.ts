@@ -18,11 +18,21 @@ export type KeptReason =
 
 export type KeptCounts = Record<KeptReason, number>;
 
-/** In the order the summary lists them. */
-const ORDER: readonly KeptReason[] = ['recent', 'excluded', 'missing-remote', 'differs', 'newer-locally', 'unverifiable', 'ambiguous', 'changed'];
+/** Every reason, in the order the summary lists them. */
+export const KEPT_REASONS: readonly KeptReason[] = ['recent', 'excluded', 'missing-remote', 'differs', 'newer-locally', 'unverifiable', 'ambiguous', 'changed'];
 
 export function noneKept(): KeptCounts {
   return { recent: 0, excluded: 0, 'missing-remote': 0, differs: 0, 'newer-locally': 0, unverifiable: 0, ambiguous: 0, changed: 0 };
+}
+
+/** What a freeze did, as its summary says it. */
+export interface FreezeOutcome {
+  readonly dryRun: boolean;
+  readonly files: number;
+  readonly bytes: number;
+  readonly kept: Readonly<KeptCounts>;
+  readonly freezeAgeDays: number;
+  readonly force: boolean;
 }
 
 /**
@@ -35,16 +45,15 @@ export function noneKept(): KeptCounts {
  * //  'hint: nothing was frozen because 3 files were read within freeze_age (180 days); force: true sets the age aside']
  * ```
  */
-export function freezeSummary(outcome: {
-  readonly dryRun: boolean;
-  readonly files: number;
-  readonly bytes: number;
-  readonly kept: Readonly<KeptCounts>;
-  readonly freezeAgeDays: number;
-  readonly force: boolean;
-}): string[] {
-  const { kept, freezeAgeDays } = outcome;
-  const age = `freeze_age (${plural(freezeAgeDays, 'day')})`;
+export function freezeSummary(outcome: FreezeOutcome): string[] {
+  const hint = freezeHint(outcome);
+  return hint === undefined ? [freezeSummaryLine(outcome)] : [freezeSummaryLine(outcome), hint];
+}
+
+/** The summary line alone: the rendering of a freeze's summary event (store/task-events.ts). */
+export function freezeSummaryLine(outcome: Omit<FreezeOutcome, 'force'>): string {
+  const { kept } = outcome;
+  const age = ageWords(outcome.freezeAgeDays);
   const label: Record<KeptReason, string> = {
     recent: `read within ${age}`,
     excluded: 'excluded',
@@ -55,12 +64,18 @@ export function freezeSummary(outcome: {
     ambiguous: 'held twice on the remote',
     changed: 'read or changed during the run',
   };
-  const total = ORDER.reduce((sum, reason) => sum + kept[reason], 0);
-  const reasons = ORDER.filter((reason) => kept[reason] > 0).map((reason) => `${kept[reason]} ${label[reason]}`);
+  const total = KEPT_REASONS.reduce((sum, reason) => sum + kept[reason], 0);
+  const reasons = KEPT_REASONS.filter((reason) => kept[reason] > 0).map((reason) => `${kept[reason]} ${label[reason]}`);
   const verb = outcome.dryRun ? 'would freeze' : 'froze';
-  const lines = [`${verb} ${plural(outcome.files, 'file')}, ${plural(outcome.bytes, 'byte')}${total > 0 ? `; kept ${plural(total, 'file')}: ${reasons.join(', ')}` : ''}`];
-  if (outcome.files === 0 && kept.recent > 0 && !outcome.force) {
-    lines.push(`hint: nothing was frozen because ${plural(kept.recent, 'file was', 'files were')} read within ${age}; force: true sets the age aside`);
-  }
-  return lines;
+  return `${verb} ${plural(outcome.files, 'file')}, ${plural(outcome.bytes, 'byte')}${total > 0 ? `; kept ${plural(total, 'file')}: ${reasons.join(', ')}` : ''}`;
+}
+
+/** Why nothing was frozen, when age alone is the reason and `force` was not given. */
+export function freezeHint(outcome: FreezeOutcome): string | undefined {
+  if (outcome.files !== 0 || outcome.kept.recent === 0 || outcome.force) return undefined;
+  return `hint: nothing was frozen because ${plural(outcome.kept.recent, 'file was', 'files were')} read within ${ageWords(outcome.freezeAgeDays)}; force: true sets the age aside`;
+}
+
+function ageWords(days: number): string {
+  return `freeze_age (${plural(days, 'day')})`;
 }

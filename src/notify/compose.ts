@@ -73,7 +73,7 @@ function scheduledSummaryWanted(task: Task, setting: AutoFreezeMail = 'changes')
  * @param lists what the task's log says it did; undefined when the log is gone.
  * @example
  * ```ts
- * const mail = composeTaskMail(task, 'user', await collectFileLists(logs.entries(task.id), task), settings.mail.admins);
+ * const mail = composeTaskMail(task, 'user', await readFileLists(logs, task.id, task), settings.mail.admins);
  * if (mail) await mailer.send(mail);
  * ```
  */

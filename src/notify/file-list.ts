@@ -1,15 +1,21 @@
 /**
- * The files a task acted on, read back from its log: the worker writes one line per file
- * ("pulled X", "froze X (N bytes)", "would freeze X (N bytes)", "would pull X (N bytes)",
- * "cold but not frozen (reason): X"). A freeze may touch millions of files, so the log is
- * read as a stream and only the first names of each list are kept, the rest counted.
+ * The files a task acted on, read back from its log's events (store/task-events.ts): a file
+ * placed by a pull, a file frozen, a cold file left unprotected, each with its path as a
+ * field, never parsed back out of a line of text. A freeze may touch millions of files, so
+ * the events are read as a stream and only the first names of each list are kept, the rest
+ * counted.
  */
+import { describeUnprotected, type TaskEvent, type TaskEventKind } from '../store/task-events.js';
+import type { LoggedEvent, TaskLogs } from '../store/task-logs.js';
 import type { TaskKind } from '../store/types.js';
 
 /** Names kept per list by default: enough to read, far from a 100 MB mail. */
 export const DEFAULT_LIST_LIMIT = 1000;
 /** A name longer than this is cut: paths can be up to 4096 bytes, a mail line should not. */
 const MAX_NAME_CHARS = 500;
+
+/** The events the lists are made of: the store reads only these. */
+const LISTED_KINDS: readonly TaskEventKind[] = ['placed', 'frozen', 'unprotected'];
 
 /** The start of a list, and how many entries it has in all. */
 export interface CutList {
@@ -25,67 +31,72 @@ export interface TaskFileLists {
   readonly unprotected: CutList;
 }
 
-/** What the task was, which decides which lines are its files. */
+/** What the task was, which decides which lists it has. */
 export interface FileListTask {
   readonly type: TaskKind;
   readonly dryRun: boolean;
   /**
    * The task's own counts, when recorded: a long task's log keeps only its first and last
-   * lines (store/task-logs.ts), so counting the log's lines would fall short of them.
+   * events (store/task-logs.ts), so counting the events would fall short of them.
    */
   readonly files?: number | null;
   readonly unprotected?: number | null;
 }
 
-const WITH_SIZE = / \(\d+ bytes\)$/;
-/** The summary line a pull ends with, which starts like a file line. */
-const PULL_SUMMARY = /^pulled \d+ files?, \d+ bytes?(?:; \d+ kept as they were locally)?$/;
-const UNPROTECTED = /^cold but not frozen \((.+?)\): ([\s\S]+)$/;
-
 /**
- * Collects the task's file lists from its log entries (as {@link TaskLogs.entries} yields them).
+ * Reads the task's file lists from its log.
  *
  * @param limit names kept per list; the others are only counted.
- * @returns undefined when there is no entry at all: the log is gone (every run writes one).
+ * @returns undefined when the task has no log at all: it is gone (every run writes one).
  * @example
  * ```ts
- * const lists = await collectFileLists(logs.entries(task.id), task);
- * console.log(lists.done.shown.length, 'of', lists.done.total);
+ * const lists = await readFileLists(store.logs, task.id, task);
+ * console.log(lists?.done.shown.length, 'of', lists?.done.total);
  * ```
  */
-export async function collectFileLists(
-  entries: AsyncIterable<string>,
+export async function readFileLists(
+  logs: Pick<TaskLogs, 'events' | 'exists'>,
+  taskId: string,
   task: FileListTask,
   limit: number = DEFAULT_LIST_LIMIT,
 ): Promise<TaskFileLists | undefined> {
+  if (!(await logs.exists(taskId))) return undefined;
+  return collectFileLists(logs.events(taskId, { kinds: LISTED_KINDS }), task, limit);
+}
+
+/**
+ * Collects the task's file lists from its events (as {@link TaskLogs.events} yields them);
+ * events of other kinds are passed over.
+ *
+ * @param limit names kept per list; the others are only counted.
+ */
+export async function collectFileLists(
+  events: AsyncIterable<Pick<LoggedEvent, 'event'>>,
+  task: FileListTask,
+  limit: number = DEFAULT_LIST_LIMIT,
+): Promise<TaskFileLists> {
   const done = new ListCutter(limit);
   const unprotected = new ListCutter(limit);
-  const prefix = fileLinePrefix(task);
-  let seen = false;
-  for await (const entry of entries) {
-    seen = true;
-    if (entry.startsWith(prefix)) {
-      const name = fileName(entry.slice(prefix.length), task);
-      if (name !== undefined) done.add(name);
-      continue;
-    }
-    const kept = task.type === 'freeze' ? UNPROTECTED.exec(entry) : null;
-    if (kept) unprotected.add(`${kept[2]} (${kept[1]})`);
+  for await (const { event } of events) {
+    const listed = listedName(event);
+    if (listed?.list === 'done') done.add(listed.name);
+    else if (listed?.list === 'unprotected' && task.type === 'freeze') unprotected.add(listed.name);
   }
-  // The recorded counts win over the lines counted: the log's middle may have been cut (the
+  // The recorded counts win over the events counted: the log's middle may have been cut (the
   // 20,000-file mail of test/notify/mail.test.ts said "and 18997 more" without this).
-  return seen ? { done: done.result(task.files), unprotected: unprotected.result(task.type === 'freeze' ? task.unprotected : undefined) } : undefined;
+  return { done: done.result(task.files), unprotected: unprotected.result(task.type === 'freeze' ? task.unprotected : undefined) };
 }
 
-function fileLinePrefix(task: FileListTask): string {
-  if (task.type === 'pull') return task.dryRun ? 'would pull ' : 'pulled ';
-  return task.dryRun ? 'would freeze ' : 'froze ';
-}
-
-function fileName(rest: string, task: FileListTask): string | undefined {
-  if (task.type === 'pull' && !task.dryRun) return PULL_SUMMARY.test(`pulled ${rest}`) ? undefined : rest;
-  // The others carry the size; their summary lines ("froze 3 files, 12 bytes") do not.
-  return WITH_SIZE.test(rest) ? rest.replace(WITH_SIZE, '') : undefined;
+function listedName(event: TaskEvent): { list: 'done' | 'unprotected'; name: string } | undefined {
+  switch (event.kind) {
+    case 'placed':
+    case 'frozen':
+      return { list: 'done', name: event.path };
+    case 'unprotected':
+      return { list: 'unprotected', name: `${event.path} (${describeUnprotected(event.reason)})` };
+    default:
+      return undefined;
+  }
 }
 
 class ListCutter {

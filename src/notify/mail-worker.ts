@@ -1,5 +1,5 @@
 /**
- * Sends queued mails: reads the task record and streams its log for the file lists,
+ * Sends queued mails: reads the task record and streams its log's events for the file lists,
  * composes the message and hands it to the mail repository. A failed send throws, and
  * BullMQ tries again later (see {@link MailQueue}); the task itself is never touched.
  */
@@ -9,7 +9,7 @@ import type { Logger } from '../log/index.js';
 import type { TaskStore } from '../store/types.js';
 import type { TaskLogs } from '../store/task-logs.js';
 import { composeTaskMail, type Audience } from './compose.js';
-import { collectFileLists, DEFAULT_LIST_LIMIT } from './file-list.js';
+import { DEFAULT_LIST_LIMIT, readFileLists } from './file-list.js';
 import { MAIL_ATTEMPTS, MAIL_QUEUE_NAME, type MailJob, type MailJobData, type MailJobResult } from './mail-queue.js';
 import type { Mailer } from './mailer.js';
 
@@ -81,7 +81,7 @@ async function sendTaskMail(job: MailJob, deps: MailWorkerDeps, listLimit: numbe
     return 'skipped';
   }
   // Only a stored task still has its log; a removed one's list is gone with it.
-  const files = stored ? await collectFileLists(deps.logs.entries(taskId), task, listLimit) : undefined;
+  const files = stored ? await readFileLists(deps.logs, taskId, task, listLimit) : undefined;
   const mail = composeTaskMail(task, audience, files, deps.admins);
   if (!mail) return 'skipped';
   try {

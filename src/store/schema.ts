@@ -26,7 +26,11 @@ export interface TaskRow {
   seq: Generated<number>;
 }
 
-/** One line of a task's log (the table leaves room for structured events: level, kind). */
+/**
+ * One event of a task's log (./task-events.ts): its kind, its fields as JSON (`data`, null
+ * for a message and for lines written before events existed, kind `line`) and its rendering
+ * as a line of text (`message`).
+ */
 export interface TaskLogRow {
   task_id: string;
   seq: number;
@@ -34,6 +38,7 @@ export interface TaskLogRow {
   level: string;
   kind: string;
   message: string;
+  data: string | null;
 }
 
 export interface Database {

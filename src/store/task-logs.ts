@@ -1,6 +1,10 @@
 /**
- * Per-task logs, kept in the task database (table `task_logs`, one row a line): every host
- * that can reach the database can write and read them, no shared directory needed.
+ * Per-task logs, kept in the task database (table `task_logs`, one row an event): every host
+ * that can reach the database can write and read them, no shared directory needed. Workers
+ * record events (./task-events.ts: a file placed, frozen, kept, a summary, a message); each
+ * row keeps the event's kind and fields and its rendering, so {@link TaskLogs.read} answers
+ * the text a log always had and {@link TaskLogs.events} gives the events back to mails and
+ * reports, which never parse the text.
  *
  * Writes are batched: lines are buffered and inserted by the hundred (or after a short
  * delay), so a pull of a million files does a few thousand round trips, not a million.
@@ -10,6 +14,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { eventData, eventFromRow, renderEvent, type EventLevel, type TaskEvent, type TaskEventKind } from './task-events.js';
 
 /** How {@link TaskLogs.read} indents the rest of a text that had line breaks. */
 const CONTINUATION = '\n    ';
@@ -42,17 +47,27 @@ export interface TaskLogLimits {
 
 const DEFAULT_LIMITS: TaskLogLimits = { headLines: LOG_HEAD_LINES, tailLines: LOG_TAIL_LINES, batchLines: 500, flushMs: 500 };
 
-/** Rows per INSERT: 6 parameters a row stays far below SQLite's and PostgreSQL's limits. */
+/** Rows per INSERT: 7 parameters a row stays far below SQLite's and PostgreSQL's limits. */
 const INSERT_ROWS = 1_000;
 /** Rows read per query when a log is read back. */
 const READ_PAGE = 5_000;
 
 /** An open log of one task. */
 export interface TaskLogWriter {
-  /** Appends one timestamped line. Secrets must be removed before calling. */
+  /** Appends one timestamped line: a message event (info). Secrets must be removed before calling. */
   line(text: string): void;
+  /** Appends one event, rendered as its line (task-events.ts `renderEvent`). Secrets must be removed before calling. */
+  event(event: TaskEvent): void;
   /** Writes what is buffered; resolves once it is in the database. */
   close(): Promise<void>;
+}
+
+/** An event as {@link TaskLogs.events} gives it back. */
+export interface LoggedEvent {
+  /** When it was written (ISO 8601). */
+  readonly time: string;
+  readonly level: EventLevel;
+  readonly event: TaskEvent;
 }
 
 /**
@@ -60,9 +75,11 @@ export interface TaskLogWriter {
  * ```ts
  * const logs = store.logs;
  * const log = await logs.open(taskId);
- * log.line('pull /data/lab1/raw: 12 files, 3.1 MB');
+ * log.event({ kind: 'placed', path: 'raw/a.txt', bytes: 12 });
+ * log.line('a note');
  * await log.close();
- * console.log(await logs.read(taskId));
+ * console.log(await logs.read(taskId)); // '2024-… pulled raw/a.txt\n2024-… a note\n'
+ * for await (const { event } of logs.events(taskId, { kinds: ['placed'] })) console.log(event.path);
  * ```
  */
 export class TaskLogs {
@@ -108,12 +125,13 @@ export class TaskLogs {
   }
 
   /**
-   * The texts given to {@link TaskLogWriter.line}, in order, read page by page: a long log is
-   * never held whole. Yields nothing when there is no log.
+   * The log's lines without their times, in order, read page by page: a long log is never
+   * held whole. Yields nothing when there is no log. To learn what a task did, read
+   * {@link events}: a line's text is for people, and a file name can read like any line.
    *
    * @example
    * ```ts
-   * for await (const text of logs.entries(taskId)) if (text.startsWith('pulled ')) count++;
+   * for await (const text of logs.entries(taskId)) process.stdout.write(`${text}\n`);
    * ```
    */
   async *entries(taskId: string): AsyncGenerator<string> {
@@ -121,26 +139,64 @@ export class TaskLogs {
     for await (const rows of this.pages(taskId)) for (const row of rows) yield row.message;
   }
 
+  /**
+   * The log's events, in order, read page by page (bounded memory, however long the log).
+   * With `kinds`, only events of those kinds are read. Events the cap deleted (the middle of
+   * a long log) are not there: counts come from the task record or its summary event. A line
+   * written before events existed comes back as a message.
+   *
+   * @example
+   * ```ts
+   * for await (const { event } of logs.events(taskId, { kinds: ['unprotected'] })) console.log(event);
+   * ```
+   */
+  async *events(taskId: string, options: { readonly kinds?: readonly TaskEventKind[] } = {}): AsyncGenerator<LoggedEvent> {
+    checkTaskId(taskId);
+    // Lines written before events existed are stored as kind `line`: messages.
+    const kinds = options.kinds && (options.kinds.includes('message') ? [...options.kinds, 'line'] : [...options.kinds]);
+    if (kinds?.length === 0) return;
+    for await (const rows of this.pages(taskId, kinds)) {
+      for (const row of rows) {
+        const { level, event } = eventFromRow(row);
+        // A row whose fields did not read back is a message: not what a kinds filter asked for.
+        if (options.kinds && !options.kinds.includes(event.kind)) continue;
+        yield { time: row.time, level, event };
+      }
+    }
+  }
+
+  /**
+   * True when the task has a log at all: every run writes one, so a missing log is one that
+   * was removed with its task (or never written).
+   */
+  async exists(taskId: string): Promise<boolean> {
+    checkTaskId(taskId);
+    const row = await this.db.selectFrom('task_logs').select('seq').where('task_id', '=', taskId).limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
+
   async remove(taskId: string): Promise<void> {
     checkTaskId(taskId);
     await this.db.deleteFrom('task_logs').where('task_id', '=', taskId).execute();
   }
 
-  /** The rows of a log in order, a page at a time (keyset paging on the primary key). */
-  private async *pages(taskId: string): AsyncGenerator<Array<{ seq: number; time: string; message: string }>> {
+  /**
+   * The rows of a log in order, a page at a time (keyset paging on the primary key), only
+   * those of `kinds` when given.
+   */
+  private async *pages(taskId: string, kinds?: readonly string[]): AsyncGenerator<Array<Omit<Database['task_logs'], 'task_id'>>> {
     let after = 0;
     for (;;) {
-      const rows = await this.db
+      let query = this.db
         .selectFrom('task_logs')
-        .select(['seq', 'time', 'message'])
+        .select(['seq', 'time', 'level', 'kind', 'message', 'data'])
         .where('task_id', '=', taskId)
-        .where('seq', '>', after)
-        .orderBy('seq', 'asc')
-        .limit(READ_PAGE)
-        .execute();
+        .where('seq', '>', after);
+      if (kinds) query = query.where('kind', 'in', kinds);
+      const rows = await query.orderBy('seq', 'asc').limit(READ_PAGE).execute();
       if (rows.length === 0) return;
       yield rows;
-      after = rows.at(-1)!.seq;
+      after = Number(rows.at(-1)!.seq);
       if (rows.length < READ_PAGE) return;
     }
   }
@@ -148,6 +204,11 @@ export class TaskLogs {
 
 function checkTaskId(taskId: string): void {
   if (!isTaskId(taskId)) throw new Error(`not a task id: ${JSON.stringify(taskId.slice(0, 100))}`);
+}
+
+/** A text cut to {@link MAX_LINE_CHARS}, saying so. */
+function cutText(text: string): string {
+  return text.length > MAX_LINE_CHARS ? `${text.slice(0, MAX_LINE_CHARS)} [… ${text.length - MAX_LINE_CHARS} characters cut]` : text;
 }
 
 function cutLine(lines: number): string {
@@ -177,9 +238,22 @@ class BatchedWriter implements TaskLogWriter {
   }
 
   line(text: string): void {
-    const message = text.length > MAX_LINE_CHARS ? `${text.slice(0, MAX_LINE_CHARS)} [… ${text.length - MAX_LINE_CHARS} characters cut]` : text;
+    this.event({ kind: 'message', text });
+  }
+
+  event(event: TaskEvent): void {
+    const bounded = 'path' in event ? { ...event, path: cutText(event.path) } : event;
+    const level: EventLevel = bounded.kind === 'message' ? (bounded.level ?? 'info') : 'info';
     this.seq += 1;
-    this.buffer.push({ task_id: this.taskId, seq: this.seq, time: new Date().toISOString(), level: 'info', kind: 'line', message });
+    this.buffer.push({
+      task_id: this.taskId,
+      seq: this.seq,
+      time: new Date().toISOString(),
+      level,
+      kind: bounded.kind,
+      message: cutText(renderEvent(bounded)),
+      data: eventData(bounded) ?? null,
+    });
     if (this.buffer.length >= this.limits.batchLines) this.flush(false);
     else this.timer ??= setTimeout(() => this.flush(false), this.limits.flushMs).unref();
   }

@@ -15,9 +15,9 @@ import { lstat, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Repo } from '../config/types.js';
 import type { AtimeSupport } from '../freeze/atime.js';
-import { decideFreeze, unchangedSince, UNPROTECTED, type FreezePolicy, type KeepReason, type LocalFile, type RemoteFile } from '../freeze/decision.js';
+import { decideFreeze, isUnprotected, unchangedSince, type FreezePolicy, type LocalFile, type RemoteFile } from '../freeze/decision.js';
 import { StreamingMatcher, WAITING } from '../freeze/matcher.js';
-import { freezeSummary, noneKept, type KeptCounts } from '../freeze/summary.js';
+import { freezeHint, noneKept, type KeptCounts } from '../freeze/summary.js';
 import { AMBIGUOUS, type RemoteMatch } from '../freeze/remote-index.js';
 import { compileExcludes } from '../paths/exclude.js';
 import { relativeToRepo } from '../paths/index.js';
@@ -139,7 +139,7 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
     if (remote === AMBIGUOUS) {
       unprotected++;
       kept.ambiguous++;
-      log.line(`cold but not frozen (the remote holds two entries for it): ${repoRelative}`);
+      log.event({ kind: 'unprotected', path: repoRelative, reason: 'ambiguous' });
       return;
     }
     const judged = await withLocalHashes(local, remote, wantHashes, root + repoRelative);
@@ -151,9 +151,9 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
       if (batch.length >= FREEZE_BATCH) await flush();
     } else {
       kept[verdict.reason]++;
-      if (UNPROTECTED.includes(verdict.reason)) {
+      if (isUnprotected(verdict.reason)) {
         unprotected++;
-        log.line(`cold but not frozen (${describeReason(verdict.reason)}): ${repoRelative}`);
+        log.event({ kind: 'unprotected', path: repoRelative, reason: verdict.reason });
       }
     }
   };
@@ -208,7 +208,10 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
   await bothOrNeither(listing, walking, stop);
   await flush();
   log.line(`remote listing: ${plural(matcher.remoteHeld, 'file')} not in the local tree; at most ${plural(matcher.peakWaiting, 'local file')} waited for the listing`);
-  for (const line of freezeSummary({ dryRun: task.dryRun, files: frozen, bytes: freed, kept, freezeAgeDays: repo.freezeAge, force: task.force })) log.line(line);
+  const outcome = { dryRun: task.dryRun, files: frozen, bytes: freed, kept, freezeAgeDays: repo.freezeAge, force: task.force };
+  log.event({ kind: 'summary', of: 'freeze', ...outcome, unprotected });
+  const hint = freezeHint(outcome);
+  if (hint) log.line(hint);
   if (unprotected) log.line(`${plural(unprotected, 'cold file is', 'cold files are')} not safe on the remote and ${unprotected === 1 ? 'was' : 'were'} kept`);
   return { files: frozen, bytes: freed, unprotected };
 }
@@ -259,20 +262,20 @@ async function actOnBatch(ctx: FreezeContext, listedDir: string, batch: readonly
     const repoRelative = listedDir === '' ? candidate.relative : `${listedDir}/${candidate.relative}`;
     const full = repoRoot + repoRelative;
     if (fresh && !decideFreeze(candidate.local, toRemoteFile(fresh.get(remoteName(candidate))), policy).freeze) {
-      log.line(`kept ${repoRelative}: the remote copy changed or vanished since it was listed`);
+      log.event({ kind: 'kept', path: repoRelative, reason: 'changed-remote' });
       changed++;
       continue;
     }
     if (!task.dryRun) {
       const now = describeLocal(full);
       if (!now || !unchangedSince(stripHashes(candidate.local), now)) {
-        log.line(`kept ${repoRelative}: it was read or changed while the freeze ran`);
+        log.event({ kind: 'kept', path: repoRelative, reason: 'changed-locally' });
         changed++;
         continue;
       }
       await unlink(full);
     }
-    log.line(`${task.dryRun ? 'would freeze' : 'froze'} ${repoRelative} (${candidate.local.size} bytes)`);
+    log.event({ kind: 'frozen', path: repoRelative, bytes: candidate.local.size, dryRun: task.dryRun });
     files++;
     bytes += candidate.local.kind === 'file' ? candidate.local.size : 0;
   }
@@ -357,20 +360,5 @@ function* walkFiles(root: string, isDir: boolean, repo: Repo): Generator<string>
     } finally {
       handle.closeSync();
     }
-  }
-}
-
-function describeReason(reason: KeepReason): string {
-  switch (reason) {
-    case 'missing-remote':
-      return 'missing on the remote';
-    case 'differs':
-      return 'the remote copy differs';
-    case 'newer-locally':
-      return 'changed locally since the last backup';
-    case 'unverifiable':
-      return 'no hash to compare with the remote';
-    case 'recent':
-      return 'recently used';
   }
 }

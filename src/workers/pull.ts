@@ -73,7 +73,7 @@ async function pullEntries(ctx: PullContext, listedDir: string, entries: AsyncIt
   try {
     const wanted = await writeMissingList(repo, listedDir, entries, listFile, log, task.dryRun);
     if (task.dryRun) {
-      log.line(`dry run: would pull ${plural(wanted.files, 'file')}, ${plural(wanted.bytes, 'byte')}`);
+      log.event({ kind: 'summary', of: 'pull', dryRun: true, files: wanted.files, bytes: wanted.bytes, kept: 0 });
       return { files: wanted.files, bytes: wanted.bytes };
     }
     if (wanted.files === 0) {
@@ -210,7 +210,7 @@ async function writeMissingList(
       if (isExcluded(localRelative)) continue;
       if (await pathExists(path.join(repo.localPath, localRelative))) continue;
       if (!out.write(`${entry.path}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-      if (dryRun) log.line(`would pull ${localRelative} (${entry.size} bytes)`);
+      if (dryRun) log.event({ kind: 'placed', path: localRelative, bytes: entry.size, dryRun: true });
       files++;
       bytes += Math.max(entry.size, 0);
     }
@@ -256,14 +256,10 @@ async function transfer(
     if (outcome.placed) {
       placed++;
       placedBytes += outcome.size;
-      log.line(`pulled ${path.join(listedDir, local)}`);
+      log.event({ kind: 'placed', path: path.join(listedDir, local), bytes: outcome.size });
     } else {
       kept++;
-      log.line(
-        outcome.reason === 'exists'
-          ? `kept the local ${path.join(listedDir, local)}: it appeared during the pull`
-          : `skipped ${path.join(listedDir, local)}: its directory leads outside the repository`,
-      );
+      log.event({ kind: 'kept', path: path.join(listedDir, local), reason: outcome.reason === 'exists' ? 'appeared-locally' : 'outside-repository' });
     }
   };
 
@@ -281,7 +277,7 @@ async function transfer(
       onCopied: (name) => {
         placing = placing
           .then(() => place(name))
-          .catch((error: unknown) => log.line(`could not place ${name}: ${error instanceof Error ? error.message : String(error)}`));
+          .catch((error: unknown) => log.event({ kind: 'message', text: `could not place ${name}: ${error instanceof Error ? error.message : String(error)}`, level: 'warn' }));
       },
       onLog: (line) => log.line(`rclone: ${line}`),
     });
@@ -290,6 +286,6 @@ async function transfer(
     await placing;
   }
   report();
-  log.line(`pulled ${plural(placed, 'file')}, ${plural(placedBytes, 'byte')}${kept ? `; ${kept} kept as they were locally` : ''}`);
+  log.event({ kind: 'summary', of: 'pull', dryRun: false, files: placed, bytes: placedBytes, kept });
   return { files: placed, bytes: placedBytes };
 }

@@ -139,12 +139,12 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
     }
     if (signal.aborted && (signal.reason as AbortReason) === 'lock-lost') {
       // The job is no longer this worker's: the next attempt runs the task and records it.
-      log.line('stopped: this worker lost the job while Redis was unreachable; the next attempt takes the task over');
+      log.event({ kind: 'message', text: 'stopped: this worker lost the job while Redis was unreachable; the next attempt takes the task over', level: 'warn' });
       events.warn('task left to its next attempt: the job lock was lost', { type: task.type });
       throw error;
     }
     const message = signal.aborted ? 'cancelled by request' : deps.redact(failureMessage(error, findRepo(deps.repos, task.path)));
-    log.line(signal.aborted ? 'cancelled' : `failed: ${message}`);
+    log.event(signal.aborted ? { kind: 'message', text: 'cancelled' } : { kind: 'message', text: `failed: ${message}`, level: 'error' });
     if (signal.aborted) events.info('task cancelled', { type: task.type });
     else {
       events.warn('task failed', { type: task.type, error: message });

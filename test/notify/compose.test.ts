@@ -1,6 +1,6 @@
 /**
  * The pieces of a notification mail without a running Glacis: the file lists read back
- * from a real task log, the composed text, and the mail repository sending it to a real
+ * from a real task log's events, the composed text, and the mail repository sending it to a real
  * SMTP server (where a header injection attempt must arrive as harmless text).
  */
 import { randomUUID } from 'node:crypto';
@@ -8,12 +8,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MailSettings } from '../../src/config/types.js';
 import { createLogger } from '../../src/log/index.js';
 import { audiencesFor, composeTaskMail, formatSize } from '../../src/notify/compose.js';
-import { collectFileLists } from '../../src/notify/file-list.js';
+import { readFileLists } from '../../src/notify/file-list.js';
 import { Mailer } from '../../src/notify/mailer.js';
 import path from 'node:path';
 import { openTaskStore } from '../../src/store/index.js';
 import type { Task, TaskStore } from '../../src/store/types.js';
-import type { TaskLogs } from '../../src/store/task-logs.js';
+import { Kysely } from 'kysely';
+import { noneKept } from '../../src/freeze/summary.js';
+import { sqliteStoreDialect } from '../../src/store/dialects/sqlite/index.js';
+import type { Database } from '../../src/store/schema.js';
+import type { TaskEvent } from '../../src/store/task-events.js';
+import { TaskLogs } from '../../src/store/task-logs.js';
 import { tempDir } from '../helpers/remotes.js';
 import { startSmtpCapture, type SmtpCapture } from './smtp-capture.js';
 
@@ -55,57 +60,83 @@ async function freshLogs(): Promise<TaskLogs> {
   return store.logs;
 }
 
-async function writeLog(logs: TaskLogs, taskId: string, lines: readonly string[]): Promise<void> {
+async function writeLog(logs: TaskLogs, taskId: string, events: readonly TaskEvent[]): Promise<void> {
   const log = await logs.open(taskId);
-  for (const line of lines) log.line(line);
+  for (const event of events) log.event(event);
   await log.close();
 }
 
-describe('file lists from the task log', () => {
-  it('keeps the file lines of the task kind, names with line breaks whole, and skips summaries', async () => {
+const message = (text: string): TaskEvent => ({ kind: 'message', text });
+
+describe('file lists from the task events', () => {
+  it('lists the files of frozen and unprotected events, names with line breaks whole; messages and summaries are not files', async () => {
     const logs = await freshLogs();
     const freeze = task({ type: 'freeze' });
     await writeLog(logs, freeze.id, [
-      'freeze of /data/lab1/raw started',
-      'froze raw/a.txt (12 bytes)',
-      'froze raw/two\nlines.txt (3 bytes)',
-      'cold but not frozen (the remote does not hold it): raw/local-only.txt',
-      'kept raw/b.txt: it was read or changed while the freeze ran',
-      'would freeze raw/not-this-kind.txt (1 bytes)',
-      'froze 2 files, 15 bytes; 1 cold files are not safe on the remote and were kept',
-      'finished: 2 files, 15 bytes, 1 cold files unprotected',
+      message('freeze of /data/lab1/raw started'),
+      { kind: 'frozen', path: 'raw/a.txt', bytes: 12 },
+      { kind: 'frozen', path: 'raw/two\nlines.txt', bytes: 3 },
+      { kind: 'unprotected', path: 'raw/local-only.txt', reason: 'missing-remote' },
+      { kind: 'kept', path: 'raw/b.txt', reason: 'changed-locally' },
+      // A message that reads like a file line, as a note or an rclone line may: the old
+      // regular expressions over the text listed it as frozen and as unprotected.
+      message('froze raw/not-a-file.txt (1 bytes)'),
+      message('cold but not frozen (missing on the remote): raw/not-a-file-either'),
+      { kind: 'summary', of: 'freeze', dryRun: false, files: 2, bytes: 15, kept: { ...noneKept(), 'missing-remote': 1, changed: 1 }, unprotected: 1, freezeAgeDays: 180, force: false },
+      message('finished: 2 files, 15 bytes, 1 cold files unprotected'),
     ]);
-    const lists = await collectFileLists(logs.entries(freeze.id), freeze);
+    const lists = await readFileLists(logs, freeze.id, freeze);
     expect(lists).toEqual({
       done: { shown: ['raw/a.txt', 'raw/two\nlines.txt'], total: 2 },
-      unprotected: { shown: ['raw/local-only.txt (the remote does not hold it)'], total: 1 },
+      unprotected: { shown: ['raw/local-only.txt (missing on the remote)'], total: 1 },
     });
+    // The text is the log's as it always was.
+    expect((await logs.read(freeze.id))!.replace(/^\S+ /gm, '')).toContain(
+      'froze raw/a.txt (12 bytes)\nfroze raw/two\n    lines.txt (3 bytes)\ncold but not frozen (missing on the remote): raw/local-only.txt\nkept raw/b.txt: it was read or changed while the freeze ran\n',
+    );
+  });
 
+  it('a pulled file named like the summary line is listed (the old PULL_SUMMARY expression dropped it)', async () => {
+    const logs = await freshLogs();
     const pull = task();
-    await writeLog(logs, pull.id, ['pulled raw/x', 'pulled 1 files, 5 bytes', 'pulled raw/12 files, 3 bytes']);
-    expect((await collectFileLists(logs.entries(pull.id), pull))?.done).toEqual({ shown: ['raw/x', 'raw/12 files, 3 bytes'], total: 2 });
+    await writeLog(logs, pull.id, [
+      { kind: 'placed', path: 'raw/x', bytes: 5 },
+      { kind: 'placed', path: '1 file, 5 bytes', bytes: 3 },
+      { kind: 'placed', path: 'raw/y (unprotected: 3 bytes)', bytes: 4 },
+      { kind: 'summary', of: 'pull', dryRun: false, files: 3, bytes: 12, kept: 0 },
+    ]);
+    expect((await readFileLists(logs, pull.id, pull))?.done).toEqual({ shown: ['raw/x', '1 file, 5 bytes', 'raw/y (unprotected: 3 bytes)'], total: 3 });
+    expect((await logs.read(pull.id))!.replace(/^\S+ /gm, '')).toBe('pulled raw/x\npulled 1 file, 5 bytes\npulled raw/y (unprotected: 3 bytes)\npulled 3 files, 12 bytes\n');
   });
 
   it("counts the task's recorded totals when its log was cut in the middle", async () => {
-    async function* cutLog(): AsyncGenerator<string> {
-      for (let i = 0; i < 10; i++) yield `would freeze head${i} (1 bytes)`;
-      // (the store's cap deleted 980 lines here)
-      for (let i = 0; i < 10; i++) yield `would freeze tail${i} (1 bytes)`;
-      yield 'cold but not frozen (the remote does not hold it): only-local';
-    }
-    const lists = await collectFileLists(cutLog(), { type: 'freeze', dryRun: true, files: 1000, unprotected: 40 }, 5);
-    expect(lists?.done).toEqual({ shown: ['head0', 'head1', 'head2', 'head3', 'head4'], total: 1000 });
-    expect(lists?.unprotected.total).toBe(40);
+    const file = path.join(tempDir('mail-logs'), 'glacis.sqlite');
+    stores.push(await openTaskStore(file));
+    const db = new Kysely<Database>({ dialect: sqliteStoreDialect(file).dialect });
+    cleanups.push(() => db.destroy());
+    const dry = task({ type: 'freeze', dryRun: true, files: 1000, unprotected: 40 });
+    // The store's cap, made small: the middle 979 events are deleted.
+    const capped = new TaskLogs(db, { headLines: 10, tailLines: 11, batchLines: 7 });
+    await writeLog(capped, dry.id, [
+      ...Array.from({ length: 1000 }, (_, i): TaskEvent => ({ kind: 'frozen', path: `f${i}`, bytes: 1, dryRun: true })),
+      { kind: 'unprotected', path: 'only-local', reason: 'differs' },
+    ]);
+    const lists = await readFileLists(capped, dry.id, dry, 5);
+    expect(lists?.done).toEqual({ shown: ['f0', 'f1', 'f2', 'f3', 'f4'], total: 1000 });
+    expect(lists?.unprotected).toEqual({ shown: ['only-local (the remote copy differs)'], total: 40 });
   });
 
-  it('cuts a long list at the limit and counts the rest; a missing log gives no list', async () => {
+  it('cuts a long list at the limit and counts the rest; a missing log gives no list, a log with no file an empty one', async () => {
     const logs = await freshLogs();
     const dry = task({ dryRun: true });
-    await writeLog(logs, dry.id, Array.from({ length: 2500 }, (_, i) => `would pull f${i} (${i} bytes)`));
-    const lists = await collectFileLists(logs.entries(dry.id), dry, 100);
+    await writeLog(logs, dry.id, Array.from({ length: 2500 }, (_, i): TaskEvent => ({ kind: 'placed', path: `f${i}`, bytes: i, dryRun: true })));
+    const lists = await readFileLists(logs, dry.id, dry, 100);
     expect(lists?.done.total).toBe(2500);
     expect(lists?.done.shown).toEqual(Array.from({ length: 100 }, (_, i) => `f${i}`));
-    expect(await collectFileLists(logs.entries(randomUUID()), dry)).toBeUndefined();
+    expect(await readFileLists(logs, randomUUID(), dry)).toBeUndefined();
+    const nothing = task();
+    await writeLog(logs, nothing.id, [message('nothing to pull: every file is present locally')]);
+    expect(await readFileLists(logs, nothing.id, nothing)).toEqual({ done: { shown: [], total: 0 }, unprotected: { shown: [], total: 0 } });
   });
 });
 

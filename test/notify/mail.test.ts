@@ -120,6 +120,26 @@ describe('a task posted with an email', () => {
     expect(existsSync(path.join(local, 'subdir/subfile.txt'))).toBe(true);
   });
 
+  it('a file named like a line of the log is listed as it is: the mail reads the events, not the text', async () => {
+    const smtp = await smtpServer();
+    // "pulled 1 file, 5 bytes" is also the summary a pull of one file ends with: the regular
+    // expression the mail read the log with dropped this file from the list.
+    const { glacis, local, submit } = await setup({ smtpPort: smtp.port, remoteExtra: { '1 file, 5 bytes': 'named like a summary\n' } });
+    const id = await submit('/pull', '', { email: USER });
+    const ended = await glacis.waitForTask(id);
+    expect(ended).toMatchObject({ status: 'finished' });
+    expect(existsSync(path.join(local, '1 file, 5 bytes'))).toBe(true);
+
+    const text = (await smtp.waitFor(to(USER))).parsed.text ?? '';
+    expect(text).toContain(`The following ${ended.files} files were pulled`);
+    const listed = text.split('\n').filter((line) => line.startsWith('  ')).map((line) => line.trim());
+    expect(listed).toContain('1 file, 5 bytes');
+    expect(listed).toHaveLength(ended.files);
+    expect(text).not.toContain('… and');
+    // The log reads as it always did.
+    expect((await glacis.get(`/tasks/log/${id}`)).body.logs).toMatch(/Z pulled 1 file, 5 bytes\n/);
+  });
+
   // Issue 15: a user's typo mailed the administrator.
   it('failure on the user\'s own input (a path the remote lacks): the error to the user only, MAIL_ADMIN not bothered', async () => {
     const smtp = await smtpServer();

@@ -14,7 +14,9 @@ import { postgresStoreDialect } from '../../src/store/dialects/postgres/index.js
 import { sqliteStoreDialect } from '../../src/store/dialects/sqlite/index.js';
 import { openTaskStore, type NewTask, type TaskStore } from '../../src/store/index.js';
 import type { Database } from '../../src/store/schema.js';
-import { TaskLogs, isTaskId, type TaskLogLimits } from '../../src/store/task-logs.js';
+import { noneKept } from '../../src/freeze/summary.js';
+import type { TaskEvent, TaskEventKind } from '../../src/store/task-events.js';
+import { TaskLogs, isTaskId, type LoggedEvent, type TaskLogLimits } from '../../src/store/task-logs.js';
 import { createDatabase } from '../harness/postgres.js';
 import { sharedServices } from '../harness/services.js';
 
@@ -274,6 +276,140 @@ describe.each(DIALECTS)('task logs ($name)', (dialect) => {
   });
 });
 
+describe.each(DIALECTS)('task events ($name)', (dialect) => {
+  async function fresh(limits: Partial<TaskLogLimits> = {}, onQuery?: () => void): Promise<{ logs: TaskLogs; db: Kysely<Database> }> {
+    const url = await dialect.url();
+    stores.push(await openTaskStore(url));
+    const db = dialect.connect(url, onQuery);
+    dbs.push(db);
+    return { logs: new TaskLogs(db, limits), db };
+  }
+
+  async function collect(logs: TaskLogs, id: string, kinds?: readonly TaskEventKind[]): Promise<LoggedEvent[]> {
+    const out: LoggedEvent[] = [];
+    for await (const logged of logs.events(id, kinds ? { kinds } : {})) out.push(logged);
+    return out;
+  }
+
+  const kept = { ...noneKept(), recent: 2, 'missing-remote': 1, changed: 1 };
+  /** Each event, and the line the workers wrote for it before events existed (their templates, verbatim). */
+  const RENDERED: ReadonlyArray<readonly [TaskEvent, string]> = [
+    [{ kind: 'message', text: 'pull of /data/lab1/raw started' }, 'pull of /data/lab1/raw started'],
+    [{ kind: 'placed', path: 'raw/a.txt', bytes: 12 }, 'pulled raw/a.txt'],
+    [{ kind: 'placed', path: 'raw/b.txt', bytes: 7, dryRun: true }, 'would pull raw/b.txt (7 bytes)'],
+    [{ kind: 'placed', path: 'raw/no-size', bytes: -1, dryRun: true }, 'would pull raw/no-size (-1 bytes)'],
+    [{ kind: 'kept', path: 'raw/c.txt', reason: 'appeared-locally' }, 'kept the local raw/c.txt: it appeared during the pull'],
+    [{ kind: 'kept', path: 'raw/d', reason: 'outside-repository' }, 'skipped raw/d: its directory leads outside the repository'],
+    [{ kind: 'summary', of: 'pull', dryRun: false, files: 1, bytes: 12, kept: 1 }, 'pulled 1 file, 12 bytes; 1 kept as they were locally'],
+    [{ kind: 'summary', of: 'pull', dryRun: false, files: 2, bytes: 1, kept: 0 }, 'pulled 2 files, 1 byte'],
+    [{ kind: 'summary', of: 'pull', dryRun: true, files: 3, bytes: 30, kept: 0 }, 'dry run: would pull 3 files, 30 bytes'],
+    [{ kind: 'frozen', path: 'raw/e.txt', bytes: 5 }, 'froze raw/e.txt (5 bytes)'],
+    [{ kind: 'frozen', path: 'raw/e2.txt', bytes: 5, dryRun: false }, 'froze raw/e2.txt (5 bytes)'],
+    [{ kind: 'frozen', path: 'raw/f.txt', bytes: 6, dryRun: true }, 'would freeze raw/f.txt (6 bytes)'],
+    [{ kind: 'kept', path: 'raw/g', reason: 'changed-remote' }, 'kept raw/g: the remote copy changed or vanished since it was listed'],
+    [{ kind: 'kept', path: 'raw/h', reason: 'changed-locally' }, 'kept raw/h: it was read or changed while the freeze ran'],
+    [{ kind: 'unprotected', path: 'raw/i', reason: 'missing-remote' }, 'cold but not frozen (missing on the remote): raw/i'],
+    [{ kind: 'unprotected', path: 'raw/j', reason: 'differs' }, 'cold but not frozen (the remote copy differs): raw/j'],
+    [{ kind: 'unprotected', path: 'raw/k', reason: 'newer-locally' }, 'cold but not frozen (changed locally since the last backup): raw/k'],
+    [{ kind: 'unprotected', path: 'raw/l', reason: 'unverifiable' }, 'cold but not frozen (no hash to compare with the remote): raw/l'],
+    [{ kind: 'unprotected', path: 'raw/m', reason: 'ambiguous' }, 'cold but not frozen (the remote holds two entries for it): raw/m'],
+    [
+      { kind: 'summary', of: 'freeze', dryRun: false, files: 2, bytes: 11, kept, unprotected: 1, freezeAgeDays: 180, force: false },
+      'froze 2 files, 11 bytes; kept 4 files: 2 read within freeze_age (180 days), 1 missing on the remote, 1 read or changed during the run',
+    ],
+    [{ kind: 'message', text: 'failed: the remote stopped answering', level: 'error' }, 'failed: the remote stopped answering'],
+  ];
+
+  it('renders each event as the line the workers wrote before, and gives every event back whole, with its level', async () => {
+    const { logs } = await fresh();
+    const id = randomUUID();
+    const writer = await logs.open(id);
+    for (const [event] of RENDERED) writer.event(event);
+    await writer.close();
+    const text = (await logs.read(id))!;
+    expect(text.split('\n').slice(0, -1).map((line) => line.replace(/^\d{4}-\d\d-\d\dT\S+Z /, ''))).toEqual(RENDERED.map(([, line]) => line));
+    const events = await collect(logs, id);
+    expect(events.map((e) => e.event)).toEqual(RENDERED.map(([event]) => event));
+    expect(events.map((e) => e.level)).toEqual(RENDERED.map(([event]) => (event.kind === 'message' && event.level) || 'info'));
+    expect(events.every((e) => /^\d{4}-\d\d-\d\dT/.test(e.time))).toBe(true);
+  });
+
+  it('reads only the kinds asked for, page by page across a long log; a line written before events is a message', async () => {
+    const { logs, db } = await fresh({ headLines: 100_000, tailLines: 100_000 });
+    const id = randomUUID();
+    // As migration 0005 wrote a line: kind `line`, no data.
+    await db.insertInto('task_logs').values({ task_id: id, seq: 1, time: new Date().toISOString(), level: 'info', kind: 'line', message: 'froze old.txt (1 bytes)', data: null }).execute();
+    const writer = await logs.open(id);
+    // More than a read page (5,000 rows), the files among messages.
+    for (let i = 0; i < 12_000; i++) writer.event(i % 3 === 0 ? { kind: 'frozen', path: `f${i}`, bytes: i } : { kind: 'message', text: `note ${i}` });
+    await writer.close();
+    const frozen = await collect(logs, id, ['frozen']);
+    expect(frozen).toHaveLength(4_000);
+    expect(frozen.at(-1)!.event).toEqual({ kind: 'frozen', path: 'f11997', bytes: 11997 });
+    const messages = await collect(logs, id, ['message']);
+    expect(messages).toHaveLength(8_001);
+    // The old line is its text, not a file: only its own text could say otherwise.
+    expect(messages[0]!.event).toEqual({ kind: 'message', text: 'froze old.txt (1 bytes)' });
+    expect(await collect(logs, id, [])).toEqual([]);
+    expect(await logs.exists(id)).toBe(true);
+    expect(await logs.exists(randomUUID())).toBe(false);
+  });
+
+  it('a row whose fields do not read back as its kind is its text, as a message, never a file', async () => {
+    const { logs, db } = await fresh();
+    const id = randomUUID();
+    const row = { task_id: id, time: new Date().toISOString(), level: 'warn', message: 'froze x (1 bytes)' };
+    await db
+      .insertInto('task_logs')
+      .values([
+        { ...row, seq: 1, kind: 'frozen', data: '{not json' },
+        { ...row, seq: 2, kind: 'frozen', data: JSON.stringify({ path: 3, bytes: 1 }) },
+        { ...row, seq: 3, kind: 'unprotected', data: JSON.stringify({ path: 'x', reason: 'no such reason' }) },
+        { ...row, seq: 4, kind: 'some later kind', data: '{}' },
+      ])
+      .execute();
+    const events = await collect(logs, id);
+    expect(events.map((e) => e.event)).toEqual(Array.from({ length: 4 }, () => ({ kind: 'message', text: 'froze x (1 bytes)', level: 'warn' })));
+    expect(await collect(logs, id, ['frozen', 'unprotected'])).toEqual([]);
+  });
+
+  it('batches events as lines: 20,000 events take a few dozen statements', async () => {
+    let statements = 0;
+    const { logs } = await fresh({}, () => (statements += 1));
+    const id = randomUUID();
+    const writer = await logs.open(id);
+    for (let i = 0; i < 20_000; i++) writer.event({ kind: 'placed', path: `raw/file-${i}`, bytes: i });
+    await writer.close();
+    expect(statements).toBeLessThan(60);
+    expect((await collect(logs, id, ['placed'])).length).toBe(20_000);
+  });
+
+  it('the cap keeps the head and the tail of the events, and the text says what was cut', async () => {
+    const { logs } = await fresh({ headLines: 3, tailLines: 4, batchLines: 2 });
+    const id = randomUUID();
+    const writer = await logs.open(id);
+    for (let i = 1; i <= 40; i++) writer.event({ kind: 'frozen', path: `f${i}`, bytes: 1 });
+    writer.event({ kind: 'summary', of: 'freeze', dryRun: false, files: 40, bytes: 40, kept: noneKept(), unprotected: 0, freezeAgeDays: 1, force: true });
+    await writer.close();
+    const events = (await collect(logs, id)).map((e) => e.event);
+    expect(events.map((e) => ('path' in e ? e.path : e.kind))).toEqual(['f1', 'f2', 'f3', 'f38', 'f39', 'f40', 'summary']);
+    expect((await logs.read(id))!.replace(/^\d{4}-\S+ /gm, '')).toBe(
+      "froze f1 (1 bytes)\nfroze f2 (1 bytes)\nfroze f3 (1 bytes)\n[… 34 lines cut here: a task's log keeps its first and last lines]\n" +
+        'froze f38 (1 bytes)\nfroze f39 (1 bytes)\nfroze f40 (1 bytes)\nfroze 40 files, 40 bytes\n',
+    );
+  });
+
+  it('cuts a very long path, in the text and in the event alike', async () => {
+    const { logs } = await fresh();
+    const id = randomUUID();
+    const writer = await logs.open(id);
+    writer.event({ kind: 'placed', path: 'p'.repeat(10_000), bytes: 1 });
+    await writer.close();
+    const [logged] = await collect(logs, id);
+    expect(logged!.event).toEqual({ kind: 'placed', path: `${'p'.repeat(8192)} [… 1808 characters cut]`, bytes: 1 });
+  });
+});
+
 describe('PostgreSQL specifics', () => {
   it('uses real booleans, timestamps with time zone and 64-bit integers', async () => {
     const url = await createDatabase(sharedServices().postgresUrl);
@@ -297,6 +433,7 @@ describe('PostgreSQL specifics', () => {
         'tasks.seq': 'bigint',
         'task_logs.time': 'timestamp with time zone',
         'task_logs.seq': 'bigint',
+        'task_logs.data': 'text',
       });
     } finally {
       await client.end();

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { Repo } from '../../src/config/types.js';
 import { Rclone } from '../../src/rclone/index.js';
+import { renderEvent } from '../../src/store/task-events.js';
 import type { TaskLogWriter } from '../../src/store/task-logs.js';
 import { runFreeze, type FreezeContext } from '../../src/workers/freeze.js';
 import { startSftp, type SftpServer } from '../harness/sftp.js';
@@ -21,7 +22,7 @@ afterEach(async () => {
 
 const rclone = new Rclone({ executable: '/usr/bin/rclone' });
 const lines: string[] = [];
-const log: TaskLogWriter = { line: (t) => void lines.push(t), close: async () => undefined };
+const log: TaskLogWriter = { line: (t) => void lines.push(t), event: (e) => void lines.push(renderEvent(e)), close: async () => undefined };
 
 function repoFor(local: string, remote: Repo['remote']): Repo {
   return { localPath: local, name: local, remote, exclude: [], freezable: true, freezeAge: 180, autoFreeze: false, autoFreezeInterval: 7, disableAtimeTest: false, verify: 'size' };

@@ -1,7 +1,7 @@
 /**
  * What a freeze (dry run or not) did or would do, read from its task record (files, bytes,
  * unprotected) and from its log's lines (`would freeze <file> (<n> bytes)`,
- * `cold but not frozen (<why>): <file>`, `kept <file>: <why>`), as workers/freeze.ts writes them.
+ * `cold but not frozen (<why>): <file>`, `kept <file>: <why>`), as src/store/task-events.ts renders them.
  */
 import { useState } from 'preact/hooks';
 import type { TaskJson } from './api.js';

@@ -61,4 +61,11 @@ export const postgresMigrations: Readonly<Record<string, Migration>> = {
       await db.schema.alterTable('tasks').addColumn('result', 'jsonb').execute();
     },
   },
+  '0007_task_events': {
+    // As SQLite's 0007: the event's fields as JSON beside its kind. Text, not jsonb: the
+    // fields are only ever read back whole, and both dialects then answer the same string.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('task_logs').addColumn('data', 'text').execute();
+    },
+  },
 };

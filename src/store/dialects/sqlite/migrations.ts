@@ -75,4 +75,11 @@ export const sqliteMigrations: Readonly<Record<string, Migration>> = {
       await db.schema.alterTable('tasks').addColumn('result', 'text').execute();
     },
   },
+  '0007_task_events': {
+    // Structured task events (store/task-events.ts): the event's fields as JSON beside its kind;
+    // `message` keeps its rendering, so the log reads as text without them.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('task_logs').addColumn('data', 'text').execute();
+    },
+  },
 };
