@@ -4,15 +4,18 @@
  *
  *   0 text                 plain values: words, mail addresses, value parsers
  *   1 paths, config, log   request paths and excludes; local.cfg and the repos file; the logger
- *   2 store, queue, locks, rclone, wire   task records, BullMQ, path locks, the rclone driver,
- *                          the API's wire shapes (from the store's words and the config's types)
+ *   2 rclone               the rclone driver
  *   3 freeze, policy       the freeze decision and matcher; age, report and watermark policy
- *   4 tasks, workers, notify, metrics   running a task: its kind, the job processing, the
+ *                          (pure rules and their words: no record, queue or lock)
+ *   4 store, queue, locks, wire   task records, BullMQ, path locks, the API's wire shapes; the
+ *                          task log renders its events in the freeze rules' words (store
+ *                          above freeze: src/store/task-events.ts reads freeze/summary.ts)
+ *   5 tasks, workers, notify, metrics   running a task: its kind, the job processing, the
  *                          mail at its end, the counters it bumps (they read each other)
- *   5 services, schedule   what the API and the schedulers ask for
- *   6 api                  the REST API
- *   7 runtime              the wiring of a process (serve, worker)
- *   8 cli                  the command: `glacis serve` starts the runtime
+ *   6 services, schedule   what the API and the schedulers ask for
+ *   7 api                  the REST API
+ *   8 runtime              the wiring of a process (serve, worker)
+ *   9 cli                  the command: `glacis serve` starts the runtime
  *
  * Before this test, src/config and src/notify imported src/services (mail addresses) and
  * src/workers imported src/services (remote paths). The same table is in README.md's
@@ -32,8 +35,9 @@ const SRC = path.join(ROOT, 'src');
 const LAYERS: readonly (readonly string[])[] = [
   ['text'],
   ['paths', 'config', 'log'],
-  ['store', 'queue', 'locks', 'rclone', 'wire'],
+  ['rclone'],
   ['freeze', 'policy'],
+  ['store', 'queue', 'locks', 'wire'],
   ['tasks', 'workers', 'notify', 'metrics'],
   ['services', 'schedule'],
   ['api'],
