@@ -58,7 +58,13 @@ export interface TaskLogWriter {
   line(text: string): void;
   /** Appends one event, rendered as its line (task-events.ts `renderEvent`). Secrets must be removed before calling. */
   event(event: TaskEvent): void;
-  /** Writes what is buffered; resolves once it is in the database. */
+  /**
+   * Writes what is buffered; resolves once it is in the database. The worker calls it
+   * before it records a task's end, so that whoever sees the end reads the whole log
+   * (test/workers/log-complete.test.ts).
+   */
+  flush(): Promise<void>;
+  /** Writes what is buffered; resolves once it is in the database. Nothing is written after. */
   close(): Promise<void>;
 }
 
@@ -254,16 +260,20 @@ class BatchedWriter implements TaskLogWriter {
       message: cutText(renderEvent(bounded)),
       data: eventData(bounded) ?? null,
     });
-    if (this.buffer.length >= this.limits.batchLines) this.flush(false);
-    else this.timer ??= setTimeout(() => this.flush(false), this.limits.flushMs).unref();
+    if (this.buffer.length >= this.limits.batchLines) this.write(false);
+    else this.timer ??= setTimeout(() => this.write(false), this.limits.flushMs).unref();
   }
 
-  close(): Promise<void> {
-    this.flush(true);
+  flush(): Promise<void> {
+    this.write(true);
     return this.chain;
   }
 
-  private flush(final: boolean): void {
+  close(): Promise<void> {
+    return this.flush();
+  }
+
+  private write(final: boolean): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     const rows = this.buffer;

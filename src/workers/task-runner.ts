@@ -118,6 +118,10 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
       },
     };
     const result = await kind.run(context);
+    // The closing line is in the database before the record says the task ended: whoever
+    // sees `finished` reads the whole log (test/workers/log-complete.test.ts).
+    log.line(`finished: ${plural(result.files, 'file')}, ${plural(result.bytes, 'byte')}${result.unprotected ? `, ${plural(result.unprotected, 'cold file')} unprotected` : ''}`);
+    await log.flush();
     ended = await deps.store.transition(taskId, RUNNING_STATUSES, {
       status: 'finished',
       finished: new Date().toISOString(),
@@ -126,7 +130,6 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
       ...(result.unprotected !== undefined ? { unprotected: result.unprotected } : {}),
       ...(result.result !== undefined ? { result: result.result } : {}),
     });
-    log.line(`finished: ${plural(result.files, 'file')}, ${plural(result.bytes, 'byte')}${result.unprotected ? `, ${plural(result.unprotected, 'cold file')} unprotected` : ''}`);
     events.info('task finished', { type: task.type, files: result.files, bytes: result.bytes, ...(result.unprotected ? { unprotected: result.unprotected } : {}) });
     return { files: result.files, bytes: result.bytes, ...(result.unprotected !== undefined ? { unprotected: result.unprotected } : {}) };
   } catch (error) {
@@ -145,6 +148,7 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
     }
     const message = signal.aborted ? 'cancelled by request' : deps.redact(failureMessage(error, findRepo(deps.repos, task.path)));
     log.event(signal.aborted ? { kind: 'message', text: 'cancelled' } : { kind: 'message', text: `failed: ${message}`, level: 'error' });
+    await log.flush();
     if (signal.aborted) events.info('task cancelled', { type: task.type });
     else {
       events.warn('task failed', { type: task.type, error: message });

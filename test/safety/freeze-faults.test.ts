@@ -338,7 +338,7 @@ function countOutcome(figures: Figures, failure: unknown): void {
   if (/gave no answer for/.test(String(failure))) figures.stalled++;
 }
 
-const silentLog: TaskLogWriter = { line: () => undefined, event: () => undefined, close: async () => undefined };
+const silentLog: TaskLogWriter = { line: () => undefined, event: () => undefined, flush: async () => undefined, close: async () => undefined };
 
 function repoFor(local: string, remote: RemoteSpec, verify: VerifyMode): Repo {
   return { localPath: local, name: local, remote, exclude: [], freezable: true, freezeAge: 180, autoFreeze: false, autoFreezeInterval: 7, disableAtimeTest: false, verify };

@@ -22,7 +22,7 @@ afterEach(async () => {
 
 const rclone = new Rclone({ executable: '/usr/bin/rclone' });
 const lines: string[] = [];
-const log: TaskLogWriter = { line: (t) => void lines.push(t), event: (e) => void lines.push(renderEvent(e)), close: async () => undefined };
+const log: TaskLogWriter = { line: (t) => void lines.push(t), event: (e) => void lines.push(renderEvent(e)), flush: async () => undefined, close: async () => undefined };
 
 function repoFor(local: string, remote: Repo['remote']): Repo {
   return { localPath: local, name: local, remote, exclude: [], freezable: true, freezeAge: 180, autoFreeze: false, autoFreezeInterval: 7, disableAtimeTest: false, verify: 'size' };
