@@ -17,6 +17,7 @@ import { countRcloneFailure, createMetricsRegistry, probeDependencies } from '..
 import { connectRedis, isRedisUnavailable, RedisUnreachableError, safeRedisUrl, waitUntilConnected } from '../queue/connection.js';
 import { TaskQueue } from '../queue/task-queue.js';
 import { makeRedactor, MIN_REDACTED_LENGTH, Rclone, remoteEnv, secretSettings } from '../rclone/index.js';
+import { createAdminAlerter, type AdminAlerter } from '../notify/alert.js';
 import { MailQueue } from '../notify/mail-queue.js';
 import { startMailWorker } from '../notify/mail-worker.js';
 import { Mailer } from '../notify/mailer.js';
@@ -53,6 +54,8 @@ export interface Runtime {
   readonly notifier: TaskEndNotifier;
   /** The mail queue, when mail is on (`MAIL_SERVER` or `MAIL_SUPPRESS_SEND`). */
   readonly mailQueue?: MailQueue;
+  /** Mails `MAIL_ADMIN` at once on a task's behalf (the report's loss alert). */
+  readonly alert: AdminAlerter;
   close(): Promise<void>;
 }
 
@@ -130,6 +133,7 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
     tasks: new TaskService({ repos, store, locks, queue, logs, redis, prefix, notifier, mailEnabled: mailEnabled(settings.mail) }),
     notifier,
     ...(mailQueue ? { mailQueue } : {}),
+    alert: createAdminAlerter({ mail: settings.mail, queue: mailQueue, log, redact }),
     async close() {
       await queue.close().catch(() => undefined);
       await mailQueue?.close().catch(() => undefined);

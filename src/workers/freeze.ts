@@ -220,7 +220,7 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
 }
 
 /** Runs both; if either fails, stops the other, waits for it, and rethrows the first failure. */
-async function bothOrNeither(a: () => Promise<void>, b: () => Promise<void>, stop: AbortController): Promise<void> {
+export async function bothOrNeither(a: () => Promise<void>, b: () => Promise<void>, stop: AbortController): Promise<void> {
   let first: { error: unknown } | undefined;
   const settle = (p: Promise<void>): Promise<void> =>
     p.catch((error: unknown) => {
@@ -311,7 +311,7 @@ function stripHashes(local: LocalFile): LocalFile {
 }
 
 /** lstat (and readlink) of a regular file or symlink; undefined for anything else or if gone. */
-function describeLocal(full: string): LocalFile | undefined {
+export function describeLocal(full: string): LocalFile | undefined {
   const stat = lstatSync(full, { throwIfNoEntry: false });
   if (!stat) return undefined;
   if (stat.isSymbolicLink()) {
@@ -352,7 +352,7 @@ async function withLocalHashes(local: LocalFile, remote: RemoteMatch | undefined
  * local files wait for the listing; one directory open at a time, read synchronously in
  * blocks (the caller yields to the event loop).
  */
-function* walkFiles(root: string, isDir: boolean, repo: Repo): Generator<string> {
+export function* walkFiles(root: string, isDir: boolean, repo: Repo): Generator<string> {
   if (!isDir) {
     yield path.basename(root);
     return;
