@@ -16,6 +16,7 @@ import { Rclone } from '../../src/rclone/index.js';
 import { openTaskStore, type TaskStore } from '../../src/store/index.js';
 import type { AdminAlert, TaskRunContext } from '../../src/tasks/kind.js';
 import { runReport, type RepoReport } from '../../src/tasks/kinds/report.js';
+import { repoReportSchema } from '../../src/tasks/kinds/report-schema.js';
 import { runFreeze } from '../../src/workers/freeze.js';
 import { requireBinary } from '../harness/process.js';
 import { FIXTURE_FILES, FIXTURE_LINKS, FIXTURE_MTIME, makeRemote, tempDir, writeFixture } from '../helpers/remotes.js';
@@ -112,6 +113,7 @@ describe('the report kind', () => {
     const { report: result, log } = await report('');
 
     expect(result).toMatchObject({ repo: local, path: local, freezeAgeDays: 30, verifiedBy: 'size' });
+    expect(repoReportSchema.parse(result)).toEqual(result); // the documented wire shape
     expect(result.local.files).toBe(7);
     expect(result.byAge.map((row) => [row.bucket, row.files])).toEqual([
       ['<7d', 1],
