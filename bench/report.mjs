@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Report at scale (issue 16 §5): Glacis's report task (src/tasks/kinds/report.ts) on a tree
+ * Report at scale (issue 16 §5): Glacis's report task (src/workers/report.ts) on a tree
  * of N files, with N/10 more frozen (on the remote only, in the catalogue), against the
  * baseline `find DIR -type f -atime +N` plus `rclone lsf -R REMOTE` on the same trees,
  * measured in the same run. The baseline neither matches the two sides nor reads the
@@ -103,7 +103,7 @@ async function timedChild(config) {
 }
 
 async function runGlacisReport({ local, remote, rclone, frozen }) {
-  const { runReport } = await import(path.join(distDir, 'src/tasks/kinds/report.js'));
+  const { runReport } = await import(path.join(distDir, 'src/workers/report.js'));
   const { Rclone } = await import(path.join(distDir, 'src/rclone/index.js'));
   const { openTaskStore } = await import(path.join(distDir, 'src/store/index.js'));
   const store = await openTaskStore(path.join(path.dirname(local), 'bench.sqlite'));

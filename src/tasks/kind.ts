@@ -119,6 +119,8 @@ export interface TaskKindDefinition {
   readonly refusedIn?: (repo: Repo) => string | undefined;
   /** Where {@link TaskRunResult.result} is answered in `GET /tasks/status` (for instance `report`). */
   readonly resultField?: string;
+  /** The result's wire shape, for the OpenAPI document (absent: any JSON). */
+  readonly resultSchema?: z.ZodType;
   /**
    * The work itself, run by a worker from the queue. Absent for kinds the API runs itself
    * (`zombie`, the clean-up `GET /zombie` records).
