@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import type { DependencyStatus } from '../metrics/index.js';
 import type { BrowseService } from '../services/browse-service.js';
 import type { ListingService } from '../services/listing-service.js';
+import type { ReportService } from '../services/report-service.js';
 import type { Submitted, TaskService } from '../services/task-service.js';
 import { NotFoundError } from '../services/errors.js';
 import type { Task } from '../store/types.js';
@@ -29,6 +30,8 @@ export interface ApiDeps {
   readonly listing: ListingService;
   /** `GET /repos` and `POST /browse`, what the web page reads. */
   readonly browse: BrowseService;
+  /** `GET /repos/<repo>/report`: the latest report of a repository. */
+  readonly reports: ReportService;
   readonly version: string;
   /** Starts the clean-up of tasks recorded as unfinished with no live job behind them; returns its task id. */
   readonly startZombieTask: () => Promise<string>;
@@ -121,6 +124,10 @@ export function createApp(deps: ApiDeps): Express {
 
   app.get('/repos', async (_req, res) => {
     res.json(reposJson(await deps.browse.summaries()));
+  });
+  // The repository as its local path, URL-encoded (`/repos/%2Fdata%2Flab1/report`).
+  app.get('/repos/:repo/report', async (req, res) => {
+    res.json(await deps.reports.latest(req.params.repo));
   });
   app.post('/browse', async (req, res) => {
     const body = parseRequest(browseBody, req.body);

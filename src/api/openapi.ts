@@ -22,6 +22,7 @@ import { FIELD_DOCS } from '../wire/fields.js';
 import { METRICS_PATH } from './auth.js';
 import { BOARD_PATH } from './board.js';
 import { WEB_PAGE_PATH } from './web-page.js';
+import { repoReportSchema } from '../tasks/kinds/report-schema.js';
 import { browseBody, listBody, taskListQuery, treeBody } from './requests.js';
 
 /**
@@ -275,7 +276,9 @@ function componentSchemas(): Record<string, JsonSchema> {
     kinds: TASK_KIND_NAMES,
     statuses: TASK_STATUSES,
     runningPhases: TASK_STATUSES.filter((status) => !['waiting', 'started', 'finished', 'failed', 'cancelled'].includes(status)),
-    resultFields: TASK_KINDS.flatMap((kind) => (kind.resultField === undefined ? [] : [{ field: kind.resultField, kind: kind.name }])),
+    resultFields: TASK_KINDS.flatMap((kind) =>
+      kind.resultField === undefined ? [] : [{ field: kind.resultField, kind: kind.name, ...(kind.resultSchema ? { schema: kind.resultSchema } : {}) }],
+    ),
   });
   const named: Record<string, z.ZodType> = {
     ...submissionRequests(),
@@ -286,6 +289,7 @@ function componentSchemas(): Record<string, JsonSchema> {
     ListEntry: listEntrySchema,
     TreeEntry: treeEntrySchema,
     Repos: reposSchema,
+    Report: repoReportSchema,
     Browse: browseSchema,
     Error: errorSchema,
     Submitted: submittedSchema,
@@ -523,6 +527,17 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
           description: 'What the web page shows. Never the remote\'s address nor a secret: only the kind of backend.',
           tags: ['files'],
           responses: { '200': jsonAnswer('The repositories', ref('schemas', 'Repos')), ...GUARDED },
+        },
+      },
+      '/repos/{repo}/report': {
+        get: {
+          operationId: 'latestReport',
+          summary: 'The latest finished report of a repository',
+          description:
+            'The repository as its local path, URL-encoded (/repos/%2Fdata%2Flab1/report). The latest finished report of the repository itself (a report of a directory in it does not count); 404 when the path is not a repository or it has none yet.',
+          tags: ['files'],
+          parameters: [{ name: 'repo', in: 'path', required: true, description: "The repository's local path, URL-encoded", schema: { type: 'string' } }],
+          responses: { '200': jsonAnswer('The report', ref('schemas', 'Report')), ...NOT_FOUND, ...GUARDED },
         },
       },
       '/browse': {

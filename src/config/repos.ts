@@ -50,7 +50,7 @@ export const BACKEND_KEYS: Readonly<Record<Backend, readonly string[]>> = {
  */
 export const COMMON_KEYS: readonly string[] = [
   'exclude', 'freezable', 'freeze_age', 'auto_freeze', 'auto_freeze_interval', 'auto_freeze_cron',
-  'auto_freeze_mail', 'chown_uid', 'chown_gid', 'disable_atime_test', 'verify',
+  'auto_freeze_mail', 'chown_uid', 'chown_gid', 'disable_atime_test', 'verify', 'report_cron',
 ];
 
 /**
@@ -59,7 +59,7 @@ export const COMMON_KEYS: readonly string[] = [
  */
 const SHOWABLE_KEYS = new Set([
   'backend', 'exclude', 'freezable', 'freeze_age', 'auto_freeze', 'auto_freeze_interval',
-  'auto_freeze_cron', 'auto_freeze_mail', 'chown_uid', 'chown_gid', 'disable_atime_test', 'verify', 'port',
+  'auto_freeze_cron', 'auto_freeze_mail', 'chown_uid', 'chown_gid', 'disable_atime_test', 'verify', 'port', 'report_cron',
   'provider', 'region', 'type',
 ]);
 
@@ -187,6 +187,7 @@ function parseRepo(name: string, value: unknown, file: string, baseDir: string, 
     ...parseFreezing(input, warn),
     ...parseOwnership(input),
     verify: optionalEnum(input, 'verify', VERIFY_MODES) ?? 'size',
+    ...optionalField('reportCron', optionalCron(input, 'report_cron')),
   };
   // Last, so that a mistyped key is reported the same whether or not the directory exists.
   const localPath = existingDirectory(path.resolve(baseDir, name), where, 'the repo directory');
@@ -199,7 +200,7 @@ type FreezingFields = Pick<
 >;
 
 function parseFreezing(input: RepoInput, warn: (message: string) => void): FreezingFields {
-  const cron = optionalCron(input);
+  const cron = optionalCron(input, 'auto_freeze_cron');
   const autoFreezeMail = optionalEnum(input, 'auto_freeze_mail', AUTO_FREEZE_MAILS);
   const autoFreeze = optionalBool(input, 'auto_freeze', false);
   // A schedule without auto_freeze: true never runs; a typo'd or forgotten flag looked like a schedule.
@@ -216,6 +217,11 @@ function parseFreezing(input: RepoInput, warn: (message: string) => void): Freez
     ...(autoFreezeMail === undefined ? {} : { autoFreezeMail }),
     disableAtimeTest: optionalBool(input, 'disable_atime_test', false),
   };
+}
+
+/** `{ [name]: value }`, or nothing when the value is absent (exactOptionalPropertyTypes). */
+function optionalField<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [name]: value }) as { [P in K]?: V };
 }
 
 function parseOwnership(input: RepoInput): Pick<Repo, 'chownUid' | 'chownGid'> {
@@ -463,7 +469,7 @@ function optionalEnum<T extends string>(input: RepoInput, key: string, allowed: 
  */
 const cronParser = (): typeof import('cron-parser') => createRequire(import.meta.url)('cron-parser') as typeof import('cron-parser');
 
-/** What `auto_freeze_cron` allows; a 6-field expression starts with seconds. */
+/** What `auto_freeze_cron` and `report_cron` allow; a 6-field expression starts with seconds. */
 const CRON_ALLOWED = 'a cron expression of 5 or 6 space-separated fields';
 const CRON_RANGES = 'minute 0-59, hour 0-23, day of month 1-31, month 1-12, day of week 0-7 (a 6th field, first, is seconds 0-59)';
 
@@ -472,12 +478,12 @@ const CRON_RANGES = 'minute 0-59, hour 0-23, day of month 1-31, month 1-12, day 
  * that what passes start-up is what runs: `61 * * * *` passed the field count, and the
  * scheduler then failed naming neither repo nor key (test/config/repos.test.ts).
  */
-function optionalCron(input: RepoInput): string | undefined {
-  const value = input.settings.get('auto_freeze_cron');
+function optionalCron(input: RepoInput, key: 'auto_freeze_cron' | 'report_cron'): string | undefined {
+  const value = input.settings.get(key);
   if (value === undefined) return undefined;
   const fields = typeof value === 'string' ? value.trim().split(/\s+/) : [];
   if (fields.length !== 5 && fields.length !== 6) {
-    throw ConfigError.invalidValue(input.where, 'auto_freeze_cron', CRON_ALLOWED, show('auto_freeze_cron', value));
+    throw ConfigError.invalidValue(input.where, key, CRON_ALLOWED, show(key, value));
   }
   const expression = fields.join(' ');
   try {
@@ -485,7 +491,7 @@ function optionalCron(input: RepoInput): string | undefined {
     return expression;
   } catch (error) {
     const reason = (error instanceof Error ? error.message : String(error)).replace(/^Constraint error, /, '');
-    throw ConfigError.invalidValue(input.where, 'auto_freeze_cron', `${CRON_ALLOWED}, each within its range: ${CRON_RANGES}`, `${show('auto_freeze_cron', value)}: ${reason}`);
+    throw ConfigError.invalidValue(input.where, key, `${CRON_ALLOWED}, each within its range: ${CRON_RANGES}`, `${show(key, value)}: ${reason}`);
   }
 }
 

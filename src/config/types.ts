@@ -195,6 +195,8 @@ export interface Repo {
   readonly autoFreezeInterval: number;
   /** A cron expression replacing the interval, when set. */
   readonly autoFreezeCron?: string;
+  /** `report_cron`: a report of the whole repo on this cron expression (issue 16 §2); absent: none. */
+  readonly reportCron?: string;
   /** `auto_freeze_mail`; absent: `changes` (a summary only when files were frozen or cold files are unprotected). */
   readonly autoFreezeMail?: AutoFreezeMail;
   /** 0..65535 */

@@ -20,6 +20,17 @@ export interface MailJobData {
   readonly audience: Audience;
   /** The task's record, only when the record is deleted before the mail is sent (a removed task). */
   readonly task?: Task;
+  /**
+   * A message a task composed itself for `MAIL_ADMIN` while it ran (the report's loss
+   * alert): sent as it is, not composed from the record. Bounded by the task (it caps its lists).
+   */
+  readonly alert?: AlertMail;
+}
+
+/** Subject and plain text of an alert to the administrators. */
+export interface AlertMail {
+  readonly subject: string;
+  readonly text: string;
 }
 
 /** What a mail job did: sent, only logged (`MAIL_SUPPRESS_SEND`), or nothing (the task is gone, or nobody to write to). */
@@ -55,8 +66,9 @@ export class MailQueue {
 
   async add(data: MailJobData): Promise<void> {
     await this.queue.add(data.audience, data, {
-      // A task ends once: should two code paths both report it, one mail goes out.
-      jobId: `${data.taskId}-${data.audience}`,
+      // A task ends once: should two code paths both report it, one mail goes out. A task
+      // raises at most one alert (an attempt run again does not mail twice).
+      jobId: `${data.taskId}-${data.alert ? 'alert' : data.audience}`,
       attempts: MAIL_ATTEMPTS,
       backoff: { type: 'exponential', delay: this.options.retryDelayMs },
       removeOnComplete: { count: 1000 },

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../log/index.js';
 import type { TaskStore } from '../store/types.js';
 import type { TaskLogs } from '../store/task-logs.js';
-import { composeTaskMail, type Audience } from './compose.js';
+import { composeTaskMail, type Audience, type ComposedMail } from './compose.js';
 import { DEFAULT_LIST_LIMIT, readFileLists } from './file-list.js';
 import { MAIL_ATTEMPTS, MAIL_QUEUE_NAME, type MailJob, type MailJobData, type MailJobResult } from './mail-queue.js';
 import type { Mailer } from './mailer.js';
@@ -74,6 +74,7 @@ export function startMailWorker(connection: Redis, deps: MailWorkerDeps, options
 
 async function sendTaskMail(job: MailJob, deps: MailWorkerDeps, listLimit: number): Promise<MailJobResult> {
   const { taskId, audience } = job.data;
+  if (job.data.alert) return send(job, deps, deps.admins.length > 0 ? { to: [...deps.admins], ...job.data.alert } : undefined);
   const stored = await deps.store.get(taskId);
   const task = stored ?? job.data.task;
   if (!task) {
@@ -82,7 +83,11 @@ async function sendTaskMail(job: MailJob, deps: MailWorkerDeps, listLimit: numbe
   }
   // Only a stored task still has its log; a removed one's list is gone with it.
   const files = stored ? await readFileLists(deps.logs, taskId, task, listLimit) : undefined;
-  const mail = composeTaskMail(task, audience, files, deps.admins);
+  return send(job, deps, composeTaskMail(task, audience, files, deps.admins));
+}
+
+async function send(job: MailJob, deps: MailWorkerDeps, mail: ComposedMail | undefined): Promise<MailJobResult> {
+  const { taskId } = job.data;
   if (!mail) return 'skipped';
   try {
     const outcome = await deps.mailer.send(mail);

@@ -13,20 +13,24 @@ import { checkSettingsUsable, unusableSetting } from '../config/usable.js';
 import { PathLocks } from '../locks/index.js';
 import { findRepo } from '../paths/index.js';
 import { describeError, type Logger } from '../log/index.js';
-import { countRcloneFailure, createMetricsRegistry, probeDependencies } from '../metrics/index.js';
+import { countRcloneFailure, createMetricsRegistry, DEPENDENCY_TIMEOUT_MS, probeDependencies, withTimeout } from '../metrics/index.js';
+import { registerReportGauges } from '../metrics/report.js';
 import { connectRedis, isRedisUnavailable, RedisUnreachableError, safeRedisUrl, waitUntilConnected } from '../queue/connection.js';
 import { TaskQueue } from '../queue/task-queue.js';
 import { makeRedactor, MIN_REDACTED_LENGTH, Rclone, remoteEnv, secretSettings } from '../rclone/index.js';
+import { createAdminAlerter, type AdminAlerter } from '../notify/alert.js';
 import { MailQueue } from '../notify/mail-queue.js';
 import { startMailWorker } from '../notify/mail-worker.js';
 import { Mailer } from '../notify/mailer.js';
 import { createTaskEndNotifier, mailEnabled, type TaskEndNotifier } from '../notify/notifier.js';
 import { BrowseService } from '../services/browse-service.js';
 import { ListingService } from '../services/listing-service.js';
+import { ReportService } from '../services/report-service.js';
 import { redisOr503, TaskService } from '../services/task-service.js';
 import { cleanZombies, startZombieTask } from '../services/zombies.js';
 import { autoFreezeQueue, startAutoFreezeWorker, syncAutoFreezeSchedules } from '../schedule/auto-freeze.js';
 import { housekeepingQueue, startHousekeepingWorker, syncHousekeepingSchedules } from '../schedule/housekeeping.js';
+import { reportScheduleQueue, startReportScheduleWorker, syncReportSchedules } from '../schedule/report.js';
 import { removeOldTasks } from '../services/housekeeping.js';
 import { databaseKind, databasePassword, shownDatabaseUrl } from '../config/database-url.js';
 import { openTaskStore, type TaskStore } from '../store/index.js';
@@ -53,6 +57,8 @@ export interface Runtime {
   readonly notifier: TaskEndNotifier;
   /** The mail queue, when mail is on (`MAIL_SERVER` or `MAIL_SUPPRESS_SEND`). */
   readonly mailQueue?: MailQueue;
+  /** Mails `MAIL_ADMIN` at once on a task's behalf (the report's loss alert). */
+  readonly alert: AdminAlerter;
   close(): Promise<void>;
 }
 
@@ -130,6 +136,7 @@ export async function openRuntime(settings: Settings, repos: readonly Repo[], lo
     tasks: new TaskService({ repos, store, locks, queue, logs, redis, prefix, notifier, mailEnabled: mailEnabled(settings.mail) }),
     notifier,
     ...(mailQueue ? { mailQueue } : {}),
+    alert: createAdminAlerter({ mail: settings.mail, queue: mailQueue, log, redact }),
     async close() {
       await queue.close().catch(() => undefined);
       await mailQueue?.close().catch(() => undefined);
@@ -155,31 +162,38 @@ export async function startApi(runtime: Runtime): Promise<Server> {
   const { settings, log } = runtime;
   const schedules = autoFreezeQueue(runtime.redis, settings.queuePrefix);
   const housekeeping = housekeepingQueue(runtime.redis, settings.queuePrefix);
+  const reportSchedules = reportScheduleQueue(runtime.redis, settings.queuePrefix);
   try {
     // A BullMQ queue waits for ever for a connection that was never ready: fail instead.
     if (runtime.redis.status !== 'ready') throw new Error('Redis is not reachable');
     const scheduled = await syncAutoFreezeSchedules(schedules, runtime.repos);
     if (scheduled.length > 0) log.info('auto-freeze scheduled', { repos: scheduled });
     await syncHousekeepingSchedules(housekeeping, { cleanup: settings.cleanupIntervalMs, zombies: settings.zombiesIntervalMs });
+    const reporting = await syncReportSchedules(reportSchedules, runtime.repos);
+    if (reporting.length > 0) log.info('reports scheduled', { repos: reporting });
   } catch (error) {
     // Redis down at start-up: the API still starts (and answers 503); the next start syncs.
     log.error('could not update the auto-freeze and housekeeping schedules', { error: runtime.redact(describeError(error)) });
   }
   // Kept open for Bull Board while the API serves, and closed with the server. They share
   // the runtime's connection, so closing them only lets go of it (before `runtime.close()`).
-  const boardQueues: BoardQueue[] = [runtime.queue.queue, schedules, housekeeping, ...(runtime.mailQueue ? [runtime.mailQueue.queue] : [])];
-  const closeBoardQueues = (): Promise<unknown> => Promise.all([schedules.close(), housekeeping.close()]).catch(() => undefined);
+  const boardQueues: BoardQueue[] = [runtime.queue.queue, schedules, housekeeping, reportSchedules, ...(runtime.mailQueue ? [runtime.mailQueue.queue] : [])];
+  const closeBoardQueues = (): Promise<unknown> => Promise.all([schedules.close(), housekeeping.close(), reportSchedules.close()]).catch(() => undefined);
+  const reports = new ReportService(runtime.repos, runtime.store);
+  const metricsRegistry = createMetricsRegistry({ store: runtime.store, queue: runtime.queue.queue, redis: runtime.redis, prefix: settings.queuePrefix });
+  registerReportGauges(metricsRegistry, () => reports.latestOfEachRepo(), (operation) => withTimeout(operation, DEPENDENCY_TIMEOUT_MS));
   const app = createApp({
     tasks: runtime.tasks,
     listing: new ListingService(runtime.repos, runtime.rclone),
     browse: new BrowseService(runtime.repos, runtime.rclone),
+    reports,
     version: settings.version ?? PACKAGE_VERSION,
     startZombieTask: () => redisOr503(() => startZombieTask({ ...runtime, onError: (error) => log.error('zombie clean-up failed', { error: runtime.redact(describeError(error)) }) })),
     onServerError: (error) => log.error('request failed', { error: runtime.redact(describeError(error)) }),
     auth: { apiTokens: settings.apiTokens, metricsToken: settings.metricsToken },
     boardQueues,
     probeDependencies: () => probeDependencies({ redis: runtime.redis, store: runtime.store }),
-    metrics: createMetricsRegistry({ store: runtime.store, queue: runtime.queue.queue, redis: runtime.redis, prefix: settings.queuePrefix }),
+    metrics: metricsRegistry,
   });
   // Not `app.listen`: Express 5 hands a listen error (EADDRINUSE) to the callback, and
   // resolving there left `glacis up` "up" on a port it never had (test/cli/startup.test.ts).
@@ -232,6 +246,7 @@ export async function startTaskWorker(runtime: Runtime): Promise<RunningWorker> 
       // The runtime's connection fails fast when Redis is down: a lost count never holds up a task.
       countRcloneFailure: () => countRcloneFailure(runtime.redis, settings.queuePrefix),
       notifier: runtime.notifier,
+      alert: runtime.alert,
     },
     {
       concurrency: settings.workerConcurrency,
@@ -242,6 +257,7 @@ export async function startTaskWorker(runtime: Runtime): Promise<RunningWorker> 
     },
   );
   const autoFreeze = startAutoFreezeWorker(connection.duplicate(), settings.queuePrefix, (request) => runtime.tasks.submit(request), onError);
+  const reportSchedule = startReportScheduleWorker(connection.duplicate(), settings.queuePrefix, (request) => runtime.tasks.submit(request), onError);
   const housekeeping = startHousekeepingWorker(
     connection.duplicate(),
     settings.queuePrefix,
@@ -264,7 +280,7 @@ export async function startTaskWorker(runtime: Runtime): Promise<RunningWorker> 
   return {
     worker: running.worker,
     async close() {
-      await Promise.all([running.close(), autoFreeze.close(), housekeeping.close(), mails?.close()]);
+      await Promise.all([running.close(), autoFreeze.close(), reportSchedule.close(), housekeeping.close(), mails?.close()]);
     },
   };
 }

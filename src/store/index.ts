@@ -5,6 +5,7 @@
 import { Kysely, Migrator, sql, type Selectable } from 'kysely';
 import { databaseKind } from '../config/database-url.js';
 import { subtree } from '../paths/index.js';
+import { KyselyFrozenCatalogue, type FrozenCatalogue } from './catalogue.js';
 import { sqliteStoreDialect } from './dialects/sqlite/index.js';
 import type { StoreDialect } from './dialects/types.js';
 import { taskStats } from './stats.js';
@@ -13,6 +14,7 @@ import type { Database, TaskRow } from './schema.js';
 import { ENDED_STATUSES, type JsonValue, type NewTask, type Task, type TaskOrigin, type TaskQuery, type TaskStatsGroup, type TaskStatus, type TaskStore, type TaskType, type TaskUpdate } from './types.js';
 
 export * from './types.js';
+export type { CatalogueTotals, FrozenCatalogue, FrozenFile } from './catalogue.js';
 
 /** Longest page {@link TaskStore.list} returns, whatever the caller asks. */
 export const MAX_PAGE = 10_000;
@@ -66,12 +68,14 @@ async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialect): Pro
 
 class KyselyTaskStore implements TaskStore {
   readonly logs: TaskLogs;
+  readonly catalogue: FrozenCatalogue;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: StoreDialect,
   ) {
     this.logs = new TaskLogs(db);
+    this.catalogue = new KyselyFrozenCatalogue(db);
   }
 
   async create(task: NewTask): Promise<Task> {

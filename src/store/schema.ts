@@ -41,7 +41,23 @@ export interface TaskLogRow {
   data: string | null;
 }
 
+/**
+ * One frozen file of the catalogue (./catalogue.ts). Keyed by (repo, path); sizes and times
+ * are numbers on both dialects, `frozen_at` an ISO 8601 string.
+ */
+export interface FrozenFileRow {
+  repo: string;
+  path: string;
+  kind: string;
+  size: number;
+  mtime_ms: number;
+  hash: string | null;
+  frozen_at: string;
+  task_id: string;
+}
+
 export interface Database {
   tasks: TaskRow;
   task_logs: TaskLogRow;
+  frozen_files: FrozenFileRow;
 }

@@ -1,6 +1,7 @@
 /**
  * Task records: what Glacis remembers about every pull and freeze.
  */
+import type { FrozenCatalogue } from './catalogue.js';
 import type { TaskLogs } from './task-logs.js';
 import type { JsonValue, TaskKind, TaskOrigin, TaskStatus, TaskType } from './vocabulary.js';
 
@@ -67,6 +68,8 @@ export interface TaskQuery {
 export interface TaskStore {
   /** The tasks' logs, in the same database. */
   readonly logs: TaskLogs;
+  /** The frozen files (issue 16 §1), in the same database. */
+  readonly catalogue: FrozenCatalogue;
   create(task: NewTask): Promise<Task>;
   get(id: string): Promise<Task | undefined>;
   update(id: string, patch: TaskUpdate): Promise<Task | undefined>;

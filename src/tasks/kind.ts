@@ -12,6 +12,7 @@ import type { Repo } from '../config/types.js';
 import type { AtimeSupport } from '../freeze/atime.js';
 import type { TaskJobData, TaskProgress } from '../queue/task-queue.js';
 import type { Rclone } from '../rclone/index.js';
+import type { FrozenCatalogue } from '../store/catalogue.js';
 import type { TaskLogWriter } from '../store/task-logs.js';
 import type { JsonValue } from '../store/types.js';
 
@@ -34,6 +35,19 @@ export interface TaskRunContext {
   readonly enterRunning: () => Promise<void>;
   /** Whether atime moves in the repo (tested at worker start; undefined when not tested). */
   readonly atime: AtimeSupport | undefined;
+  /** The catalogue of frozen files (issue 16 §1): freeze records what it deleted, pull removes what it placed, report checks it. */
+  readonly catalogue: FrozenCatalogue;
+  /**
+   * Mails `MAIL_ADMIN` at once, outside the task's end-of-task mails (the report's loss
+   * alert); resolves once queued, never rejects. A no-op when mail is off.
+   */
+  readonly alert: (alert: AdminAlert) => Promise<void>;
+}
+
+/** A message for the administrators, composed by the kind (plain text, secrets already absent). */
+export interface AdminAlert {
+  readonly subject: string;
+  readonly text: string;
 }
 
 /** What a run returns: the record's counters, and the kind's own result (stored as JSON). */
@@ -105,6 +119,8 @@ export interface TaskKindDefinition {
   readonly refusedIn?: (repo: Repo) => string | undefined;
   /** Where {@link TaskRunResult.result} is answered in `GET /tasks/status` (for instance `report`). */
   readonly resultField?: string;
+  /** The result's wire shape, for the OpenAPI document (absent: any JSON). */
+  readonly resultSchema?: z.ZodType;
   /**
    * The work itself, run by a worker from the queue. Absent for kinds the API runs itself
    * (`zombie`, the clean-up `GET /zombie` records).

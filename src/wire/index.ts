@@ -197,7 +197,8 @@ export interface TaskVocabulary {
   readonly statuses: readonly string[];
   /** The statuses between `started` and the end: each kind's running status (`pulling | freezing`). */
   readonly runningPhases: readonly string[];
-  readonly resultFields: readonly { readonly field: string; readonly kind: string }[];
+  /** `schema`: the result's shape when the kind declares one (else any JSON). */
+  readonly resultFields: readonly { readonly field: string; readonly kind: string; readonly schema?: z.ZodType }[];
 }
 
 /**
@@ -217,7 +218,7 @@ export function documentedTaskSchemas(vocabulary: TaskVocabulary): { task: z.Zod
       .describe(`waiting (queued, or held back by an overlapping task) → started → ${vocabulary.runningPhases.join(' | ')} → finished | failed | cancelled`),
   };
   const results = Object.fromEntries(
-    vocabulary.resultFields.map(({ field, kind }) => [field, z.json().optional().describe(`A ${kind} task's result, once it has one`)]),
+    vocabulary.resultFields.map(({ field, kind, schema }) => [field, (schema ?? z.json()).optional().describe(`A ${kind} task's result, once it has one`)]),
   );
   return {
     task: taskSchema.extend(named).describe(taskSchema.description ?? ''),

@@ -24,6 +24,7 @@ import { relativeToRepo } from '../paths/index.js';
 import type { TaskJobData, TaskProgress } from '../queue/task-queue.js';
 import { RCLONELINK_SUFFIX, type Rclone, type RemoteEntry } from '../rclone/index.js';
 import { findOnRemote, parentOf } from '../rclone/remote-paths.js';
+import type { FrozenCatalogue, FrozenFile } from '../store/catalogue.js';
 import type { TaskLogWriter } from '../store/task-logs.js';
 import { plural } from '../text/plural.js';
 import { TaskFailedError } from './errors.js';
@@ -47,6 +48,8 @@ export interface FreezeContext {
   /** Called when deletion begins (status `freezing`). */
   readonly onFreezeStart: () => Promise<void>;
   readonly now?: () => number;
+  /** Where each deleted file is recorded (issue 16 §1); absent in tests of the freeze alone. */
+  readonly catalogue?: FrozenCatalogue;
 }
 
 /** Files frozen (or that would be), bytes freed, and cold files the remote does not protect. */
@@ -217,7 +220,7 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
 }
 
 /** Runs both; if either fails, stops the other, waits for it, and rethrows the first failure. */
-async function bothOrNeither(a: () => Promise<void>, b: () => Promise<void>, stop: AbortController): Promise<void> {
+export async function bothOrNeither(a: () => Promise<void>, b: () => Promise<void>, stop: AbortController): Promise<void> {
   let first: { error: unknown } | undefined;
   const settle = (p: Promise<void>): Promise<void> =>
     p.catch((error: unknown) => {
@@ -258,6 +261,7 @@ async function actOnBatch(ctx: FreezeContext, listedDir: string, batch: readonly
   let files = 0;
   let bytes = 0;
   let changed = 0;
+  const deleted: FrozenFile[] = [];
   for (const candidate of batch) {
     const repoRelative = listedDir === '' ? candidate.relative : `${listedDir}/${candidate.relative}`;
     const full = repoRoot + repoRelative;
@@ -274,12 +278,27 @@ async function actOnBatch(ctx: FreezeContext, listedDir: string, batch: readonly
         continue;
       }
       await unlink(full);
+      deleted.push(catalogued(repoRelative, candidate.local, task.taskId));
     }
     log.event({ kind: 'frozen', path: repoRelative, bytes: candidate.local.size, dryRun: task.dryRun });
     files++;
     bytes += candidate.local.kind === 'file' ? candidate.local.size : 0;
   }
+  // One write per batch, after the deletions it records: a file is catalogued only once gone.
+  if (deleted.length > 0 && ctx.catalogue) {
+    try {
+      await ctx.catalogue.record(repo.localPath, deleted);
+    } catch (error) {
+      throw new TaskFailedError(`froze ${plural(deleted.length, 'file')} but could not record them in the catalogue of frozen files; nothing more was deleted (${(error as Error).message})`, { cause: error });
+    }
+  }
   return { files, bytes, changed };
+}
+
+/** The catalogue's record of a file just deleted (the hash its judgement compared, if any). */
+function catalogued(repoRelative: string, local: LocalFile, taskId: string): FrozenFile {
+  const [hash] = Object.entries(local.hashes ?? {}).map(([type, hex]) => `${type}:${hex}`);
+  return { path: repoRelative, kind: local.kind, size: local.size, mtimeMs: local.mtimeMs, hash: hash ?? null, frozenAt: new Date().toISOString(), taskId };
 }
 
 function toRemoteFile(entry: RemoteEntry | undefined): RemoteFile | undefined {
@@ -292,7 +311,7 @@ function stripHashes(local: LocalFile): LocalFile {
 }
 
 /** lstat (and readlink) of a regular file or symlink; undefined for anything else or if gone. */
-function describeLocal(full: string): LocalFile | undefined {
+export function describeLocal(full: string): LocalFile | undefined {
   const stat = lstatSync(full, { throwIfNoEntry: false });
   if (!stat) return undefined;
   if (stat.isSymbolicLink()) {
@@ -333,7 +352,7 @@ async function withLocalHashes(local: LocalFile, remote: RemoteMatch | undefined
  * local files wait for the listing; one directory open at a time, read synchronously in
  * blocks (the caller yields to the event loop).
  */
-function* walkFiles(root: string, isDir: boolean, repo: Repo): Generator<string> {
+export function* walkFiles(root: string, isDir: boolean, repo: Repo): Generator<string> {
   if (!isDir) {
     yield path.basename(root);
     return;

@@ -19,6 +19,7 @@ import { pathExists, relativeToRepo } from '../paths/index.js';
 import type { TaskJobData, TaskJobResult, TaskProgress } from '../queue/task-queue.js';
 import { localNameOf, type CopyFilesOptions, type CopyProgress, type ListOptions, type Rclone, type RemoteEntry } from '../rclone/index.js';
 import { entriesOf, findOnRemote } from '../rclone/remote-paths.js';
+import { CATALOGUE_WRITE_ROWS, type FrozenCatalogue } from '../store/catalogue.js';
 import type { TaskLogWriter } from '../store/task-logs.js';
 import { plural } from '../text/plural.js';
 import { TaskFailedError } from './errors.js';
@@ -34,6 +35,8 @@ export interface PullContext {
   readonly progress: (progress: TaskProgress) => void;
   /** Called once the transfer itself begins (status `pulling`). */
   readonly onTransferStart: () => Promise<void>;
+  /** The frozen files: each file placed is no longer frozen (issue 16 §1). */
+  readonly catalogue?: FrozenCatalogue;
 }
 
 /**
@@ -236,6 +239,16 @@ async function transfer(
   let kept = 0;
   let placing: Promise<void> = Promise.resolve();
   let lastProgress: CopyProgress | undefined;
+  // Placed files leave the catalogue of frozen files in batches, not one statement each.
+  let unfrozen: string[] = [];
+  const forget = async (): Promise<void> => {
+    if (!ctx.catalogue || unfrozen.length === 0) return;
+    const paths = unfrozen;
+    unfrozen = [];
+    // The files are in place whatever the database says: a stale entry only makes a later
+    // report check a file that is local again, so it is logged, not fatal.
+    await ctx.catalogue.remove(repo.localPath, paths).catch((error: unknown) => log.line(`could not remove ${plural(paths.length, 'pulled file')} from the catalogue of frozen files: ${error instanceof Error ? error.message : String(error)}`));
+  };
 
   const report = (): void => {
     const bytes = lastProgress?.bytes ?? placedBytes;
@@ -257,6 +270,8 @@ async function transfer(
       placed++;
       placedBytes += outcome.size;
       log.event({ kind: 'placed', path: path.join(listedDir, local), bytes: outcome.size });
+      unfrozen.push(path.join(listedDir, local));
+      if (unfrozen.length >= CATALOGUE_WRITE_ROWS) await forget();
     } else {
       kept++;
       log.event({ kind: 'kept', path: path.join(listedDir, local), reason: outcome.reason === 'exists' ? 'appeared-locally' : 'outside-repository' });
@@ -284,6 +299,7 @@ async function transfer(
   } finally {
     // Files rclone finished before a failure are still good: let them land.
     await placing;
+    await forget();
   }
   report();
   log.event({ kind: 'summary', of: 'pull', dryRun: false, files: placed, bytes: placedBytes, kept });

@@ -12,7 +12,7 @@ import type { TaskJob, TaskJobResult, TaskProgress } from '../queue/task-queue.j
 import { explainRemoteFailure, RcloneError, RemoteNotFoundError, type Rclone } from '../rclone/index.js';
 import type { TaskLogs } from '../store/task-logs.js';
 import { ENDED_STATUSES, type Task, type TaskStore } from '../store/index.js';
-import type { TaskRunContext } from '../tasks/kind.js';
+import type { AdminAlert, TaskRunContext } from '../tasks/kind.js';
 import { findTaskKind, RUNNING_STATUSES, UNFINISHED_STATUSES } from '../tasks/registry.js';
 import type { TaskEndNotifier, TaskEndOptions } from '../notify/notifier.js';
 import type { AtimeSupport } from '../freeze/atime.js';
@@ -52,6 +52,8 @@ export interface RunnerDeps {
    * death, by when BullMQ has about noticed the job stalled (test/workers/handover.test.ts).
    */
   readonly handoverMs: number;
+  /** Mails `MAIL_ADMIN` on a running task's behalf (the report's loss alert); never rejects. */
+  readonly alert: (taskId: string, alert: AdminAlert) => Promise<void>;
 }
 
 /**
@@ -116,6 +118,8 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
       enterRunning: async () => {
         await deps.store.transition(taskId, RUNNING_STATUSES, { status: kind.runningStatus });
       },
+      catalogue: deps.store.catalogue,
+      alert: (alert) => deps.alert(taskId, alert),
     };
     const result = await kind.run(context);
     // The closing line is in the database before the record says the task ended: whoever

@@ -398,6 +398,21 @@ describe('a real Glacis answers as documented', () => {
     expect((await check('POST /browse', '/browse', { json: { path: '/not/in/any/repo' } })).status).toBe(400);
   }
 
+  async function reports(): Promise<void> {
+    const repoReport = (repo: string): string => `/repos/${encodeURIComponent(repo)}/report`;
+    expect((await check('GET /repos/{repo}/report', repoReport(local))).status).toBe(404); // none yet
+    const submitted = await check('POST /report', '/report', { json: { path: local } });
+    expect(submitted.status).toBe(200);
+    const id = (submitted.body as { task: string }).task;
+    await waitForEnd(id);
+    const shown = await check('GET /tasks/status/{task_id}', `/tasks/status/${id}`);
+    expect(shown.body).toMatchObject({ type: 'report', status: 'finished', report: { repo: local, path: local } });
+    const latest = await check('GET /repos/{repo}/report', repoReport(local));
+    expect(latest).toMatchObject({ status: 200, body: (shown.body as { report: unknown }).report });
+    expect((await check('GET /repos/{repo}/report', repoReport('/not/a/repo'))).status).toBe(404);
+    expect((await check('POST /report', '/report', { json: { path: local, force: true } })).status).toBe(400);
+  }
+
   async function badInput(): Promise<void> {
     expect((await check('POST /pull', '/pull', { json: {} })).status).toBe(400);
     expect((await check('POST /pull', '/pull', { json: { path: '/not/in/any/repo' } })).status).toBe(400);
@@ -413,6 +428,7 @@ describe('a real Glacis answers as documented', () => {
     await probesServiceRoutesAndBoard();
     await pullFreezeAndTasks();
     await listings();
+    await reports();
     await badInput();
     const succeeded = [...exercised].filter(([, statuses]) => [...statuses].some((status) => status >= 200 && status < 300)).map(([name]) => name);
     expect(succeeded.sort()).toEqual([...operations.keys()].sort());

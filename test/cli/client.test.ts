@@ -507,6 +507,35 @@ describe('glacis file', () => {
   });
 });
 
+describe('glacis repo report', () => {
+  it('makes a report and prints it as a table (ASCII when piped), or its JSON; --latest prints the last one', async () => {
+    // Frozen already when the whole file runs ('glacis file' above), or now: 4 files catalogued either way.
+    expect((await run(['file', 'freeze', path.join(freezeRepo, 'subdir'), '--wait', '--force'])).code).toBe(0);
+    const table = await run(['repo', 'report', freezeRepo]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stderr).toMatch(new RegExp(`^report of ${freezeRepo}: task ${TASK_ID.source}`));
+    const lines = table.stdout.split('\n');
+    expect(lines[0]).toBe(`Report of ${freezeRepo} (freeze_age 180 days)`);
+    expect(table.stdout).toMatch(/LAST READ +FILES +SIZE +BYTES \(# safe on the remote\)/);
+    expect(table.stdout).toMatch(/>365d +\d+ +[\d.]+ \w+ +#+/);
+    expect(table.stdout).toContain('Frozen: 4 files, 31 B; the remote holds them all');
+    expect(table.stdout).toMatch(/^[\x20-\x7e\n]*$/); // ASCII: not a terminal
+
+    const json = await run(['repo', 'report', 'subdir', '--json'], { cwd: freezeRepo });
+    expect(json.code, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout) as { path: string; frozen: { files: number }; nowMs: number };
+    expect(report).toMatchObject({ path: path.join(freezeRepo, 'subdir'), frozen: { files: 4 } });
+
+    const latest = await run(['repo', 'report', freezeRepo, '--latest', '--json']);
+    expect(latest.code, latest.stderr).toBe(0);
+    expect(JSON.parse(latest.stdout)).toMatchObject({ path: freezeRepo, frozen: { files: 4 } }); // the repo's, not the subdirectory's
+
+    const none = await run(['repo', 'report', pullRepo, '--latest']);
+    expect(none.code).toBe(1);
+    expect(none.stderr.trim().split('\n').at(-1)).toMatch(/^glacis: repository .* has no finished report yet: make one with POST \/report/);
+  });
+});
+
 describe('glacis task', () => {
   it('list (--status, --type, --json), show, log, remove, zombies', async () => {
     const { task } = JSON.parse((await run(['file', 'pull', at('links'), '--json'])).stdout);

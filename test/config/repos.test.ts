@@ -108,7 +108,7 @@ describe('parseRepos: valid files', () => {
         ...SFTP, 'port: 2222', 'key_file: keys/id_ed25519', 'known_hosts_file: keys/known_hosts', 'exclude: ["*.tmp", " *.{bam,bai} ", ""]',
         'freezable: "True"', 'freeze_age: "30"', 'auto_freeze: yes', 'auto_freeze_interval: 10000',
         'auto_freeze_cron: " 0  3 * * 0 "', 'chown_uid: 0', 'chown_gid: 65535', 'disable_atime_test: true',
-        'verify: hash',
+        'verify: hash', 'report_cron: "0 6 * * 1"',
       ),
     );
     expect(repo).toMatchObject({
@@ -123,6 +123,7 @@ describe('parseRepos: valid files', () => {
       chownGid: 65535,
       disableAtimeTest: true,
       verify: 'hash',
+      reportCron: '0 6 * * 1',
     });
   });
 
@@ -250,7 +251,7 @@ describe('parseRepos: errors name the file, the repo, the key and what is allowe
     [
       'unknown key',
       [...SFTP, 'fooo: 1'],
-      'unknown key "fooo" for backend sftp (allowed: backend, url, user, password, port, key_file, known_hosts_file, exclude, freezable, freeze_age, auto_freeze, auto_freeze_interval, auto_freeze_cron, auto_freeze_mail, chown_uid, chown_gid, disable_atime_test, verify)',
+      'unknown key "fooo" for backend sftp (allowed: backend, url, user, password, port, key_file, known_hosts_file, exclude, freezable, freeze_age, auto_freeze, auto_freeze_interval, auto_freeze_cron, auto_freeze_mail, chown_uid, chown_gid, disable_atime_test, verify, report_cron)',
     ],
     ['key of another backend', [...S3, 'url: "h:p"'], 'unknown key "url" for backend s3 (allowed: backend, provider, endpoint, path,'],
     ['missing url', ['backend: sftp', 'user: u', 'password: p'], 'missing key "url" (required for backend sftp)'],
@@ -272,6 +273,7 @@ describe('parseRepos: errors name the file, the repo, the key and what is allowe
     ['bad cron', [...SFTP, 'auto_freeze_cron: "0 3 *"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields (got "0 3 *")'],
     // Issue 15: these passed start-up and the scheduler failed later, naming neither repo nor key.
     ['cron minute out of range', [...SFTP, 'auto_freeze_cron: "61 * * * *"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range: minute 0-59, hour 0-23, day of month 1-31, month 1-12, day of week 0-7 (a 6th field, first, is seconds 0-59) (got "61 * * * *": got value 61 expected range 0-59)'],
+    ['report_cron out of range', [...SFTP, 'report_cron: "61 * * * *"'], 'key "report_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range: minute 0-59'],
     ['cron hour out of range', [...SFTP, 'auto_freeze_cron: "0 25 * * *"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range'],
     ['cron month out of range', [...SFTP, 'auto_freeze_cron: "0 3 1 13 *"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range'],
     ['cron of words', [...SFTP, 'auto_freeze_cron: "every day at three am"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range'],

@@ -3,6 +3,8 @@
  * and every failure turned into a one-line {@link CliError} that says what to do.
  */
 import { z } from 'zod';
+import { repoReportSchema } from '../../tasks/kinds/report-schema.js';
+import type { RepoReport } from '../../tasks/kinds/report.js';
 import type { Target } from './config.js';
 import { listEntryReader, submittedReader, taskReader, treeEntryReader, type TaskReadJson } from '../../wire/index.js';
 import { CliError, EXIT } from './exit.js';
@@ -104,6 +106,22 @@ export class GlacisClient {
 
   async freeze(body: FreezeBody): Promise<SubmittedJson> {
     return parseWith(submittedSchema, await this.json('POST', '/freeze', body), '/freeze');
+  }
+
+  /** `POST /report`: a report task of a repository or a directory in it. */
+  async report(body: { readonly path: string }): Promise<SubmittedJson> {
+    return parseWith(submittedSchema, await this.json('POST', '/report', body), '/report');
+  }
+
+  /** The report a finished report task computed. */
+  async taskReport(taskId: string): Promise<RepoReport> {
+    const answer = parseWith(z.looseObject({ report: repoReportSchema }), await this.json('GET', `/tasks/status/${encodeURIComponent(taskId)}`), '/tasks/status');
+    return answer.report;
+  }
+
+  /** `GET /repos/<repo>/report`: the latest finished report of the whole repository. */
+  async latestReport(repo: string): Promise<RepoReport> {
+    return parseWith(repoReportSchema, await this.json('GET', `/repos/${encodeURIComponent(repo)}/report`), '/repos/…/report');
   }
 
   /** The entries one at a time, as the server streams them (a listing may be huge). */

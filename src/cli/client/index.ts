@@ -1,11 +1,12 @@
 /**
- * The client half of the `glacis` command: `init`, `file …`, `task …` and `completion`,
+ * The client half of the `glacis` command: `init`, `file …`, `task …`, `repo …` and `completion`,
  * talking to a Glacis server's REST API as barique talks to Baricadr's.
  */
 import type { Command } from 'commander';
 import { registerCompletionCommand } from './completion.js';
 import { registerFileCommands } from './file.js';
 import { registerInitCommand } from './init.js';
+import { registerRepoCommands } from './repo.js';
 import { registerTaskCommands } from './task.js';
 
 export { CliError, EXIT } from './exit.js';
@@ -23,5 +24,6 @@ export function registerClientCommands(program: Command): void {
   registerInitCommand(program);
   registerFileCommands(program);
   registerTaskCommands(program);
+  registerRepoCommands(program);
   registerCompletionCommand(program);
 }

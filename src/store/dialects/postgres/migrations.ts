@@ -68,4 +68,21 @@ export const postgresMigrations: Readonly<Record<string, Migration>> = {
       await db.schema.alterTable('task_logs').addColumn('data', 'text').execute();
     },
   },
+  '0008_frozen_catalogue': {
+    // As SQLite's 0008. Byte order ("C") for the subtree ranges, as on `tasks.path`.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('frozen_files')
+        .addColumn('repo', sql`text collate "C"`, (c) => c.notNull())
+        .addColumn('path', sql`text collate "C"`, (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull().defaultTo('file'))
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('mtime_ms', 'double precision', (c) => c.notNull())
+        .addColumn('hash', 'text')
+        .addColumn('frozen_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('task_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('frozen_files_pk', ['repo', 'path'])
+        .execute();
+    },
+  },
 };

@@ -82,4 +82,23 @@ export const sqliteMigrations: Readonly<Record<string, Migration>> = {
       await db.schema.alterTable('task_logs').addColumn('data', 'text').execute();
     },
   },
+  '0008_frozen_catalogue': {
+    // The catalogue of frozen files (src/store/catalogue.ts): one row per file a freeze
+    // deleted, keyed by repo and path so that a subtree is a range of the primary key.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('frozen_files')
+        .addColumn('repo', 'text', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull().defaultTo('file'))
+        .addColumn('size', 'integer', (c) => c.notNull())
+        // lstat's mtimeMs has a fraction: kept whole, as the freeze decision compared it.
+        .addColumn('mtime_ms', 'real', (c) => c.notNull())
+        .addColumn('hash', 'text')
+        .addColumn('frozen_at', 'text', (c) => c.notNull())
+        .addColumn('task_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('frozen_files_pk', ['repo', 'path'])
+        .execute();
+    },
+  },
 };

@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+/**
+ * Report at scale (issue 16 §5): Glacis's report task (src/workers/report.ts) on a tree
+ * of N files, with N/10 more frozen (on the remote only, in the catalogue), against the
+ * baseline `find DIR -type f -atime +N` plus `rclone lsf -R REMOTE` on the same trees,
+ * measured in the same run. The baseline neither matches the two sides nor reads the
+ * catalogue: the ratio is what all the report's figures cost over merely listing both.
+ * Prints the ratio and Glacis's peak RSS, and writes bench/results/report.json.
+ *
+ *   npm run build && node bench/report.mjs [--quick] [--files 1000000] [--keep] [--tree DIR]
+ *
+ * --quick: 100,000 files, result in report.quick.json. Code from $GLACIS_DIST
+ * (default ./dist).
+ * --keep leaves the generated trees and prints where; --tree reuses them (generating a
+ * million files takes longer than the measurement).
+ *
+ * The remote is a `local` backend (a directory): the comparison is about Glacis's own
+ * work (streaming, hash map, walk, batching), not a network.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const files = Number(args[args.indexOf('--files') + 1] ?? 0) || (quick ? 100_000 : 1_000_000);
+const distDir = path.resolve(process.env.GLACIS_DIST ?? path.join(root, 'dist'));
+const keep = args.includes('--keep');
+const reuse = args.includes('--tree') ? path.resolve(args[args.indexOf('--tree') + 1]) : undefined;
+
+if (process.env.GLACIS_BENCH_CHILD) {
+  await runGlacisReport(JSON.parse(process.env.GLACIS_BENCH_CHILD));
+} else {
+  await main();
+}
+
+async function main() {
+  const base = reuse ?? mkdtempSync(path.join(tmpdir(), 'glacis-bench-report-'));
+  const local = path.join(base, 'local');
+  const remote = path.join(base, 'remote');
+  try {
+    if (!reuse) {
+      process.stderr.write(`generating ${files} files…\n`);
+      generateTree(local, files);
+      // The remote: the same tree (hard links: same sizes and mtimes, no extra data).
+      execFileSync('cp', ['-al', local, remote]);
+      // Frozen files: on the remote only.
+      generateTree(path.join(remote, 'frozen'), Math.floor(files / 10));
+    }
+    const rclone = process.env.RCLONE_EXECUTABLE ?? '/usr/bin/rclone';
+
+    const baseline = await timed(async () => {
+      await run('find', [local, '-type', 'f', '-atime', '+180']);
+      await run(rclone, ['lsf', '-R', '--config', '/dev/null', remote]);
+    });
+    const glacis = await timedChild({ local, remote, rclone, frozen: Math.floor(files / 10) });
+    const result = {
+      benchmark: 'report',
+      files,
+      baselineSeconds: round(baseline.seconds),
+      glacisSeconds: round(glacis.seconds),
+      ratio: round(glacis.seconds / baseline.seconds),
+      glacisPeakRssMB: Math.round(glacis.maxRssKB / 1024),
+      glacisLocalFiles: glacis.files,
+      glacisFrozenChecked: glacis.frozen,
+      when: new Date().toISOString(),
+    };
+    mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+    writeFileSync(path.join(root, `bench/results/report${quick ? '.quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    console.log(
+      `report, ${files} files (+${glacis.frozen} frozen): baseline (find + rclone lsf) ${result.baselineSeconds} s, ` +
+        `Glacis report ${result.glacisSeconds} s, ratio ${result.ratio}x, peak RSS ${result.glacisPeakRssMB} MB (target < 300 MB)`,
+    );
+  } finally {
+    if (keep) process.stderr.write(`trees kept: --tree ${base}\n`);
+    else if (!reuse) rmSync(base, { recursive: true, force: true });
+  }
+}
+
+/** 1,000 files a directory, 100 directories a level: a realistic fan-out. */
+function generateTree(dir, count) {
+  const old = new Date('2020-01-01T00:00:00Z');
+  for (let i = 0; i < count; i++) {
+    const sub = path.join(dir, `d${Math.floor(i / 100_000)}`, `d${Math.floor(i / 1000) % 100}`);
+    if (i % 1000 === 0) mkdirSync(sub, { recursive: true });
+    const file = path.join(sub, `f${i}.dat`);
+    closeSync(openSync(file, 'w'));
+    if (i % 7 === 0) writeFileSync(file, 'x'.repeat(i % 97));
+    utimesSync(file, old, old);
+  }
+}
+
+async function timedChild(config) {
+  const started = process.hrtime.bigint();
+  const output = await run(process.execPath, [fileURLToPath(import.meta.url)], { GLACIS_BENCH_CHILD: JSON.stringify(config) });
+  const spawnedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  // The child's own timing leaves out filling the catalogue (set-up, not the report).
+  const child = JSON.parse(output.trim().split('\n').pop());
+  return { ...child, seconds: spawnedSeconds - child.fillSeconds };
+}
+
+async function runGlacisReport({ local, remote, rclone, frozen }) {
+  const { runReport } = await import(path.join(distDir, 'src/workers/report.js'));
+  const { Rclone } = await import(path.join(distDir, 'src/rclone/index.js'));
+  const { openTaskStore } = await import(path.join(distDir, 'src/store/index.js'));
+  const store = await openTaskStore(path.join(path.dirname(local), 'bench.sqlite'));
+  const taskId = '00000000-0000-4000-8000-000000000000';
+  // The catalogue as freezes would have filled it (filled before the clock starts counting
+  // in a real deployment too: the report only reads it).
+  const fillStarted = process.hrtime.bigint();
+  const now = new Date().toISOString();
+  const old = Date.parse('2020-01-01T00:00:00Z');
+  const batch = [];
+  for (let i = 0; i < frozen; i++) {
+    batch.push({ path: `frozen/d${Math.floor(i / 100_000)}/d${Math.floor(i / 1000) % 100}/f${i}.dat`, kind: 'file', size: i % 7 === 0 ? i % 97 : 0, mtimeMs: old, hash: null, frozenAt: now, taskId });
+    if (batch.length === 10_000 || i === frozen - 1) await store.catalogue.record(local, batch.splice(0));
+  }
+  const fillSeconds = Number(process.hrtime.bigint() - fillStarted) / 1e9;
+  const repo = {
+    localPath: local, name: local, remote: { backend: 'local', path: remote }, exclude: [], freezable: true,
+    freezeAge: 180, autoFreeze: false, autoFreezeInterval: 7, disableAtimeTest: false, verify: 'size',
+  };
+  const result = await runReport({
+    repo,
+    task: { taskId, type: 'report', path: local, dryRun: false, force: false },
+    rclone: new Rclone({ executable: rclone }),
+    log: { line: () => undefined, close: async () => undefined },
+    signal: new AbortController().signal,
+    atime: undefined,
+    progress: () => undefined,
+    enterRunning: async () => undefined,
+    catalogue: store.catalogue,
+    alert: async () => undefined,
+  });
+  await store.close();
+  if (result.result.frozen.lost.files !== 0) throw new Error('the bench remote lost frozen files: the tree is wrong');
+  console.log(JSON.stringify({ files: result.files, frozen: result.result.frozen.files, fillSeconds, maxRssKB: process.resourceUsage().maxRSS }));
+}
+
+async function timed(fn) {
+  const started = process.hrtime.bigint();
+  await fn();
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+function run(command, argv, env = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { env: { ...process.env, ...env, AWS_CA_BUNDLE: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      // The baselines' listings are discarded as they stream, as a pipe to /dev/null would.
+      if (env.GLACIS_BENCH_CHILD) out += d;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} exited with ${code}`))));
+  });
+}
+
+function round(x) {
+  return Math.round(x * 100) / 100;
+}
