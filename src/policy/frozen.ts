@@ -11,7 +11,19 @@
  */
 import { MTIME_TOLERANCE_MS } from '../freeze/decision.js';
 import { AMBIGUOUS, type RemoteMatch } from '../freeze/remote-index.js';
-import type { FrozenFile } from '../store/catalogue.js';
+
+/**
+ * What the catalogue remembers of a frozen file that this rule reads (the store's
+ * `FrozenFile` has these fields: the rule sits below the store and names its own shape).
+ */
+export interface FrozenFacts {
+  /** A symlink is frozen as its `.rclonelink` on the remote. */
+  readonly kind: 'file' | 'symlink';
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** `type:hex` when the freeze compared a hash; null otherwise. */
+  readonly hash: string | null;
+}
 
 /** `held`: the remote holds it as it was frozen. The others are losses. */
 export type FrozenCopyState = 'held' | 'missing' | 'shrunk' | 'changed';
@@ -24,7 +36,7 @@ export const LOSS_STATES: readonly Exclude<FrozenCopyState, 'held'>[] = ['missin
  * frozenCopyState({ ...file, size: 10 }, { size: 4, mtimeMs, isLink: false }); // 'shrunk'
  * ```
  */
-export function frozenCopyState(file: Pick<FrozenFile, 'kind' | 'size' | 'mtimeMs' | 'hash'>, remote: RemoteMatch | typeof AMBIGUOUS | undefined): FrozenCopyState {
+export function frozenCopyState(file: FrozenFacts, remote: RemoteMatch | typeof AMBIGUOUS | undefined): FrozenCopyState {
   // Two remote entries claim the name: neither can be trusted to be the frozen file.
   if (remote === AMBIGUOUS) return 'changed';
   if (!remote || remote.isLink !== (file.kind === 'symlink')) return 'missing';

@@ -31,11 +31,14 @@ afterEach(async () => {
 
 describe('the registry', () => {
   it('lists Baricadr\'s kinds and statuses, in Baricadr\'s order', () => {
-    expect(TASK_KIND_NAMES).toEqual(['pull', 'freeze', 'zombie']);
-    expect(QUEUED_KIND_NAMES).toEqual(['pull', 'freeze']);
-    expect(TASK_STATUSES).toEqual(['waiting', 'started', 'pulling', 'freezing', 'finished', 'failed', 'cancelled']);
-    expect(RUNNING_STATUSES).toEqual(['started', 'pulling', 'freezing']);
-    expect(UNFINISHED_STATUSES).toEqual(['waiting', 'started', 'pulling', 'freezing']);
+    // Baricadr's first, in its order; Glacis's own kinds (report, push…) after them.
+    expect(TASK_KIND_NAMES.slice(0, 3)).toEqual(['pull', 'freeze', 'zombie']);
+    expect(QUEUED_KIND_NAMES.slice(0, 2)).toEqual(['pull', 'freeze']);
+    expect(QUEUED_KIND_NAMES).not.toContain('zombie');
+    const glacisRunning = TASK_KIND_NAMES.slice(3).map((name) => taskKind(name).runningStatus);
+    expect(TASK_STATUSES).toEqual(['waiting', 'started', 'pulling', 'freezing', ...glacisRunning, 'finished', 'failed', 'cancelled']);
+    expect(RUNNING_STATUSES).toEqual(['started', 'pulling', 'freezing', ...glacisRunning]);
+    expect(UNFINISHED_STATUSES).toEqual(['waiting', 'started', 'pulling', 'freezing', ...glacisRunning]);
     expect(ENDED_STATUSES).toEqual(['finished', 'failed', 'cancelled']);
   });
 
@@ -43,7 +46,7 @@ describe('the registry', () => {
     expect(taskKind('freeze').runningStatus).toBe('freezing');
     expect(taskKind('zombie').run).toBeUndefined();
     expect(taskKind('zombie').mailsNobody).toBe(true);
-    expect(() => taskKind('thaw')).toThrow('unknown task kind "thaw" (known: pull, freeze, zombie)');
+    expect(() => taskKind('thaw')).toThrow(`unknown task kind "thaw" (known: ${TASK_KIND_NAMES.join(', ')})`);
   });
 
   it('refuses freeze in a repository with freezable: false, in today\'s words', () => {
@@ -55,12 +58,12 @@ describe('the registry', () => {
 
   it('adds a test kind\'s running status to the derived lists, and removes it again', () => {
     const remove = registerTaskKindForTest({ ...censusKind(new Gate()), name: 'census-lists' });
-    expect(TASK_STATUSES).toEqual(['waiting', 'started', 'pulling', 'freezing', 'counting', 'finished', 'failed', 'cancelled']);
+    expect(TASK_STATUSES.slice(-4)).toEqual(['counting', 'finished', 'failed', 'cancelled']);
     expect(RUNNING_STATUSES).toContain('counting');
     expect(QUEUED_KIND_NAMES).toContain('census-lists');
     remove();
     expect(TASK_STATUSES).not.toContain('counting');
-    expect(TASK_KIND_NAMES).toEqual(['pull', 'freeze', 'zombie']);
+    expect(TASK_KIND_NAMES).not.toContain('census-lists');
   });
 });
 
