@@ -487,8 +487,10 @@ describe('glacis file', () => {
     const first = JSON.parse((await run(['file', 'pull', at('big'), '--json'])).stdout).task as string;
     const joined = await run(['file', 'pull', at('big/large.bin')]);
     expect(joined.code, joined.stderr).toBe(0);
-    // The transfer lasts about three seconds (BANDWIDTH): the second pull comes while it waits or runs.
-    expect(joined.stdout).toMatch(new RegExp(`^pull of ${at('big/large.bin')}: joins task ${first} \\(pull of ${at('big')}, (waiting|started|pulling)\\), already covering it\n$`));
+    // The transfer lasts about three seconds (BANDWIDTH): the second pull comes while it waits or
+    // runs, and joins it. The status shown is read after the join: on a loaded machine the task may
+    // have finished by then (seen in the seams branch's run), which says nothing against the join.
+    expect(joined.stdout).toMatch(new RegExp(`^pull of ${at('big/large.bin')}: joins task ${first} \\(pull of ${at('big')}, (waiting|started|pulling|finished)\\), already covering it\n$`));
     await taskEnded(first);
   }, 240_000);
 
