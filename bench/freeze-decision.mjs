@@ -5,12 +5,17 @@
  * measured in the same run. Prints the ratio and Glacis's peak RSS, and writes
  * bench/results/freeze-decision.json.
  *
- *   npm run build && node bench/freeze-decision.mjs [--quick] [--files 1000000] [--keep] [--tree DIR]
+ *   npm run build && node bench/freeze-decision.mjs [--quick] [--files 1000000] [--keep] [--tree DIR] [--watermark]
  *
  * --quick: 100,000 files, result in freeze-decision.quick.json. Code from $GLACIS_DIST
  * (default ./dist).
  * --keep leaves the generated trees and prints where; --tree reuses them (generating a
  * million files takes longer than the measurement).
+ *
+ * --watermark: Glacis runs a watermark freeze instead (origin `watermark`, dry run, marks
+ * so low that every old file is wanted: the least-recently-read selection of issue 16 §5
+ * over every file, walking twice as a tree this large needs); result in
+ * freeze-decision.watermark[.quick].json.
  *
  * The remote is a `local` backend (a directory): the comparison is about Glacis's own
  * work (streaming, hash map, walk, batching), not a network.
@@ -28,6 +33,7 @@ const files = Number(args[args.indexOf('--files') + 1] ?? 0) || (quick ? 100_000
 const distDir = path.resolve(process.env.GLACIS_DIST ?? path.join(root, 'dist'));
 const keep = args.includes('--keep');
 const reuse = args.includes('--tree') ? path.resolve(args[args.indexOf('--tree') + 1]) : undefined;
+const watermark = args.includes('--watermark');
 
 if (process.env.GLACIS_BENCH_CHILD) {
   await runGlacisDryRun(JSON.parse(process.env.GLACIS_BENCH_CHILD));
@@ -52,9 +58,9 @@ async function main() {
       await run('find', [local, '-type', 'f', '-atime', '+180']);
       await run(rclone, ['lsf', '-R', '--config', '/dev/null', remote]);
     });
-    const glacis = await timedChild({ local, remote, rclone });
+    const glacis = await timedChild({ local, remote, rclone, watermark });
     const result = {
-      benchmark: 'freeze-decision',
+      benchmark: watermark ? 'freeze-decision (watermark freeze)' : 'freeze-decision',
       files,
       baselineSeconds: round(baseline.seconds),
       glacisSeconds: round(glacis.seconds),
@@ -64,10 +70,10 @@ async function main() {
       when: new Date().toISOString(),
     };
     mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-    writeFileSync(path.join(root, `bench/results/freeze-decision${quick ? '.quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(path.join(root, `bench/results/freeze-decision${watermark ? '.watermark' : ''}${quick ? '.quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
     console.log(
       `freeze decision, ${files} files: baseline (find + rclone lsf) ${result.baselineSeconds} s, ` +
-        `Glacis dry-run freeze ${result.glacisSeconds} s, ratio ${result.ratio}x (target ≤ 1.5x), peak RSS ${result.glacisPeakRssMB} MB (target < 300 MB)`,
+        `Glacis dry-run ${watermark ? 'watermark ' : ''}freeze ${result.glacisSeconds} s, ratio ${result.ratio}x (target ≤ 1.5x), peak RSS ${result.glacisPeakRssMB} MB (target < 300 MB)`,
     );
   } finally {
     if (keep) process.stderr.write(`trees kept: --tree ${base}\n`);
@@ -95,18 +101,20 @@ async function timedChild(config) {
   return { seconds, ...JSON.parse(output.trim().split('\n').pop()) };
 }
 
-async function runGlacisDryRun({ local, remote, rclone }) {
+async function runGlacisDryRun({ local, remote, rclone, watermark }) {
   const { runFreeze } = await import(path.join(distDir, 'src/workers/freeze.js'));
   const { Rclone } = await import(path.join(distDir, 'src/rclone/index.js'));
   const repo = {
     localPath: local, name: local, remote: { backend: 'local', path: remote }, exclude: [], freezable: true,
     freezeAge: 180, autoFreeze: false, autoFreezeInterval: 7, disableAtimeTest: false, verify: 'size',
+    // Any used disk is above 0.001 %: the freeze wants every old file, the largest selection.
+    ...(watermark ? { watermarks: { high: 0.001, low: 0.0005 }, watermarkMinAge: 1 } : {}),
   };
   const result = await runFreeze({
     repo,
-    task: { taskId: '00000000-0000-4000-8000-000000000000', type: 'freeze', path: local, dryRun: true, force: false },
+    task: { taskId: '00000000-0000-4000-8000-000000000000', type: 'freeze', path: local, dryRun: true, force: false, ...(watermark ? { origin: 'watermark' } : {}) },
     rclone: new Rclone({ executable: rclone }),
-    log: { line: (text) => text.startsWith('remote listing') && process.stderr.write(`${text}\n`), close: async () => undefined },
+    log: { line: (text) => /^(remote listing|selected|watermark freeze)/.test(text) && process.stderr.write(`${text}\n`), close: async () => undefined },
     signal: new AbortController().signal,
     atime: { supported: true },
     progress: () => undefined,

@@ -10,6 +10,7 @@ import { parseDocument } from 'yaml';
 
 import { isSameOrInside } from '../paths/index.js';
 import { parseBoolean, wholeNumberIn } from '../text/values.js';
+import { watermarkError } from './watermarks.js';
 import { ConfigError, type ConfigErrorContext, describeType, describeValue, quote } from './errors.js';
 import type {
   GenericRcloneRemote,
@@ -51,6 +52,7 @@ export const BACKEND_KEYS: Readonly<Record<Backend, readonly string[]>> = {
 export const COMMON_KEYS: readonly string[] = [
   'exclude', 'freezable', 'freeze_age', 'auto_freeze', 'auto_freeze_interval', 'auto_freeze_cron',
   'auto_freeze_mail', 'chown_uid', 'chown_gid', 'disable_atime_test', 'verify', 'report_cron',
+  'high_watermark', 'low_watermark', 'watermark_min_age', 'max_files_per_run', 'max_bytes_per_run',
 ];
 
 /**
@@ -60,6 +62,7 @@ export const COMMON_KEYS: readonly string[] = [
 const SHOWABLE_KEYS = new Set([
   'backend', 'exclude', 'freezable', 'freeze_age', 'auto_freeze', 'auto_freeze_interval',
   'auto_freeze_cron', 'auto_freeze_mail', 'chown_uid', 'chown_gid', 'disable_atime_test', 'verify', 'port', 'report_cron',
+  'high_watermark', 'low_watermark', 'watermark_min_age', 'max_files_per_run', 'max_bytes_per_run',
   'provider', 'region', 'type',
 ]);
 
@@ -68,6 +71,10 @@ const AUTO_FREEZE_MAILS: readonly AutoFreezeMail[] = ['always', 'changes', 'neve
 const DAYS = { min: 2, max: 10000 } as const;
 const ID_RANGE = { min: 0, max: 65535 } as const;
 const PORT_RANGE = { min: 1, max: 65535 } as const;
+/** `watermark_min_age`: 0 lets a watermark freeze evict a file read a moment ago. */
+const MIN_AGE_DAYS = { min: 0, max: 10000 } as const;
+/** `max_files_per_run`, `max_bytes_per_run`: any positive whole number JavaScript holds exactly. */
+const RUN_LIMIT = { min: 1, max: Number.MAX_SAFE_INTEGER } as const;
 const RCLONE_NAME = /^[a-z0-9]+$/;
 const RCLONE_OPTION_NAME = /^[a-z0-9_]+$/;
 
@@ -186,9 +193,13 @@ function parseRepo(name: string, value: unknown, file: string, baseDir: string, 
     remote: parseRemote(input, backend),
     ...parseFreezing(input, warn),
     ...parseOwnership(input),
+    ...parseWatermarks(input),
+    ...parseRunLimits(input),
     verify: optionalEnum(input, 'verify', VERIFY_MODES) ?? 'size',
     ...optionalField('reportCron', optionalCron(input, 'report_cron')),
   };
+  // Nothing may be frozen there: the marks would be checked for nothing.
+  if (settings.watermarks && !settings.freezable) warn(`${file}: repo ${quote(name)}: keys "high_watermark" and "low_watermark" have no effect without freezable: true`);
   // Last, so that a mistyped key is reported the same whether or not the directory exists.
   const localPath = existingDirectory(path.resolve(baseDir, name), where, 'the repo directory');
   return { localPath, ...settings };
@@ -230,6 +241,29 @@ function parseOwnership(input: RepoInput): Pick<Repo, 'chownUid' | 'chownGid'> {
   return {
     ...(chownUid === undefined ? {} : { chownUid }),
     ...(chownGid === undefined ? {} : { chownGid }),
+  };
+}
+
+/** Issue 16 §3: the pair is validated by the one rule in src/policy/watermark.ts. */
+function parseWatermarks(input: RepoInput): Pick<Repo, 'watermarks' | 'watermarkMinAge'> {
+  const high = input.settings.get('high_watermark');
+  const low = input.settings.get('low_watermark');
+  const problem = watermarkError(high, low);
+  if (problem !== undefined) throw new ConfigError({ ...input.where, key: /key "(\w+)"/.exec(problem)?.[1] ?? 'high_watermark' }, problem);
+  const watermarkMinAge = optionalInt(input, 'watermark_min_age', MIN_AGE_DAYS, 'a whole number of days');
+  return {
+    ...(typeof high === 'number' && typeof low === 'number' ? { watermarks: { high, low } } : {}),
+    ...(watermarkMinAge === undefined ? {} : { watermarkMinAge }),
+  };
+}
+
+/** Issue 16 §4: limits on every freeze; absent = no limit. */
+function parseRunLimits(input: RepoInput): Pick<Repo, 'maxFilesPerRun' | 'maxBytesPerRun'> {
+  const maxFilesPerRun = optionalInt(input, 'max_files_per_run', RUN_LIMIT, 'a whole number of files');
+  const maxBytesPerRun = optionalInt(input, 'max_bytes_per_run', RUN_LIMIT, 'a whole number of bytes');
+  return {
+    ...(maxFilesPerRun === undefined ? {} : { maxFilesPerRun }),
+    ...(maxBytesPerRun === undefined ? {} : { maxBytesPerRun }),
   };
 }
 

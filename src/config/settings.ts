@@ -79,6 +79,7 @@ export const SETTING_NAMES = {
   mailAdmin: ['MAIL_ADMIN'],
   mailSuppressSend: ['MAIL_SUPPRESS_SEND'],
   mailRetryDelay: ['MAIL_RETRY_DELAY'],
+  watermarkCheckInterval: ['WATERMARK_CHECK_INTERVAL'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** Keys read by features that later issues add; kept in `raw`, overridable from the environment. */
@@ -234,6 +235,7 @@ function buildSettings(sources: Sources): Settings {
     cleanupIntervalMs: 1000 * intSetting(sources, SETTING_NAMES.cleanupInterval, 21_600, HOUSEKEEPING_SECONDS),
     cleanupAgeMs: 1000 * intSetting(sources, SETTING_NAMES.cleanupAge, 365 * 86_400, { min: 3600, max: 100 * 365 * 86_400 }),
     zombiesIntervalMs: 1000 * intSetting(sources, SETTING_NAMES.zombiesInterval, 3600, HOUSEKEEPING_SECONDS),
+    watermarkCheckIntervalMs: 1000 * intSetting(sources, SETTING_NAMES.watermarkCheckInterval, 300, STALL_SECONDS),
     ...tokenSettings(sources),
     mail: mailSettings(sources),
     raw: Object.freeze(rawValues(sources)),

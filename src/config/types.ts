@@ -62,6 +62,8 @@ export interface Settings {
   readonly cleanupAgeMs: number;
   /** `CLEANUP_ZOMBIES_INTERVAL` (seconds, default 3600, 0 = off): how often tasks with no live job are marked failed. */
   readonly zombiesIntervalMs: number;
+  /** `WATERMARK_CHECK_INTERVAL` (seconds, default 300, 1..86400): how often repos with watermarks have their filesystem checked. */
+  readonly watermarkCheckIntervalMs: number;
   /**
    * `API_TOKENS` (comma-separated) plus the lines of `API_TOKENS_FILE`: tokens accepted on every
    * route. Default unset: authentication off. Each token: 16 or more visible ASCII characters,
@@ -205,4 +207,16 @@ export interface Repo {
   readonly chownGid?: number;
   readonly disableAtimeTest: boolean;
   readonly verify: VerifyMode;
+  /**
+   * `high_watermark` / `low_watermark` (percent of the filesystem holding the repo, both or
+   * neither, `0 < low < high <= 100`): above `high`, a watermark freeze frees the least
+   * recently read files until usage is at or under `low`. Absent: no watermark freeze.
+   */
+  readonly watermarks?: { readonly high: number; readonly low: number };
+  /** `watermark_min_age`: days, 0..10000 (absent: 1). A watermark freeze never evicts a file read more recently. */
+  readonly watermarkMinAge?: number;
+  /** `max_files_per_run`: a freeze stops once it has frozen this many files. Absent: no limit. */
+  readonly maxFilesPerRun?: number;
+  /** `max_bytes_per_run`: a freeze stops before a file would take the bytes it freed past this. Absent: no limit. */
+  readonly maxBytesPerRun?: number;
 }

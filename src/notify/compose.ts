@@ -173,6 +173,7 @@ function files(count: number): string {
 
 function requester(task: Task): string {
   if (task.origin === 'schedule') return 'started by the auto-freeze schedule';
+  if (task.origin === 'watermark') return 'started by the watermark check: the disk was above high_watermark';
   return task.email ? `requested by ${task.email}` : 'requested without a mail address';
 }
 

@@ -4,7 +4,7 @@
  */
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { TaskType } from '../store/types.js';
+import type { TaskOrigin, TaskType } from '../store/types.js';
 import type { ProgressJson } from '../wire/index.js';
 
 export const TASK_QUEUE_NAME = 'glacis-tasks';
@@ -16,6 +16,8 @@ export interface TaskJobData {
   readonly path: string;
   readonly dryRun: boolean;
   readonly force: boolean;
+  /** Who asked (absent: a user). A `watermark` freeze selects least recently read files first (src/workers/freeze.ts). */
+  readonly origin?: TaskOrigin;
 }
 
 /**

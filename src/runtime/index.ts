@@ -29,11 +29,13 @@ import { ReportService } from '../services/report-service.js';
 import { redisOr503, TaskService } from '../services/task-service.js';
 import { cleanZombies, startZombieTask } from '../services/zombies.js';
 import { autoFreezeQueue, startAutoFreezeWorker, syncAutoFreezeSchedules } from '../schedule/auto-freeze.js';
+import { startWatermarkWorker, syncWatermarkSchedule, watermarkQueue } from '../schedule/watermark.js';
 import { housekeepingQueue, startHousekeepingWorker, syncHousekeepingSchedules } from '../schedule/housekeeping.js';
 import { reportScheduleQueue, startReportScheduleWorker, syncReportSchedules } from '../schedule/report.js';
 import { removeOldTasks } from '../services/housekeeping.js';
 import { databaseKind, databasePassword, shownDatabaseUrl } from '../config/database-url.js';
 import { openTaskStore, type TaskStore } from '../store/index.js';
+import { UNFINISHED_STATUSES } from '../tasks/registry.js';
 import type { TaskLogs } from '../store/task-logs.js';
 import { startWorker, type RunningWorker } from '../workers/index.js';
 import { PACKAGE_VERSION } from './version.js';
@@ -163,6 +165,7 @@ export async function startApi(runtime: Runtime): Promise<Server> {
   const schedules = autoFreezeQueue(runtime.redis, settings.queuePrefix);
   const housekeeping = housekeepingQueue(runtime.redis, settings.queuePrefix);
   const reportSchedules = reportScheduleQueue(runtime.redis, settings.queuePrefix);
+  const watermarks = watermarkQueue(runtime.redis, settings.queuePrefix);
   try {
     // A BullMQ queue waits for ever for a connection that was never ready: fail instead.
     if (runtime.redis.status !== 'ready') throw new Error('Redis is not reachable');
@@ -171,6 +174,7 @@ export async function startApi(runtime: Runtime): Promise<Server> {
     await syncHousekeepingSchedules(housekeeping, { cleanup: settings.cleanupIntervalMs, zombies: settings.zombiesIntervalMs });
     const reporting = await syncReportSchedules(reportSchedules, runtime.repos);
     if (reporting.length > 0) log.info('reports scheduled', { repos: reporting });
+    if (await syncWatermarkSchedule(watermarks, runtime.repos, settings.watermarkCheckIntervalMs)) log.info('watermark check scheduled', { every_seconds: settings.watermarkCheckIntervalMs / 1000 });
   } catch (error) {
     // Redis down at start-up: the API still starts (and answers 503); the next start syncs.
     log.error('could not update the auto-freeze and housekeeping schedules', { error: runtime.redact(describeError(error)) });
@@ -178,7 +182,7 @@ export async function startApi(runtime: Runtime): Promise<Server> {
   // Kept open for Bull Board while the API serves, and closed with the server. They share
   // the runtime's connection, so closing them only lets go of it (before `runtime.close()`).
   const boardQueues: BoardQueue[] = [runtime.queue.queue, schedules, housekeeping, reportSchedules, ...(runtime.mailQueue ? [runtime.mailQueue.queue] : [])];
-  const closeBoardQueues = (): Promise<unknown> => Promise.all([schedules.close(), housekeeping.close(), reportSchedules.close()]).catch(() => undefined);
+  const closeBoardQueues = (): Promise<unknown> => Promise.all([schedules.close(), housekeeping.close(), reportSchedules.close(), watermarks.close()]).catch(() => undefined);
   const reports = new ReportService(runtime.repos, runtime.store);
   const metricsRegistry = createMetricsRegistry({ store: runtime.store, queue: runtime.queue.queue, redis: runtime.redis, prefix: settings.queuePrefix });
   registerReportGauges(metricsRegistry, () => reports.latestOfEachRepo(), (operation) => withTimeout(operation, DEPENDENCY_TIMEOUT_MS));
@@ -270,6 +274,24 @@ export async function startTaskWorker(runtime: Runtime): Promise<RunningWorker> 
     },
     onError,
   );
+  const watermarkChecks = startWatermarkWorker(
+    connection.duplicate(),
+    settings.queuePrefix,
+    {
+      repos: runtime.repos,
+      redis: runtime.redis,
+      prefix: settings.queuePrefix,
+      submit: (request) => runtime.tasks.submit(request),
+      unfinished: async (taskId) => {
+        const task = await runtime.store.get(taskId);
+        return task !== undefined && UNFINISHED_STATUSES.includes(task.status);
+      },
+    },
+    onError,
+    (outcome) => {
+      for (const { repo, task } of outcome.submitted) log.info('watermark freeze submitted: the disk is above high_watermark', { repo, task });
+    },
+  );
   const mails = runtime.mailQueue
     ? startMailWorker(
         connection.duplicate(),
@@ -280,7 +302,7 @@ export async function startTaskWorker(runtime: Runtime): Promise<RunningWorker> 
   return {
     worker: running.worker,
     async close() {
-      await Promise.all([running.close(), autoFreeze.close(), reportSchedule.close(), housekeeping.close(), mails?.close()]);
+      await Promise.all([running.close(), autoFreeze.close(), reportSchedule.close(), housekeeping.close(), watermarkChecks.close(), mails?.close()]);
     },
   };
 }

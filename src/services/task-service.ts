@@ -106,7 +106,7 @@ export class TaskService {
       throw error;
     }
     try {
-      await redisOr503(() => this.deps.queue.add({ taskId, type: request.type, path, dryRun, force }));
+      await redisOr503(() => this.deps.queue.add({ taskId, type: request.type, path, dryRun, force, ...(request.origin && request.origin !== 'user' ? { origin: request.origin } : {}) }));
     } catch (error) {
       // The claim would otherwise hold the path until zombie clean-up.
       await this.deps.locks.release(taskId).catch(() => undefined);

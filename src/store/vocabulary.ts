@@ -30,5 +30,5 @@ export const WAITING = 'waiting';
 export const STARTED = 'started';
 export const ENDED_STATUSES: readonly TaskStatus[] = ['finished', 'failed', 'cancelled'];
 
-/** Who asked for the task: a user through the API, or an auto-freeze schedule. */
-export type TaskOrigin = 'user' | 'schedule';
+/** Who asked for the task: a user through the API, an auto-freeze schedule, or the watermark check (a disk above its `high_watermark`). */
+export type TaskOrigin = 'user' | 'schedule' | 'watermark';

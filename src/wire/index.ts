@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { RemoteSpec } from '../config/types.js';
 import type { TaskOrigin } from '../store/vocabulary.js';
 
-const TASK_ORIGINS = Object.keys({ user: true, schedule: true } satisfies Record<TaskOrigin, true>) as [TaskOrigin, ...TaskOrigin[]];
+const TASK_ORIGINS = Object.keys({ user: true, schedule: true, watermark: true } satisfies Record<TaskOrigin, true>) as [TaskOrigin, ...TaskOrigin[]];
 const timestamp = z
   .string()
   .regex(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/)
@@ -56,7 +56,7 @@ export const taskSchema = z
     error: z.string().nullable().describe('Why the task failed or was cancelled'),
     dry_run: z.boolean().describe('Nothing is copied nor deleted; files and bytes say what would be'),
     force: z.boolean().describe('Freeze ignored freeze_age (never the other rules)'),
-    origin: z.enum(TASK_ORIGINS).describe('user: through the API; schedule: an auto-freeze'),
+    origin: z.enum(TASK_ORIGINS).describe('user: through the API; schedule: an auto-freeze; watermark: a freeze of the least recently read files, the disk being above high_watermark'),
     email: z.string().nullable().describe('Who is mailed when the task ends'),
     files: count.nullable().describe('Files pulled or frozen (or that would be, for a dry run); null until the task ends'),
     bytes: count.nullable().describe('Bytes pulled or freed (or that would be, for a dry run); null until the task ends'),
@@ -218,7 +218,9 @@ export function documentedTaskSchemas(vocabulary: TaskVocabulary): { task: z.Zod
       .describe(`waiting (queued, or held back by an overlapping task) → started → ${vocabulary.runningPhases.join(' | ')} → finished | failed | cancelled`),
   };
   const results = Object.fromEntries(
-    vocabulary.resultFields.map(({ field, kind, schema }) => [field, (schema ?? z.json()).optional().describe(`A ${kind} task's result, once it has one`)]),
+    // A kind without a result schema: an object, not z.json(), whose recursive schema came out as an
+    // unresolvable `__shared#/$defs` reference once a real kind (freeze) had a resultField (test/api/openapi.test.ts).
+    vocabulary.resultFields.map(({ field, kind, schema }) => [field, (schema ?? z.looseObject({})).optional().describe(`A ${kind} task's result, once it has one`)]),
   );
   return {
     task: taskSchema.extend(named).describe(taskSchema.description ?? ''),

@@ -251,7 +251,7 @@ describe('parseRepos: errors name the file, the repo, the key and what is allowe
     [
       'unknown key',
       [...SFTP, 'fooo: 1'],
-      'unknown key "fooo" for backend sftp (allowed: backend, url, user, password, port, key_file, known_hosts_file, exclude, freezable, freeze_age, auto_freeze, auto_freeze_interval, auto_freeze_cron, auto_freeze_mail, chown_uid, chown_gid, disable_atime_test, verify, report_cron)',
+      'unknown key "fooo" for backend sftp (allowed: backend, url, user, password, port, key_file, known_hosts_file, exclude, freezable, freeze_age, auto_freeze, auto_freeze_interval, auto_freeze_cron, auto_freeze_mail, chown_uid, chown_gid, disable_atime_test, verify, report_cron, high_watermark, low_watermark, watermark_min_age, max_files_per_run, max_bytes_per_run)',
     ],
     ['key of another backend', [...S3, 'url: "h:p"'], 'unknown key "url" for backend s3 (allowed: backend, provider, endpoint, path,'],
     ['missing url', ['backend: sftp', 'user: u', 'password: p'], 'missing key "url" (required for backend sftp)'],

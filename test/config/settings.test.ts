@@ -67,6 +67,7 @@ describe('loadSettings: sources', () => {
       cleanupIntervalMs: 21_600_000,
       cleanupAgeMs: 31_536_000_000,
       zombiesIntervalMs: 3_600_000,
+      watermarkCheckIntervalMs: 300_000,
       mail: {
         port: 25,
         useSsl: false,

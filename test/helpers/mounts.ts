@@ -6,11 +6,11 @@ import { tempDir } from './remotes.js';
 
 const mounted: string[] = [];
 
-/** A tmpfs mounted with `options` (e.g. `noatime`); fails, never skips, if it cannot be. */
-export function mountTmpfs(options: string): string {
+/** A tmpfs mounted with `options` (e.g. `noatime`) of `size` (mount's syntax); fails, never skips, if it cannot be. */
+export function mountTmpfs(options: string, size = '64m'): string {
   const dir = path.join(tempDir('mnt'), 'fs');
   mkdirSync(dir);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `${options},size=64m`, 'tmpfs', dir]);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `${options},size=${size}`, 'tmpfs', dir]);
   mounted.push(dir);
   return dir;
 }

@@ -119,7 +119,7 @@ export function TaskPage({ id }: { id: string }) {
             <dt>Ended</dt>
             <dd>{when(t.finished)}</dd>
             <dt>Origin</dt>
-            <dd>{t.origin === 'schedule' ? 'auto-freeze schedule' : 'a user'}</dd>
+            <dd>{t.origin === 'schedule' ? 'auto-freeze schedule' : t.origin === 'watermark' ? 'disk above its high watermark' : 'a user'}</dd>
             {t.files !== null && (
               <>
                 <dt>{t.type === 'pull' ? 'Pulled' : t.type === 'zombie' ? 'Marked failed' : t.dry_run ? 'Would free' : 'Freed'}</dt>

@@ -14,6 +14,9 @@ export const freezeKind: TaskKindDefinition = {
   runningStatus: 'freezing',
   words: { verb: 'freeze', ing: 'freezing', ed: 'frozen', bytesMeaning: 'freed' },
   writesRemote: false,
+  // Only when a run has more to say than its counters: a watermark freeze's figures (marks,
+  // usage before and after, missing_bytes), or the limit that stopped it early.
+  resultField: 'freeze',
   // Refused at submission, naming the repo, rather than accepted and failed later by the
   // worker (which still refuses: a repos file may change between the two).
   refusedIn: (repo) =>
