@@ -189,7 +189,7 @@ export async function startApi(runtime: Runtime): Promise<Server> {
   const app = createApp({
     tasks: runtime.tasks,
     listing: new ListingService(runtime.repos, runtime.rclone),
-    browse: new BrowseService(runtime.repos, runtime.rclone),
+    browse: new BrowseService(runtime.repos, runtime.rclone, runtime.store.catalogue),
     reports,
     version: settings.version ?? PACKAGE_VERSION,
     startZombieTask: () => redisOr503(() => startZombieTask({ ...runtime, onError: (error) => log.error('zombie clean-up failed', { error: runtime.redact(describeError(error)) }) })),

@@ -7,6 +7,7 @@ import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { Repo, RemoteSpec } from '../config/types.js';
+import type { CatalogueTotals, FrozenCatalogue } from '../store/index.js';
 import { localNameOf, type Rclone, type RemoteEntry } from '../rclone/index.js';
 import { STAGING_DIR_NAME } from '../paths/index.js';
 import { ConcurrencyLimit } from './concurrency.js';
@@ -37,6 +38,8 @@ export interface RepoSummary {
   readonly backend: RemoteSpec['backend'];
   /** Null when the local tree cannot be read (missing, unmounted). */
   readonly filesystem: FilesystemUsage | null;
+  /** What freezes took off the local disk and the remote alone holds (the catalogue's totals). */
+  readonly frozen: CatalogueTotals;
 }
 
 /**
@@ -74,7 +77,7 @@ export interface BrowseResult {
 /**
  * @example
  * ```ts
- * const browse = new BrowseService(repos, rclone);
+ * const browse = new BrowseService(repos, rclone, store.catalogue);
  * const { entries } = await browse.browse('/data/lab1/runs'); // [{ name: 'r1', isDir: true, state: 'frozen', … }]
  * ```
  */
@@ -84,15 +87,21 @@ export class BrowseService {
   constructor(
     private readonly repos: readonly Repo[],
     private readonly rclone: Rclone,
+    private readonly catalogue: Pick<FrozenCatalogue, 'totals'>,
     concurrency = BROWSE_CONCURRENCY,
     private readonly maxEntries = BROWSE_MAX_ENTRIES,
   ) {
     this.running = new ConcurrencyLimit(concurrency);
   }
 
-  /** Every repository, in the repos file's order, with its filesystem's usage. */
+  /** Every repository, in the repos file's order, with its filesystem's usage and its frozen totals. */
   async summaries(): Promise<RepoSummary[]> {
-    return Promise.all(this.repos.map(async (repo) => ({ repo, backend: repo.remote.backend, filesystem: await usageOf(repo.localPath) })));
+    return Promise.all(
+      this.repos.map(async (repo) => {
+        const [filesystem, frozen] = await Promise.all([usageOf(repo.localPath), this.catalogue.totals(repo.localPath, '')]);
+        return { repo, backend: repo.remote.backend, filesystem, frozen };
+      }),
+    );
   }
 
   /**

@@ -138,7 +138,13 @@ const repoSchema = z
     auto_freeze: z.boolean(),
     auto_freeze_interval: z.int().describe('Days between auto-freezes (when auto_freeze_cron is null)'),
     auto_freeze_cron: z.string().nullable().describe('Cron expression of the auto-freezes, replacing the interval'),
+    report_cron: z.string().nullable().describe('Cron expression of the scheduled reports; null: none'),
+    high_watermark: z.number().min(0).max(100).nullable().describe('Percent of the filesystem above which a watermark freeze starts; null: no watermarks'),
+    low_watermark: z.number().min(0).max(100).nullable().describe('Percent of the filesystem a watermark freeze brings usage down to; null: no watermarks'),
     filesystem: filesystemSchema.nullable().describe('Null when the local tree cannot be read'),
+    frozen: z
+      .strictObject({ files: count, bytes: count })
+      .describe('Files frozen (deleted locally by a freeze, held by the remote alone) and not pulled back since, as the catalogue counts them'),
   })
   .describe('A repository: its settings, never its remote\'s address or secrets');
 

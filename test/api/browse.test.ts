@@ -22,7 +22,7 @@ beforeAll(async () => {
   glacis = await startGlacis({
     repos: {
       [local]: { ...remote.settings, freezable: true, freeze_age: 30, exclude: '*.tmp , *.bak' },
-      [other]: { ...plain.settings, auto_freeze: true, auto_freeze_cron: '0 3 * * *' },
+      [other]: { ...plain.settings, auto_freeze: true, auto_freeze_cron: '0 3 * * *', report_cron: '30 2 * * 1' },
     },
     worker: false,
   });
@@ -45,8 +45,12 @@ describe('GET /repos', () => {
       exclude: ['*.tmp', '*.bak'],
       auto_freeze: false,
       auto_freeze_cron: null,
+      report_cron: null,
+      high_watermark: null,
+      low_watermark: null,
+      frozen: { files: 0, bytes: 0 },
     });
-    expect(second).toMatchObject({ path: other, backend: 'local', freezable: false, auto_freeze: true, auto_freeze_cron: '0 3 * * *' });
+    expect(second).toMatchObject({ path: other, backend: 'local', freezable: false, auto_freeze: true, auto_freeze_cron: '0 3 * * *', report_cron: '30 2 * * 1' });
     // The filesystem as statfs counts it (free space moves between two calls: only its bounds are fixed).
     const fs = statfsSync(local);
     expect(first.filesystem.size).toBe(fs.blocks * fs.bsize);
@@ -56,6 +60,24 @@ describe('GET /repos', () => {
     const text = JSON.stringify(body);
     for (const secret of remote.secrets) expect(text).not.toContain(secret);
     expect(text).not.toContain(String(remote.settings.url));
+  });
+
+  it('puts the frozen files of each repository beside its disk, as the catalogue counts them', async () => {
+    const frozenAt = new Date().toISOString();
+    const file = (p: string, size: number) => ({ path: p, kind: 'file' as const, size, mtimeMs: FIXTURE_MTIME.getTime(), hash: null, frozenAt, taskId: 'web-test' });
+    await glacis.runtime.store.catalogue.record(local, [file('a/one.dat', 1000), file('a/two.dat', 24), file('b.dat', 7)]);
+    // Another repo's rows (and one whose path merely starts the same) are not counted here.
+    await glacis.runtime.store.catalogue.record(`${local}-x`, [file('c.dat', 5)]);
+    try {
+      const { body } = await glacis.get('/repos');
+      expect(body.repos.map((repo: { frozen: unknown }) => repo.frozen)).toEqual([{ files: 3, bytes: 1031 }, { files: 0, bytes: 0 }]);
+      // A pull that brings one back removes it from the catalogue: no longer counted.
+      await glacis.runtime.store.catalogue.remove(local, ['a/two.dat']);
+      expect((await glacis.get('/repos')).body.repos[0].frozen).toEqual({ files: 2, bytes: 1007 });
+    } finally {
+      await glacis.runtime.store.catalogue.remove(local, ['a/one.dat', 'b.dat']);
+      await glacis.runtime.store.catalogue.remove(`${local}-x`, ['c.dat']);
+    }
   });
 });
 
@@ -113,7 +135,7 @@ describe('POST /browse', () => {
   });
 
   it('holds at most its limit of entries, directories first, and says how many there are', async () => {
-    const capped = new BrowseService(glacis.runtime.repos, glacis.runtime.rclone, 8, 3);
+    const capped = new BrowseService(glacis.runtime.repos, glacis.runtime.rclone, glacis.runtime.store.catalogue, 8, 3);
     const result = await capped.browse(local);
     expect(result.entries.map((e) => e.name)).toEqual(['big', 'links', 'subdir']);
     expect(result.total).toBeGreaterThanOrEqual(5);
