@@ -1,12 +1,17 @@
 import { api, type RepoJson, type ReposJson } from './api.js';
-import { ErrorNote, Filesystem, Loading } from './components.js';
+import { ErrorNote, Filesystem, Loading, type Watermarks } from './components.js';
 import { useLoad } from './hooks.js';
+import { LatestReport } from './report.js';
 import { href } from './route.js';
 
 function schedule(repo: RepoJson): string {
   if (!repo.auto_freeze) return 'off';
   if (repo.auto_freeze_cron) return `cron "${repo.auto_freeze_cron}"`;
   return `every ${repo.auto_freeze_interval} days`;
+}
+
+function watermarks(repo: RepoJson): Watermarks | undefined {
+  return repo.high_watermark !== null && repo.low_watermark !== null ? { high: repo.high_watermark, low: repo.low_watermark } : undefined;
 }
 
 export function ReposPage() {
@@ -23,7 +28,7 @@ export function ReposPage() {
             <h2 id={`repo-${repo.path}`} class="path">
               {repo.path}
             </h2>
-            <Filesystem filesystem={repo.filesystem} />
+            <Filesystem filesystem={repo.filesystem} frozen={repo.frozen} marks={watermarks(repo)} />
             <dl class="facts">
               <dt>Remote</dt>
               <dd>{repo.backend}</dd>
@@ -31,6 +36,16 @@ export function ReposPage() {
               <dd>{repo.freezable ? `files not read for ${repo.freeze_age} days` : 'not allowed (pull only)'}</dd>
               <dt>Auto-freeze</dt>
               <dd>{repo.freezable ? schedule(repo) : 'off'}</dd>
+              {watermarks(repo) && (
+                <>
+                  <dt>Watermarks</dt>
+                  <dd>
+                    above {repo.high_watermark} % of the disk, freeze the least recently read files down to {repo.low_watermark} %
+                  </dd>
+                </>
+              )}
+              <dt>Reports</dt>
+              <dd>{repo.report_cron ? `cron "${repo.report_cron}"` : 'on request'}</dd>
               <dt>Excluded</dt>
               <dd>{repo.exclude.length > 0 ? repo.exclude.join(', ') : 'nothing'}</dd>
             </dl>
@@ -42,6 +57,7 @@ export function ReposPage() {
                 Tasks<span class="visually-hidden"> on {repo.path}</span>
               </a>
             </p>
+            <LatestReport repo={repo.path} />
           </article>
         ))}
       </div>

@@ -8,7 +8,7 @@ import { go, href, taskHref } from './route.js';
 
 const LOG_LINES = 40;
 /** A task's title by its type; `zombie` is the clean-up `GET /zombie` starts. */
-const TASK_TITLES: Readonly<Record<string, string>> = { pull: 'Pull', freeze: 'Freeze', zombie: 'Zombie clean-up' };
+const TASK_TITLES: Readonly<Record<string, string>> = { pull: 'Pull', freeze: 'Freeze', zombie: 'Zombie clean-up', report: 'Report' };
 
 function Progress({ progress, type }: { progress: ProgressJson; type: string }) {
   const knowsTotal = progress.totalBytes > 0 || progress.totalFiles > 0;
