@@ -12,11 +12,17 @@ import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RepoReport } from '../../src/tasks/kinds/report.js';
+import type { ReportJson } from '../../web/src/report-json.js';
 import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
 import { FIXTURE_MTIME, makeRemote, tempDir, writeFixture, type TestRemote } from '../helpers/remotes.js';
 import { expectAccessible, expectClean, launchChromium, photograph, watchedPage } from './browser.js';
 
 const DAY_MS = 86_400_000;
+
+/** The page's view of a report is the report kind's (compile time): every report it builds, the page can read. */
+const pageReadsReports: (report: RepoReport) => ReportJson = (report) => report;
+void pageReadsReports;
 
 /** `size` bytes of a repeated pattern (content does not matter to a report: it reads no file). */
 function blob(size: number): Buffer {

@@ -108,6 +108,3 @@ export const ENDED: readonly string[] = ENDED_STATUSES;
 export function hasEnded(task: { status: string }): boolean {
   return ENDED.includes(task.status);
 }
-
-/** A report (`GET /repos/<repo>/report`, a report task's `report`), as the report kind builds it. */
-export type { RepoReport as ReportJson } from '../../src/tasks/kinds/report.js';

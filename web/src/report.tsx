@@ -6,13 +6,12 @@
  * follows the task to its end, then shows what it found.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, hasEnded, messageOf, type ReportJson, type TaskStatusJson } from './api.js';
+import { api, ApiError, hasEnded, messageOf, type TaskStatusJson } from './api.js';
 import { ErrorNote } from './components.js';
 import { bytes, count, when } from './format.js';
 import { useLoad } from './hooks.js';
+import type { ReportAgeRow as AgeRow, ReportJson } from './report-json.js';
 import { taskHref } from './route.js';
-
-type AgeRow = ReportJson['byAge'][number];
 
 /** Lost and unprotected files named on the card; the task's answer and the CLI list more. */
 const NAMED = 5;
