@@ -35,10 +35,10 @@ function isCold(row: AgeRow, freezeAgeDays: number): boolean {
   return row.maxDays === null || row.maxDays > freezeAgeDays;
 }
 
-/** `<7d` → `under 7 days`, as read aloud and in the table. */
+/** `<7d` → `< 7 days`, in the table (short: it holds at 360 px). */
 function ageText(row: AgeRow): string {
-  if (row.maxDays === null) return `over ${row.minDays} days`;
-  if (row.minDays === 0) return `under ${row.maxDays} days`;
+  if (row.maxDays === null) return `> ${row.minDays} days`;
+  if (row.minDays === 0) return `< ${row.maxDays} days`;
   return `${row.minDays}–${row.maxDays} days`;
 }
 
@@ -101,7 +101,9 @@ function ReportView({ report }: { report: ReportJson }) {
               <th scope="col" class="num">
                 Size
               </th>
-              <th scope="col">Held by the remote</th>
+              <th scope="col" class="bar-head">
+                On the remote
+              </th>
             </tr>
           </thead>
           <tbody>
