@@ -2,7 +2,6 @@
  * The wire shapes of `GET /repos` and `POST /browse` (what the web page reads), from the
  * services' results; typed by the schemas the OpenAPI document publishes.
  */
-import type { Repo } from '../config/types.js';
 import type { BrowseResult, RepoSummary } from '../services/browse-service.js';
 import type { BrowseJson, ReposJson } from '../wire/index.js';
 
@@ -24,22 +23,12 @@ export function reposJson(summaries: readonly RepoSummary[]): ReposJson {
       auto_freeze_interval: repo.autoFreezeInterval,
       auto_freeze_cron: repo.autoFreezeCron ?? null,
       report_cron: repo.reportCron ?? null,
-      high_watermark: watermarksOf(repo)?.high ?? null,
-      low_watermark: watermarksOf(repo)?.low ?? null,
+      high_watermark: repo.watermarks?.high ?? null,
+      low_watermark: repo.watermarks?.low ?? null,
       filesystem: filesystem ? { ...filesystem } : null,
       frozen: { files: frozen.files, bytes: frozen.bytes },
     })),
   };
-}
-
-/**
- * The repo's watermarks (`high_watermark` / `low_watermark`, issue 16 §3). They are parsed by
- * the watermark work (`Repo.watermarks`), merged separately: read structurally so that this
- * answers null until then and their values after, with no change here. Once both are on main,
- * this is `repo.watermarks`.
- */
-function watermarksOf(repo: Repo): { readonly high: number; readonly low: number } | undefined {
-  return (repo as Repo & { readonly watermarks?: { readonly high: number; readonly low: number } }).watermarks;
 }
 
 /**

@@ -22,7 +22,7 @@ beforeAll(async () => {
   glacis = await startGlacis({
     repos: {
       [local]: { ...remote.settings, freezable: true, freeze_age: 30, exclude: '*.tmp , *.bak' },
-      [other]: { ...plain.settings, auto_freeze: true, auto_freeze_cron: '0 3 * * *', report_cron: '30 2 * * 1' },
+      [other]: { ...plain.settings, auto_freeze: true, auto_freeze_cron: '0 3 * * *', report_cron: '30 2 * * 1', freezable: true, high_watermark: 90, low_watermark: 75 },
     },
     worker: false,
   });
@@ -50,7 +50,16 @@ describe('GET /repos', () => {
       low_watermark: null,
       frozen: { files: 0, bytes: 0 },
     });
-    expect(second).toMatchObject({ path: other, backend: 'local', freezable: false, auto_freeze: true, auto_freeze_cron: '0 3 * * *', report_cron: '30 2 * * 1' });
+    expect(second).toMatchObject({
+      path: other,
+      backend: 'local',
+      freezable: true,
+      auto_freeze: true,
+      auto_freeze_cron: '0 3 * * *',
+      report_cron: '30 2 * * 1',
+      high_watermark: 90,
+      low_watermark: 75,
+    });
     // The filesystem as statfs counts it (free space moves between two calls: only its bounds are fixed).
     const fs = statfsSync(local);
     expect(first.filesystem.size).toBe(fs.blocks * fs.bsize);
