@@ -172,13 +172,13 @@ describe('GET /tasks', () => {
   it('refuses a bad filter with 400', async () => {
     const { glacis } = await setup({ worker: false });
     const cases: Array<[string, string]> = [
-      ['status=bogus', 'Invalid "status": expected one of waiting, started, pulling, freezing, finished, failed, cancelled'],
-      ['type=thaw', 'Invalid "type": expected one of pull, freeze, zombie'],
+      ['status=bogus', 'Invalid "status": expected one of waiting, started, pulling, freezing, reporting, finished, failed, cancelled'],
+      ['type=thaw', 'Invalid "type": expected one of pull, freeze, zombie, report'],
       ['path=relative/dir', 'Invalid "path": expected an absolute path'],
       ['limit=-1', 'Invalid "limit": expected a whole number'],
       ['limit=ten', 'Invalid "limit": expected a whole number'],
       ['offset=1.5', 'Invalid "offset": expected a whole number'],
-      ['status=waiting&status=failed', 'Invalid "status": expected one of waiting, started, pulling, freezing, finished, failed, cancelled'],
+      ['status=waiting&status=failed', 'Invalid "status": expected one of waiting, started, pulling, freezing, reporting, finished, failed, cancelled'],
       ['sort=created', 'Unknown field: "sort"'],
       ['order=newest', 'Invalid "order": expected asc (oldest first) or desc (newest first)'],
       ['id_prefix=ABC%25', 'Invalid "id_prefix": expected the start of a task id (hex digits and dashes)'],

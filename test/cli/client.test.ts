@@ -388,7 +388,7 @@ describe('glacis file', () => {
     expectOneLineError(await run(['file', 'tree', '.', '--max_depth', 'deep']), 2, /'deep' is invalid/);
     expectOneLineError(await run(['file', 'pull']), 2, /missing required argument 'paths'/);
     expectOneLineError(await run(['file', 'pull', '.', '--no-such-flag']), 2, /unknown option '--no-such-flag'/);
-    expectOneLineError(await run(['task', 'list', '--status', 'sleeping']), 2, /Allowed choices are waiting, started, pulling, freezing, finished, failed, cancelled/);
+    expectOneLineError(await run(['task', 'list', '--status', 'sleeping']), 2, /Allowed choices are waiting, started, pulling, freezing, reporting, finished, failed, cancelled/);
   });
 
   it('a path outside every repository: the server says so (exit 1)', async () => {
