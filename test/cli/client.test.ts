@@ -740,7 +740,8 @@ describe('glacis completion', () => {
   };
 
   it('bash: commands, subcommands, options and option values from the command tree', async () => {
-    expect(await complete('bash', ['glacis', ''])).toEqual(['check', 'completion', 'file', 'init', 'serve', 'task', 'up', 'worker']);
+    expect(await complete('bash', ['glacis', ''])).toEqual(['check', 'completion', 'file', 'init', 'repo', 'serve', 'task', 'up', 'worker']);
+    expect(await complete('bash', ['glacis', 'repo', 'report', 'x', '--a'])).toEqual(['--ascii']);
     expect(await complete('bash', ['glacis', 'file', 'p'])).toEqual(['pull']);
     expect(await complete('bash', ['glacis', 'file', 'pull', '--d'])).toEqual(['--dry-run']);
     expect(await complete('bash', ['glacis', 'file', 'list', 'x', '--m'])).toEqual(['--max-depth', '--missing']);
