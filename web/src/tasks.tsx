@@ -5,8 +5,8 @@ import { bytes, when } from './format.js';
 import { useLoad } from './hooks.js';
 import { go, href, taskHref } from './route.js';
 
-const STATUSES = ['waiting', 'started', 'pulling', 'freezing', 'finished', 'failed', 'cancelled'];
-const TYPES = ['pull', 'freeze', 'zombie'];
+const STATUSES = ['waiting', 'started', 'pulling', 'freezing', 'reporting', 'finished', 'failed', 'cancelled'];
+const TYPES = ['pull', 'freeze', 'zombie', 'report'];
 const PAGE = 50;
 
 function newestFirst(tasks: TaskJson[]): TaskJson[] {
