@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, rmSync, statSync, writeFileSync, utimesSync } fr
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TASK_KIND_NAMES, TASK_STATUSES } from '../../src/tasks/registry.js';
 import { startSftp, type SftpServer } from '../harness/sftp.js';
 import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
 import { FIXTURE_MTIME, makeRemote, tempDir, writeFixture } from '../helpers/remotes.js';
@@ -137,6 +138,9 @@ describe('with a slow SFTP remote and a freezable local one', () => {
     const tasks = page.getByRole('table', { name: 'Tasks, newest first' });
     await tasks.waitFor();
     expect(await tasks.innerText()).toContain(`${slow}/runs/run1`);
+    // The filters offer every kind and status the server's registry has, none written in web/.
+    await expect.poll(() => page.getByLabel('Type').locator('option').allTextContents()).toEqual(['any', ...TASK_KIND_NAMES]);
+    await expect.poll(() => page.getByLabel('Status').locator('option').allTextContents()).toEqual(['any', ...TASK_STATUSES]);
     await page.getByLabel('Type').selectOption('freeze');
     await expect.poll(() => page.getByText('No task matches these filters.').count()).toBe(1);
     await page.getByLabel('Type').selectOption('pull');

@@ -5,8 +5,19 @@ import { bytes, when } from './format.js';
 import { useLoad } from './hooks.js';
 import { go, href, taskHref } from './route.js';
 
-const STATUSES = ['waiting', 'started', 'pulling', 'freezing', 'reporting', 'finished', 'failed', 'cancelled'];
-const TYPES = ['pull', 'freeze', 'zombie', 'report'];
+/** The part of the OpenAPI document the filters read: the task's status and type lists. */
+interface TaskWords {
+  readonly components: { readonly schemas: { readonly Task: { readonly properties: Record<'status' | 'type', { readonly enum: string[] }> } } };
+}
+
+/**
+ * The statuses and kinds the server knows, from its OpenAPI document (generated from the
+ * registry of task kinds): a new kind shows in the filters with no edit here.
+ */
+async function taskWords(): Promise<{ statuses: string[]; types: string[] }> {
+  const { properties } = (await api<TaskWords>('GET', '/openapi.json')).components.schemas.Task;
+  return { statuses: properties.status.enum, types: properties.type.enum };
+}
 const PAGE = 50;
 
 function newestFirst(tasks: TaskJson[]): TaskJson[] {
@@ -29,6 +40,7 @@ export function TasksPage({ params }: { params: URLSearchParams }) {
     3000,
     (list) => list.some((task) => !hasEnded(task)),
   );
+  const words = useLoad(taskWords, 'task-words');
   const [shown, setShown] = useState(PAGE);
   const [pathInput, setPathInput] = useState(path);
 
@@ -52,7 +64,7 @@ export function TasksPage({ params }: { params: URLSearchParams }) {
           Status
           <select value={status} onChange={(event) => apply({ status: event.currentTarget.value })}>
             <option value="">any</option>
-            {STATUSES.map((s) => (
+            {words.data?.statuses.map((s) => (
               <option key={s} value={s}>
                 {s}
               </option>
@@ -63,7 +75,7 @@ export function TasksPage({ params }: { params: URLSearchParams }) {
           Type
           <select value={type} onChange={(event) => apply({ type: event.currentTarget.value })}>
             <option value="">any</option>
-            {TYPES.map((t) => (
+            {words.data?.types.map((t) => (
               <option key={t} value={t}>
                 {t}
               </option>
