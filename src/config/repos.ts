@@ -21,6 +21,7 @@ import type {
   SftpRemote,
   VerifyMode,
   AutoFreezeMail,
+  PushSettings,
 } from './types.js';
 
 const BACKENDS = ['sftp', 's3', 'local', 'rclone'] as const;
@@ -41,6 +42,11 @@ export const BACKEND_KEYS: Readonly<Record<Backend, readonly string[]>> = {
   local: ['path'],
   rclone: ['type', 'path', 'options'],
 };
+/** The keys of push (issue 18), all meaningful only with `pushable: true`. */
+const PUSH_KEYS: readonly string[] = [
+  'pushable', 'auto_push', 'auto_push_interval', 'auto_push_cron', 'push_keep_versions_days', 'push_shrink_limit', 'push_change_limit',
+];
+
 /**
  * The keys every repo may have, whatever its backend.
  *
@@ -53,6 +59,7 @@ export const COMMON_KEYS: readonly string[] = [
   'exclude', 'freezable', 'freeze_age', 'auto_freeze', 'auto_freeze_interval', 'auto_freeze_cron',
   'auto_freeze_mail', 'chown_uid', 'chown_gid', 'disable_atime_test', 'verify', 'report_cron',
   'high_watermark', 'low_watermark', 'watermark_min_age', 'max_files_per_run', 'max_bytes_per_run',
+  ...PUSH_KEYS,
 ];
 
 /**
@@ -63,12 +70,15 @@ const SHOWABLE_KEYS = new Set([
   'backend', 'exclude', 'freezable', 'freeze_age', 'auto_freeze', 'auto_freeze_interval',
   'auto_freeze_cron', 'auto_freeze_mail', 'chown_uid', 'chown_gid', 'disable_atime_test', 'verify', 'port', 'report_cron',
   'high_watermark', 'low_watermark', 'watermark_min_age', 'max_files_per_run', 'max_bytes_per_run',
-  'provider', 'region', 'type',
+  'provider', 'region', 'type', ...PUSH_KEYS,
 ]);
 
 const VERIFY_MODES: readonly VerifyMode[] = ['size', 'hash'];
 const AUTO_FREEZE_MAILS: readonly AutoFreezeMail[] = ['always', 'changes', 'never'];
 const DAYS = { min: 2, max: 10000 } as const;
+const VERSION_DAYS = { min: 1, max: 10000 } as const;
+const HOURS = { min: 1, max: 8760 } as const;
+const PERCENT = { min: 1, max: 100 } as const;
 const ID_RANGE = { min: 0, max: 65535 } as const;
 const PORT_RANGE = { min: 1, max: 65535 } as const;
 /** `watermark_min_age`: 0 lets a watermark freeze evict a file read a moment ago. */
@@ -200,9 +210,10 @@ function parseRepo(name: string, value: unknown, file: string, baseDir: string, 
   };
   // Nothing may be frozen there: the marks would be checked for nothing.
   if (settings.watermarks && !settings.freezable) warn(`${file}: repo ${quote(name)}: keys "high_watermark" and "low_watermark" have no effect without freezable: true`);
+  const push = parsePush(input, settings.remote, warn);
   // Last, so that a mistyped key is reported the same whether or not the directory exists.
   const localPath = existingDirectory(path.resolve(baseDir, name), where, 'the repo directory');
-  return { localPath, ...settings };
+  return { localPath, ...settings, ...(push === undefined ? {} : { push }) };
 }
 
 type FreezingFields = Pick<
@@ -233,6 +244,46 @@ function parseFreezing(input: RepoInput, warn: (message: string) => void): Freez
 /** `{ [name]: value }`, or nothing when the value is absent (exactOptionalPropertyTypes). */
 function optionalField<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [name]: value }) as { [P in K]?: V };
+}
+
+/**
+ * The push keys: undefined unless `pushable: true`. Versions are kept beside the remote's
+ * root (`<path>.glacis-versions`, see src/push/versions.ts), so the root needs a parent:
+ * a bucket without prefix, or an SFTP login directory, has none on the same remote.
+ */
+function parsePush(input: RepoInput, remote: RemoteSpec, warn: (message: string) => void): PushSettings | undefined {
+  const pushable = optionalBool(input, 'pushable', false);
+  const autoPush = optionalBool(input, 'auto_push', false);
+  if (!pushable) {
+    if (autoPush) throw ConfigError.invalidValue(input.where, 'auto_push', 'false while the repo is not pushable (set pushable: true to push)', show('auto_push', true));
+    for (const key of PUSH_KEYS) {
+      if (key !== 'pushable' && key !== 'auto_push' && input.settings.has(key)) warn(`${input.where.file}: repo ${quote(input.where.repo ?? '')}: key ${quote(key)} has no effect without pushable: true`);
+    }
+    return undefined;
+  }
+  if (!hasParentOnRemote(remote)) {
+    throw ConfigError.invalidValue(input.where, 'pushable', `false for a remote path without a parent (push keeps old versions beside it, in "<path>.glacis-versions": give ${remote.backend === 's3' ? 'path as bucket/prefix' : 'the remote a path inside a directory'})`, show('pushable', true));
+  }
+  const cron = optionalCron(input, 'auto_push_cron');
+  for (const key of ['auto_push_cron', 'auto_push_interval']) {
+    if (!autoPush && input.settings.has(key)) warn(`${input.where.file}: repo ${quote(input.where.repo ?? '')}: key ${quote(key)} has no effect without auto_push: true`);
+  }
+  return {
+    keepVersionsDays: optionalInt(input, 'push_keep_versions_days', VERSION_DAYS, 'a whole number of days') ?? 30,
+    shrinkLimitPercent: optionalInt(input, 'push_shrink_limit', PERCENT, 'a whole percentage') ?? 50,
+    changeLimitPercent: optionalInt(input, 'push_change_limit', PERCENT, 'a whole percentage') ?? 20,
+    autoPush,
+    autoPushIntervalHours: optionalInt(input, 'auto_push_interval', HOURS, 'a whole number of hours') ?? 24,
+    ...(cron === undefined ? {} : { autoPushCron: cron }),
+  };
+}
+
+/** Whether the remote's root has a parent directory (or bucket) on the same remote, where versions can live. */
+function hasParentOnRemote(remote: RemoteSpec): boolean {
+  const parts = remote.path.split('/').filter((p) => p !== '' && p !== '.');
+  // On S3 the first segment is the bucket: a sibling of it would be another bucket.
+  const minimum = remote.backend === 's3' ? 2 : 1;
+  return parts.length >= minimum;
 }
 
 function parseOwnership(input: RepoInput): Pick<Repo, 'chownUid' | 'chownGid'> {
@@ -512,7 +563,7 @@ const CRON_RANGES = 'minute 0-59, hour 0-23, day of month 1-31, month 1-12, day 
  * that what passes start-up is what runs: `61 * * * *` passed the field count, and the
  * scheduler then failed naming neither repo nor key (test/config/repos.test.ts).
  */
-function optionalCron(input: RepoInput, key: 'auto_freeze_cron' | 'report_cron'): string | undefined {
+function optionalCron(input: RepoInput, key: 'auto_freeze_cron' | 'report_cron' | 'auto_push_cron'): string | undefined {
   const value = input.settings.get(key);
   if (value === undefined) return undefined;
   const fields = typeof value === 'string' ? value.trim().split(/\s+/) : [];

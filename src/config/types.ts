@@ -219,4 +219,25 @@ export interface Repo {
   readonly maxFilesPerRun?: number;
   /** `max_bytes_per_run`: a freeze stops before a file would take the bytes it freed past this. Absent: no limit. */
   readonly maxBytesPerRun?: number;
+  /** Present only with `pushable: true`: how push may write this repo's remote. Absent: the remote is read-only. */
+  readonly push?: PushSettings;
+}
+
+/**
+ * `pushable: true` and the `push_*` / `auto_push*` keys: the remote may be written by push,
+ * which keeps replaced remote files as versions beside the remote's root.
+ */
+export interface PushSettings {
+  /** `push_keep_versions_days` (1..10000, default 30): versions older than this are the only thing push removes. */
+  readonly keepVersionsDays: number;
+  /** `push_shrink_limit` (percent 1..100, default 50): a local file smaller than its remote copy by more is held. */
+  readonly shrinkLimitPercent: number;
+  /** `push_change_limit` (percent 1..100, default 20): a push replacing more of the remote files it looks at pushes nothing. */
+  readonly changeLimitPercent: number;
+  /** `auto_push`: push the whole repo on a schedule. */
+  readonly autoPush: boolean;
+  /** `auto_push_interval` (hours, 1..8760, default 24). */
+  readonly autoPushIntervalHours: number;
+  /** `auto_push_cron`, replacing the interval when set. */
+  readonly autoPushCron?: string;
 }

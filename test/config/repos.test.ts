@@ -251,7 +251,7 @@ describe('parseRepos: errors name the file, the repo, the key and what is allowe
     [
       'unknown key',
       [...SFTP, 'fooo: 1'],
-      'unknown key "fooo" for backend sftp (allowed: backend, url, user, password, port, key_file, known_hosts_file, exclude, freezable, freeze_age, auto_freeze, auto_freeze_interval, auto_freeze_cron, auto_freeze_mail, chown_uid, chown_gid, disable_atime_test, verify, report_cron, high_watermark, low_watermark, watermark_min_age, max_files_per_run, max_bytes_per_run)',
+      'unknown key "fooo" for backend sftp (allowed: backend, url, user, password, port, key_file, known_hosts_file, exclude, freezable, freeze_age, auto_freeze, auto_freeze_interval, auto_freeze_cron, auto_freeze_mail, chown_uid, chown_gid, disable_atime_test, verify, report_cron, high_watermark, low_watermark, watermark_min_age, max_files_per_run, max_bytes_per_run, pushable, auto_push, auto_push_interval, auto_push_cron, push_keep_versions_days, push_shrink_limit, push_change_limit)',
     ],
     ['key of another backend', [...S3, 'url: "h:p"'], 'unknown key "url" for backend s3 (allowed: backend, provider, endpoint, path,'],
     ['missing url', ['backend: sftp', 'user: u', 'password: p'], 'missing key "url" (required for backend sftp)'],
@@ -277,6 +277,16 @@ describe('parseRepos: errors name the file, the repo, the key and what is allowe
     ['cron hour out of range', [...SFTP, 'auto_freeze_cron: "0 25 * * *"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range'],
     ['cron month out of range', [...SFTP, 'auto_freeze_cron: "0 3 1 13 *"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range'],
     ['cron of words', [...SFTP, 'auto_freeze_cron: "every day at three am"'], 'key "auto_freeze_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range'],
+    // Issue 18: push keys.
+    ['bad pushable', [...SFTP, 'pushable: sometimes'], 'key "pushable" must be true or false (got "sometimes")'],
+    ['auto_push without pushable', [...SFTP, 'auto_push: true'], 'key "auto_push" must be false while the repo is not pushable (set pushable: true to push) (got true)'],
+    ['pushable S3 bucket root', ['backend: s3', 'provider: Ceph', 'path: bucket', 'pushable: true'], 'key "pushable" must be false for a remote path without a parent (push keeps old versions beside it, in "<path>.glacis-versions": give path as bucket/prefix) (got true)'],
+    ['pushable SFTP login directory', ['backend: sftp', 'url: "backup:"', 'user: u', 'password: p', 'pushable: true'], 'key "pushable" must be false for a remote path without a parent'],
+    ['push_shrink_limit above 100', [...SFTP, 'pushable: true', 'push_shrink_limit: 101'], 'key "push_shrink_limit" must be a whole percentage from 1 to 100 (got 101)'],
+    ['push_change_limit zero', [...SFTP, 'pushable: true', 'push_change_limit: 0'], 'key "push_change_limit" must be a whole percentage from 1 to 100 (got 0)'],
+    ['push_keep_versions_days zero', [...SFTP, 'pushable: true', 'push_keep_versions_days: 0'], 'key "push_keep_versions_days" must be a whole number of days from 1 to 10000 (got 0)'],
+    ['auto_push_interval too large', [...SFTP, 'pushable: true', 'auto_push: true', 'auto_push_interval: 9000'], 'key "auto_push_interval" must be a whole number of hours from 1 to 8760 (got 9000)'],
+    ['bad auto_push_cron', [...SFTP, 'pushable: true', 'auto_push: true', 'auto_push_cron: "0 25 * * *"'], 'key "auto_push_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range'],
     ['bad exclude', [...SFTP, 'exclude: ["*.tmp", 3]'], 'key "exclude" must be a comma-separated string or a list of strings (got a list item that is a number)'],
     ['exclude map', [...SFTP, 'exclude: { a: b }'], 'key "exclude" must be a comma-separated string or a list of strings (got a map)'],
     ['missing provider', ['backend: s3', 'path: b/p'], 'missing key "provider" (required for backend s3, e.g. AWS, Ceph, Minio, Other)'],
@@ -297,6 +307,27 @@ describe('parseRepos: errors name the file, the repo, the key and what is allowe
     expect(err.message.startsWith(`repos.yaml: repo "lab": ${problem}`)).toBe(true);
     expect(err.message).not.toContain('\n');
     expect(err.repo).toBe('lab');
+  });
+
+  it('reads the push keys only with pushable: true, with their defaults (issue 18)', () => {
+    expect(parse(lab(...SFTP))[0]!.push).toBeUndefined();
+    expect(parse(lab(...SFTP, 'pushable: false'))[0]!.push).toBeUndefined();
+    expect(parse(lab(...SFTP, 'pushable: true'))[0]!.push).toEqual({
+      keepVersionsDays: 30, shrinkLimitPercent: 50, changeLimitPercent: 20, autoPush: false, autoPushIntervalHours: 24,
+    });
+    expect(parse(lab(...S3, 'pushable: True', 'auto_push: yes', 'auto_push_cron: "0 2 * * *"', 'push_keep_versions_days: 7', 'push_shrink_limit: 10', 'push_change_limit: 100'))[0]!.push).toEqual({
+      keepVersionsDays: 7, shrinkLimitPercent: 10, changeLimitPercent: 100, autoPush: true, autoPushIntervalHours: 24, autoPushCron: '0 2 * * *',
+    });
+  });
+
+  it('warns, by repo and key, about push keys that have no effect (issue 18)', () => {
+    const warnings: string[] = [];
+    parseRepos(lab(...SFTP, 'push_shrink_limit: 10'), 'repos.yaml', dir, (m) => warnings.push(m));
+    parseRepos(lab(...SFTP, 'pushable: true', 'auto_push_interval: 3'), 'repos.yaml', dir, (m) => warnings.push(m));
+    expect(warnings).toEqual([
+      'repos.yaml: repo "lab": key "push_shrink_limit" has no effect without pushable: true',
+      'repos.yaml: repo "lab": key "auto_push_interval" has no effect without auto_push: true',
+    ]);
   });
 
   it('warns, by repo and key, about a schedule set without auto_freeze: true', () => {
