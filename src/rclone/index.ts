@@ -31,6 +31,7 @@ export type {
   CopyProgress,
   CopyResult,
   ListOptions,
+  PushFilesOptions,
   RcloneOptions,
   RemoteEntry,
   StatOptions,

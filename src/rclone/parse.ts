@@ -71,6 +71,8 @@ export interface StatsTotals {
  */
 export type CopyLogEvent =
   | { readonly kind: 'copied'; readonly object: string; readonly replaced: boolean; readonly text: string }
+  /** `move` on one remote: a server-side rename or copy, or the backup of a replaced file. */
+  | { readonly kind: 'moved'; readonly object: string; readonly text: string }
   | { readonly kind: 'stats'; readonly progress: CopyProgress; readonly totals: StatsTotals; readonly text: string }
   | { readonly kind: 'log'; readonly level: string; readonly text: string };
 
@@ -127,6 +129,7 @@ export function parseCopyLogLine(line: string): CopyLogEvent {
   if (object !== undefined && /^(?:Multi-thread )?Copied \(/.test(msg)) {
     return { kind: 'copied', object, replaced: msg.includes('replaced'), text };
   }
+  if (object !== undefined && /^Moved \(/.test(msg)) return { kind: 'moved', object, text };
   return { kind: 'log', level, text };
 }
 

@@ -2,8 +2,9 @@
  * The rclone driver: the only code in Glacis that runs rclone.
  *
  * Every call configures the remote through the child's environment (see remote-env.ts),
- * checks rclone's exit code itself, and redacts stderr before it escapes. The remote is
- * only ever read: listings, stats, and copies whose source is the remote.
+ * checks rclone's exit code itself, and redacts stderr before it escapes. A repo's remote
+ * is only ever read (listings, stats, copies whose source is the remote) except by
+ * {@link Rclone.pushFiles} and {@link Rclone.purge}, which push alone calls.
  */
 import { posix, resolve as resolvePath } from 'node:path';
 import type { RemoteSpec } from '../config/types.js';
@@ -15,6 +16,7 @@ import type {
   CopyFilesOptions,
   CopyResult,
   ListOptions,
+  PushFilesOptions,
   RcloneOptions,
   RemoteEntry,
   StatOptions,
@@ -252,7 +254,97 @@ export class Rclone {
       `--checkers=${checkers}`,
     ];
     if (opts.bwLimit !== undefined) args.push(`--bwlimit=${opts.bwLimit}`);
+    return this.transfer('copy', remote, args, opts);
+  }
 
+  /**
+   * Copies the local files named in `opts.filesFrom` (relative to `opts.localDir`) to
+   * `remoteDir` of `remote`: the only call that writes a repo's remote, used by push alone.
+   * Never deletes there: a remote file about to be replaced is moved to `opts.backupDir`
+   * of `versions` first (`--backup-dir`), and rclone is run with neither `sync` nor
+   * `delete` on the repo's remote.
+   *
+   * Crash-safe on every backend: rclone 1.60 writes SFTP and local files in place (its
+   * partial-file names came in 1.63), so an upload killed mid-file would leave a truncated
+   * file under its final name. Files are therefore uploaded to `opts.incomingDir` of
+   * `versions` (outside the repo's remote) and only then moved, server side, under their
+   * final names: a rename on SFTP and local, an atomic copy on S3. `move` deletes only
+   * those uploaded copies, from the incoming area (test/push/push.test.ts "SIGKILL").
+   *
+   * @example
+   * ```ts
+   * await rclone.pushFiles(repo.remote, versionsRemote(repo.remote), {
+   *   localDir: repo.localPath, remoteDir: '', filesFrom: listPath,
+   *   incomingDir: '.incoming/<task>', backupDir: '2026-12-01T135222Z-<task>',
+   * });
+   * ```
+   */
+  async pushFiles(remote: RemoteSpec, versions: RemoteSpec, opts: PushFilesOptions): Promise<CopyResult> {
+    const tuned = COPY_CONCURRENCY[remote.backend];
+    const transfers = positiveInt(opts.transfers ?? tuned.transfers, 'transfers');
+    const checkers = positiveInt(opts.checkers ?? tuned.checkers, 'checkers');
+    const incoming = normalizeRelPath(opts.incomingDir);
+    const backup = normalizeRelPath(opts.backupDir);
+    if (incoming === '' || backup === '') throw new TypeError('pushFiles needs an incoming and a backup directory inside the versions store');
+    const common = ['--links', '--use-json-log', '-v', '--stats=1s', '--stats-log-level=INFO', '--retries=1', `--transfers=${transfers}`, `--checkers=${checkers}`];
+    const uploaded = await this.transfer('copy', remote, [
+      resolvePath(opts.localDir),
+      remoteRoot(versions, incoming),
+      `--files-from-raw=${resolvePath(opts.filesFrom)}`,
+      ...common,
+    ], opts);
+    if (uploaded.files === 0) return uploaded;
+    // --ignore-times: every uploaded file is to be pushed, even one whose size and mtime
+    // match the remote's (verify: hash found its content different).
+    await this.transfer('move', remote, [
+      remoteRoot(versions, incoming),
+      remoteRoot(remote, opts.remoteDir),
+      `--backup-dir=${remoteRoot(versions, backup)}`,
+      '--ignore-times',
+      '--delete-empty-src-dirs',
+      ...common,
+    ], { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onLog ? { onLog: opts.onLog } : {}) });
+    await this.removeEmptyDirs(versions, incoming, opts.signal);
+    return uploaded;
+  }
+
+  /**
+   * Removes `relPath` of `remote` and everything under it: push's expiry of old versions,
+   * never called on a repo's remote (only on its versions store, test/push/push.test.ts).
+   *
+   * @example
+   * ```ts
+   * await rclone.purge(versionsRemote(repo.remote), '2020-01-01T000000Z-ab12');
+   * ```
+   */
+  async purge(remote: RemoteSpec, relPath: string, signal?: AbortSignal): Promise<void> {
+    const rel = normalizeRelPath(relPath);
+    if (rel === '') throw new TypeError('purge of a remote root refused');
+    for await (const _nothing of this.run('purge', { remote, args: [remoteRoot(remote, rel)], signal, stdout: 'ignore' })) {
+      // No output.
+    }
+  }
+
+  /** Removes the empty directories under (and including) `relPath`; a missing one is no error. */
+  async removeEmptyDirs(remote: RemoteSpec, relPath: string, signal?: AbortSignal): Promise<void> {
+    const rel = normalizeRelPath(relPath);
+    if (rel === '') throw new TypeError('rmdirs of a remote root refused');
+    try {
+      for await (const _nothing of this.run('rmdirs', { remote, args: [remoteRoot(remote, rel)], signal, stdout: 'ignore' }, { notFoundMeansMissing: true })) {
+        // No output.
+      }
+    } catch (error) {
+      if (!(error instanceof RemoteNotFoundError)) throw error;
+    }
+  }
+
+  /** One `copy` or `move` with JSON logs: counts files, reports progress, fails when stalled. */
+  private async transfer(
+    command: 'copy' | 'move',
+    remote: RemoteSpec,
+    args: readonly string[],
+    opts: Pick<CopyFilesOptions, 'signal' | 'onProgress' | 'onCopied' | 'onLog'>,
+  ): Promise<CopyResult> {
     let files = 0;
     let replaced = 0;
     let totals: StatsTotals | undefined;
@@ -260,7 +352,7 @@ export class Rclone {
     let advanced = { files: 0, bytes: 0, checks: 0 };
     const { redact, run } = this.prepare(remote);
     const stallSeconds = Math.round(this.transferStallTimeoutMs / 1000);
-    const copying = run('copy', {
+    const copying = run(command, {
       args,
       signal: opts.signal,
       stdout: 'ignore',
@@ -270,6 +362,10 @@ export class Rclone {
       onStderrLine: (line, progressed) => {
         const event = parseCopyLogLine(line);
         switch (event.kind) {
+          case 'moved':
+            progressed();
+            opts.onLog?.(redact(event.text));
+            return undefined;
           case 'copied':
             files += 1;
             if (event.replaced) replaced += 1;

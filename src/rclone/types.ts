@@ -163,6 +163,33 @@ export interface CopyFilesOptions {
 }
 
 /**
+ * A push of local files to a remote (see {@link Rclone.pushFiles}).
+ *
+ * @example
+ * ```ts
+ * const opts: PushFilesOptions = { localDir: '/data/lab1', remoteDir: '', filesFrom: '/tmp/list', incomingDir: '.incoming/t1', backupDir: '2026-12-01T135222Z-t1' };
+ * ```
+ */
+export interface PushFilesOptions {
+  /** Local directory the names in `filesFrom` are relative to. */
+  localDir: string;
+  /** The matching directory on the remote, repo-relative. */
+  remoteDir: string;
+  /** Names to push, one per line, raw; a symlink named with its `.rclonelink` suffix. */
+  filesFrom: string;
+  /** Upload area in the versions store (outside the repo's remote), unique to the task. */
+  incomingDir: string;
+  /** Where replaced remote files go, in the versions store. */
+  backupDir: string;
+  signal?: AbortSignal;
+  onProgress?: (p: CopyProgress) => void;
+  onCopied?: (relativeName: string) => void;
+  onLog?: (line: string) => void;
+  transfers?: number;
+  checkers?: number;
+}
+
+/**
  * What a finished copy did.
  *
  * @example
