@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+/**
+ * Push overhead (issue 18): Glacis's push of a local tree to an empty SFTP remote
+ * (`rclone serve sftp` on loopback) against `rclone copy` run directly with the same flags,
+ * in the same run:
+ *
+ *   (a) one big file (default 1 GB),
+ *   (b) many small files (default 20,000 of 4 KB, 200 a directory).
+ *
+ *   npm run bench:push [-- --quick] [--big-mb 1024] [--small-files 20000] [--small-kb 4] [--rounds 3] [--only all|a|b] [--keep]
+ *
+ * Glacis's push is the push kind's `run` (src/workers/push.ts, from the compiled tree), as
+ * a worker runs it: walk the local tree, list the remote, judge every file, upload to the
+ * versions store's incoming area, move the whole files into place (a rename on SFTP), look
+ * for expired versions. The queue and the API are left out (bench/pull-overhead.mjs
+ * measures those for pull; they do not depend on the kind).
+ *
+ * "Same flags" is literal: Glacis runs rclone through a wrapper recording its argv, and the
+ * baseline reuses the upload's flags (minus `--files-from-raw`, which only Glacis needs)
+ * with the same remote configuration. Each round runs both, in a rotating order, after
+ * `sync`, each into a fresh remote directory; the summary uses medians.
+ */
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dist, median, options, rcloneBinary, round, run, startSftp, stopAll, writeResult } from './lib.mjs';
+
+const opts = options(
+  { bigMb: 1024, smallFiles: 20_000, smallKb: 4, rounds: 3, only: 'all', keep: false },
+  { bigMb: 64, smallFiles: 2_000, rounds: 1 },
+);
+const { childEnv, Rclone } = await dist('src/rclone/index.js');
+const { parseRepos } = await dist('src/config/repos.js');
+const { runPush } = await dist('src/workers/push.js');
+
+const TARGETS = { a: 1.1, b: 1.25 };
+const base = mkdtempSync(path.join(tmpdir(), 'glacis-bench-push-'));
+const served = path.join(base, 'remote');
+const local = path.join(base, 'local');
+try {
+  mkdirSync(served);
+  process.stderr.write(`generating ${opts.bigMb} MB + ${opts.smallFiles} files of ${opts.smallKb} KB in ${base}…\n`);
+  await generate();
+  const sftp = await startSftp(served, path.join(base, 'sftp'));
+  const argvDir = path.join(base, 'argv');
+  const wrapper = writeArgvWrapper(argvDir);
+  const rclone = new Rclone({ executable: wrapper });
+
+  /** A pushable repo over `remoteDir` (relative to the served directory); the remote as Glacis configures it. */
+  const repoFor = (source, remoteDir) => {
+    const settings = { backend: 'sftp', url: `127.0.0.1:${remoteDir}`, port: sftp.port, user: sftp.user, password: sftp.password, pushable: true };
+    return parseRepos(`${JSON.stringify(source)}: ${JSON.stringify(settings)}\n`, 'repos.yaml', '/')[0];
+  };
+  const fresh = () => `run-${randomUUID().slice(0, 8)}/tree`;
+  const clean = () => {
+    for (const e of readdirSync(served)) rmSync(path.join(served, e), { recursive: true, force: true });
+  };
+
+  const glacisPush = (what, expectFiles) => async () => {
+    clean();
+    const repo = repoFor(path.join(local, what), fresh());
+    const started = process.hrtime.bigint();
+    const result = await runPush({
+      task: { taskId: randomUUID(), type: 'push', path: repo.localPath, dryRun: false, force: false },
+      repo,
+      rclone,
+      log: { line: () => undefined, close: async () => undefined },
+      signal: new AbortController().signal,
+      progress: () => undefined,
+      enterRunning: async () => undefined,
+      atime: undefined,
+    });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (result.files !== expectFiles) throw new Error(`Glacis pushed ${result.files} files, expected ${expectFiles}`);
+    return seconds;
+  };
+  const rcloneCopy = (what, flags, expectFiles) => async () => {
+    clean();
+    const dir = fresh();
+    const repo = repoFor(path.join(local, what), dir);
+    const { env } = childEnv(process.env, repo.remote);
+    const started = process.hrtime.bigint();
+    await run(rcloneBinary, ['copy', repo.localPath, `glacisremote:${dir}`, ...flags()], { env });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const files = readdirSync(path.join(served, dir), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+    if (files !== expectFiles) throw new Error(`rclone copied ${files} files, expected ${expectFiles}`);
+    return seconds;
+  };
+
+  const results = {};
+  for (const part of ['a', 'b']) {
+    if (opts.only !== 'all' && opts.only !== part) continue;
+    const what = part === 'a' ? 'big' : 'small';
+    const files = part === 'a' ? 1 : opts.smallFiles;
+    process.stderr.write(`(${part}) warm-up…\n`);
+    await glacisPush(what, files)();
+    const flags = uploadFlags(argvDir);
+    const contestants = { glacis: glacisPush(what, files), rcloneSameFlags: rcloneCopy(what, () => flags, files) };
+    const r = await rounds(contestants);
+    r.glacisUploadFlags = flags;
+    r.ratio = round(r.glacis.medianSeconds / r.rcloneSameFlags.medianSeconds);
+    r.target = TARGETS[part];
+    results[part] = r;
+  }
+  clean();
+  const result = { bigMb: opts.bigMb, smallFiles: opts.smallFiles, smallKb: opts.smallKb, rounds: opts.rounds, server: 'rclone serve sftp on 127.0.0.1', ...results };
+  writeResult(`push${opts.quick ? '.quick' : ''}`, result);
+  const line = ['push over SFTP'];
+  if (results.a) line.push(`(a) ${opts.bigMb} MB: Glacis ${results.a.glacis.medianSeconds} s vs rclone copy ${results.a.rcloneSameFlags.medianSeconds} s, ratio ${results.a.ratio}x (target ≤ ${TARGETS.a}x)`);
+  if (results.b) line.push(`(b) ${opts.smallFiles} × ${opts.smallKb} KB: Glacis ${results.b.glacis.medianSeconds} s vs rclone copy ${results.b.rcloneSameFlags.medianSeconds} s, ratio ${results.b.ratio}x (target ≤ ${TARGETS.b}x)`);
+  console.log(line.join('; '));
+} finally {
+  await stopAll();
+  if (opts.keep) process.stderr.write(`kept ${base}\n`);
+  else rmSync(base, { recursive: true, force: true });
+}
+
+/** Runs each contestant once a round, rotating who goes first; medians of wall seconds. */
+async function rounds(contestants) {
+  const names = Object.keys(contestants);
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < opts.rounds; r++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + r) % names.length];
+      await run('sync', []);
+      await sleep(500);
+      const seconds = await contestants[name]();
+      samples[name].push(round(seconds));
+      process.stderr.write(`  round ${r + 1}: ${name} ${seconds.toFixed(2)} s\n`);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, { medianSeconds: round(median(samples[n])), seconds: samples[n] }]));
+}
+
+async function generate() {
+  mkdirSync(path.join(local, 'big'), { recursive: true });
+  const big = createWriteStream(path.join(local, 'big/big.bin'));
+  const chunk = randomBytes(1 << 20);
+  for (let i = 0; i < opts.bigMb; i++) {
+    chunk[0] = i & 0xff;
+    if (!big.write(Buffer.from(chunk))) await new Promise((resolve) => big.once('drain', resolve));
+  }
+  await new Promise((resolve, reject) => big.end((error) => (error ? reject(error) : resolve())));
+  const perDir = 200;
+  for (let i = 0; i < opts.smallFiles; i++) {
+    const dir = path.join(local, 'small', `d${String(Math.floor(i / perDir)).padStart(3, '0')}`);
+    if (i % perDir === 0) mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `f${String(i).padStart(6, '0')}.dat`), randomBytes(opts.smallKb * 1024));
+  }
+  await run('sync', []);
+}
+
+/** An rclone that writes its argv (NUL-separated, one file a call) before exec'ing the real one. */
+function writeArgvWrapper(dir) {
+  mkdirSync(dir);
+  const wrapper = path.join(dir, 'rclone');
+  writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\0' "$@" > ${JSON.stringify(dir)}/argv.$$\nexec ${JSON.stringify(rcloneBinary)} "$@"\n`, { mode: 0o755 });
+  return wrapper;
+}
+
+/** The flags of the last upload (`rclone copy`) Glacis ran, without its `--files-from-raw` list. */
+function uploadFlags(dir) {
+  const calls = readdirSync(dir)
+    .filter((f) => f.startsWith('argv.'))
+    .map((f) => ({ f, mtimeMs: statSync(path.join(dir, f)).mtimeMs }))
+    .sort((x, y) => x.mtimeMs - y.mtimeMs)
+    .map(({ f }) => readFileSync(path.join(dir, f), 'utf8').split('\0').slice(0, -1))
+    .filter((argv) => argv[0] === 'copy');
+  if (calls.length === 0) throw new Error('Glacis ran no rclone copy: cannot tell its flags');
+  return calls[calls.length - 1].filter((a) => a.startsWith('-') && !a.startsWith('--files-from-raw'));
+}
