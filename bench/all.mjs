@@ -26,6 +26,7 @@ const benchmarks = [
   ['api.mjs', quick ? ['--quick'] : []],
   ['memory.mjs', quick ? ['--quick'] : []],
   ['freeze-decision.mjs', quick ? ['--quick'] : []],
+  ['push.mjs', quick ? ['--quick'] : []],
 ];
 const failed = [];
 for (const [script, args] of benchmarks) {
