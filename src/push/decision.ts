@@ -4,6 +4,21 @@
  * tested directly (test/push/decision.test.ts); the worker gathers facts and acts.
  */
 
+import type { Repo } from '../config/types.js';
+
+/**
+ * Why push may not run in `repo`, or undefined when it may: the push kind's refusal (a 400
+ * from the API) and the worker's, in one place.
+ *
+ * @example
+ * ```ts
+ * pushRefusal(repo); // 'the remote of repository /data/lab1 is read-only (pushable: false)'
+ * ```
+ */
+export function pushRefusal(repo: Repo): string | undefined {
+  return repo.push ? undefined : `the remote of repository ${repo.name} is read-only (pushable: false)`;
+}
+
 /** What push knows of a local file, or of its remote copy. */
 export interface PushFile {
   readonly kind: 'file' | 'symlink';

@@ -21,7 +21,7 @@ import path from 'node:path';
 import type { Repo } from '../config/types.js';
 import { compileExcludes } from '../paths/exclude.js';
 import { relativeToRepo } from '../paths/index.js';
-import { decidePush, tooManyChanges, type HoldReason, type PushFile } from '../push/decision.js';
+import { decidePush, pushRefusal, tooManyChanges, type HoldReason, type PushFile } from '../push/decision.js';
 import { expiredVersionDirs, INCOMING_DIR, versionDirName, versionsRemote } from '../push/versions.js';
 import { RCLONELINK_SUFFIX, RemoteNotFoundError, type RemoteEntry } from '../rclone/index.js';
 import { parentOf } from '../services/remote-paths.js';
@@ -37,19 +37,6 @@ const HELD_NAMED_MAX = 20;
 /** Extra facts a test may fix. */
 export interface PushRunOptions {
   readonly now?: () => number;
-}
-
-/**
- * Why push may not run in `repo`, or undefined when it may: the refusal of the push kind
- * (a 400 from the API) and of the worker, in one place.
- *
- * @example
- * ```ts
- * pushRefusal(repo); // 'the remote of repository /data/lab1 is read-only (pushable: false)'
- * ```
- */
-export function pushRefusal(repo: Repo): string | undefined {
-  return repo.push ? undefined : `the remote of repository ${repo.name} is read-only (pushable: false)`;
 }
 
 interface Held {

@@ -2,7 +2,7 @@
  * The push kind (issue 18): copies new and changed local files to a pushable repo's
  * remote, keeping each replaced remote file as a version. See src/workers/push.ts.
  */
-import { pushRefusal, runPush } from '../../workers/push.js';
+import { pushRefusal } from '../../push/decision.js';
 import type { TaskKindDefinition } from '../kind.js';
 
 export const pushKind: TaskKindDefinition = {
@@ -12,5 +12,6 @@ export const pushKind: TaskKindDefinition = {
   writesRemote: true,
   refusedIn: pushRefusal,
   resultField: 'push',
-  run: (context) => runPush(context),
+  // Loaded when a worker first runs one, as pull and freeze: the registry stays light.
+  run: async (context) => (await import('../../workers/push.js')).runPush(context),
 };
