@@ -46,7 +46,7 @@ const EMAIL = ['--email <address>', 'mail this address when the task ends'] as c
  * ```
  */
 export function registerFileCommands(program: Command): void {
-  const file = program.command('file').description('pull, freeze and list files on a Glacis server');
+  const file = program.command('file').description('pull, freeze, push and list files on a Glacis server');
 
   withCommonOptions(
     file
@@ -71,6 +71,17 @@ export function registerFileCommands(program: Command): void {
 
   withCommonOptions(
     file
+      .command('push')
+      .argument('<paths...>', 'local files or directories to copy to the remote (only in repositories with pushable: true)')
+      .description('copy local files the remote lacks or holds differently to the remote, keeping each replaced remote file as a version')
+      .option('--force', 'push files the anomaly guard holds (shrunk or emptied, or too many changed); the replaced copies are still kept as versions')
+      .option(...EMAIL)
+      .option(...DRY_RUN)
+      .option(...WAIT),
+  ).action((targets: string[], options: SubmitOptions) => submit('push', targets, options));
+
+  withCommonOptions(
+    file
       .command('list')
       .argument('<path>', 'file or directory to list')
       .description('list what the remote holds under PATH: files, and directories as d1/')
@@ -90,9 +101,10 @@ export function registerFileCommands(program: Command): void {
   ).action((target: string, options: TreeOptions) => tree(target, options));
 }
 
-async function submit(type: 'pull' | 'freeze', given: readonly string[], options: SubmitOptions): Promise<void> {
+async function submit(type: 'pull' | 'freeze' | 'push', given: readonly string[], options: SubmitOptions): Promise<void> {
   const client = clientFor(options);
-  const paths = await expandPaths(client, given);
+  // Globs match what the remote holds: a push is of local files, named as they are.
+  const paths = type === 'push' ? [...new Set(given.map(resolveUserPath))] : await expandPaths(client, given);
   const json = options.json === true;
   const submitted: Array<{ path: string } & SubmittedJson> = [];
   for (const target of paths) {
@@ -101,7 +113,8 @@ async function submit(type: 'pull' | 'freeze', given: readonly string[], options
       ...(options.email !== undefined ? { email: options.email } : {}),
       ...(options.dry_run ? { dry_run: true } : {}),
     };
-    const answer = type === 'pull' ? await client.pull(body) : await client.freeze({ ...body, ...(options.force ? { force: true } : {}) });
+    const forced = { ...body, ...(options.force ? { force: true } : {}) };
+    const answer = type === 'pull' ? await client.pull(body) : type === 'push' ? await client.push(forced) : await client.freeze(forced);
     submitted.push({ path: target, ...answer });
     if (!json) {
       if (answer.joined) print(`${type} of ${target}: joins ${describeJoined(await client.task(answer.task))}`);

@@ -124,6 +124,11 @@ export class GlacisClient {
     return parseWith(repoReportSchema, await this.json('GET', `/repos/${encodeURIComponent(repo)}/report`), '/repos/…/report');
   }
 
+  /** `POST /push` (same fields as `/freeze`). */
+  async push(body: FreezeBody): Promise<SubmittedJson> {
+    return parseWith(submittedSchema, await this.json('POST', '/push', body), '/push');
+  }
+
   /** The entries one at a time, as the server streams them (a listing may be huge). */
   async *list(body: ListBody): AsyncGenerator<ListEntryJson> {
     for await (const item of this.streamArray('/list', body)) yield parseWith(listEntrySchema, item, '/list');

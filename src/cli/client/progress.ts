@@ -128,6 +128,10 @@ export function summary(task: TaskJson): string[] {
     if (files === 0) return [`nothing to pull: everything under ${task.path} is here`];
     return [task.dry_run ? `dry run: would pull ${count} (${size}) into ${task.path}` : `pulled ${count} (${size}) into ${task.path}`];
   }
+  if (task.type === 'push') {
+    if (files === 0) return [`nothing to push: the remote holds everything under ${task.path}`];
+    return [task.dry_run ? `dry run: would push ${count} (${size}) from ${task.path}` : `pushed ${count} (${size}) from ${task.path}; each replaced remote file is kept as a version`];
+  }
   const lines = [task.dry_run ? `dry run: would freeze ${count} under ${task.path}, freeing ${size}` : `froze ${count} under ${task.path}, freeing ${size}`];
   const unprotected = task.unprotected ?? 0;
   if (unprotected > 0) {
