@@ -166,6 +166,12 @@ export async function runPush(ctx: TaskRunContext, options: PushRunOptions = {})
       });
       pushed = copied.files;
       pushedBytes = copied.bytes;
+    } catch (error) {
+      // A failed or cancelled upload leaves its part in the incoming area, outside the
+      // repo's remote: this task's own directory there is removed (a killed worker's stays,
+      // and its retry, the same task, takes it over).
+      await rclone.purge(versions, `${INCOMING_DIR}/${task.taskId}`).catch(() => undefined);
+      throw error;
     } finally {
       await rm(listDir, { recursive: true, force: true });
     }

@@ -64,3 +64,21 @@ it('SIGKILL mid-push: every remote file whole (old or new), the replaced ones ke
   for (const dir of readdirSync(store).filter((d) => d !== '.incoming')) for (const [name, hash] of await hashes(path.join(store, dir))) kept.set(name, hash);
   expect(kept).toEqual(oldHashes);
 }, 180_000);
+
+it('a push cancelled mid-upload leaves the remote unchanged and removes its part from the incoming area', async () => {
+  const remote = await makeRemote('sftp');
+  const local = tempDir('push-cancel');
+  writeFixture(local, 'symlink');
+  BIG.forEach((name, i) => writeBigFile(path.join(local, name), 64, i + 11));
+  const repo = repoOf(local, remote);
+  const before = readdirSync(remote.root!, { recursive: true }).sort();
+  const store = `${remote.root!}.glacis-versions`;
+  const abort = new AbortController();
+  const { context } = pushContext(repo);
+  const pushing = runPush({ ...context, signal: abort.signal });
+  await until(() => bytesBelow(path.join(store, '.incoming')) > 0, 60_000, () => 'the push never started uploading');
+  abort.abort('cancelled');
+  await expect(pushing).rejects.toBeDefined();
+  expect(readdirSync(remote.root!, { recursive: true }).sort()).toEqual(before);
+  expect(existsSync(path.join(store, '.incoming', context.task.taskId))).toBe(false);
+}, 120_000);
