@@ -30,6 +30,7 @@ import { redisOr503, TaskService } from '../services/task-service.js';
 import { cleanZombies, startZombieTask } from '../services/zombies.js';
 import { autoFreezeQueue, startAutoFreezeWorker, syncAutoFreezeSchedules } from '../schedule/auto-freeze.js';
 import { startWatermarkWorker, syncWatermarkSchedule, watermarkQueue } from '../schedule/watermark.js';
+import { autoPushQueue, startAutoPushWorker, syncAutoPushSchedules } from '../schedule/auto-push.js';
 import { housekeepingQueue, startHousekeepingWorker, syncHousekeepingSchedules } from '../schedule/housekeeping.js';
 import { reportScheduleQueue, startReportScheduleWorker, syncReportSchedules } from '../schedule/report.js';
 import { removeOldTasks } from '../services/housekeeping.js';
@@ -163,6 +164,7 @@ function warnShortSecrets(settings: Settings, repos: readonly Repo[], log: Logge
 export async function startApi(runtime: Runtime): Promise<Server> {
   const { settings, log } = runtime;
   const schedules = autoFreezeQueue(runtime.redis, settings.queuePrefix);
+  const pushSchedules = autoPushQueue(runtime.redis, settings.queuePrefix);
   const housekeeping = housekeepingQueue(runtime.redis, settings.queuePrefix);
   const reportSchedules = reportScheduleQueue(runtime.redis, settings.queuePrefix);
   const watermarks = watermarkQueue(runtime.redis, settings.queuePrefix);
@@ -171,18 +173,20 @@ export async function startApi(runtime: Runtime): Promise<Server> {
     if (runtime.redis.status !== 'ready') throw new Error('Redis is not reachable');
     const scheduled = await syncAutoFreezeSchedules(schedules, runtime.repos);
     if (scheduled.length > 0) log.info('auto-freeze scheduled', { repos: scheduled });
+    const pushes = await syncAutoPushSchedules(pushSchedules, runtime.repos);
+    if (pushes.length > 0) log.info('auto-push scheduled', { repos: pushes });
     await syncHousekeepingSchedules(housekeeping, { cleanup: settings.cleanupIntervalMs, zombies: settings.zombiesIntervalMs });
     const reporting = await syncReportSchedules(reportSchedules, runtime.repos);
     if (reporting.length > 0) log.info('reports scheduled', { repos: reporting });
     if (await syncWatermarkSchedule(watermarks, runtime.repos, settings.watermarkCheckIntervalMs)) log.info('watermark check scheduled', { every_seconds: settings.watermarkCheckIntervalMs / 1000 });
   } catch (error) {
     // Redis down at start-up: the API still starts (and answers 503); the next start syncs.
-    log.error('could not update the auto-freeze and housekeeping schedules', { error: runtime.redact(describeError(error)) });
+    log.error('could not update the auto-freeze, auto-push and housekeeping schedules', { error: runtime.redact(describeError(error)) });
   }
   // Kept open for Bull Board while the API serves, and closed with the server. They share
   // the runtime's connection, so closing them only lets go of it (before `runtime.close()`).
-  const boardQueues: BoardQueue[] = [runtime.queue.queue, schedules, housekeeping, reportSchedules, ...(runtime.mailQueue ? [runtime.mailQueue.queue] : [])];
-  const closeBoardQueues = (): Promise<unknown> => Promise.all([schedules.close(), housekeeping.close(), reportSchedules.close(), watermarks.close()]).catch(() => undefined);
+  const boardQueues: BoardQueue[] = [runtime.queue.queue, schedules, pushSchedules, housekeeping, reportSchedules, ...(runtime.mailQueue ? [runtime.mailQueue.queue] : [])];
+  const closeBoardQueues = (): Promise<unknown> => Promise.all([schedules.close(), pushSchedules.close(), housekeeping.close(), reportSchedules.close(), watermarks.close()]).catch(() => undefined);
   const reports = new ReportService(runtime.repos, runtime.store);
   const metricsRegistry = createMetricsRegistry({ store: runtime.store, queue: runtime.queue.queue, redis: runtime.redis, prefix: settings.queuePrefix });
   registerReportGauges(metricsRegistry, () => reports.latestOfEachRepo(), (operation) => withTimeout(operation, DEPENDENCY_TIMEOUT_MS));
@@ -262,6 +266,7 @@ export async function startTaskWorker(runtime: Runtime): Promise<RunningWorker> 
   );
   const autoFreeze = startAutoFreezeWorker(connection.duplicate(), settings.queuePrefix, (request) => runtime.tasks.submit(request), onError);
   const reportSchedule = startReportScheduleWorker(connection.duplicate(), settings.queuePrefix, (request) => runtime.tasks.submit(request), onError);
+  const autoPush = startAutoPushWorker(connection.duplicate(), settings.queuePrefix, (request) => runtime.tasks.submit(request), onError);
   const housekeeping = startHousekeepingWorker(
     connection.duplicate(),
     settings.queuePrefix,
@@ -302,7 +307,7 @@ export async function startTaskWorker(runtime: Runtime): Promise<RunningWorker> 
   return {
     worker: running.worker,
     async close() {
-      await Promise.all([running.close(), autoFreeze.close(), reportSchedule.close(), housekeeping.close(), watermarkChecks.close(), mails?.close()]);
+      await Promise.all([running.close(), autoFreeze.close(), reportSchedule.close(), autoPush.close(), housekeeping.close(), watermarkChecks.close(), mails?.close()]);
     },
   };
 }

@@ -12,11 +12,12 @@ import type { TaskKindDefinition } from './kind.js';
 import { freezeKind } from './kinds/freeze.js';
 import { pullKind } from './kinds/pull.js';
 import { reportKind } from './kinds/report.js';
+import { pushKind } from './kinds/push.js';
 import { zombieKind } from './kinds/zombie.js';
 
 export type { TaskKindDefinition } from './kind.js';
 
-const KINDS: TaskKindDefinition[] = [pullKind, freezeKind, zombieKind, reportKind];
+const KINDS: TaskKindDefinition[] = [pullKind, freezeKind, zombieKind, reportKind, pushKind];
 
 /** Every kind, in the order they are listed (documents, CLI choices, metrics). */
 export const TASK_KINDS: readonly TaskKindDefinition[] = KINDS;

@@ -24,7 +24,7 @@ import { relativeToRepo } from '../paths/index.js';
 import { decidePush, pushRefusal, tooManyChanges, type HoldReason, type PushFile } from '../push/decision.js';
 import { expiredVersionDirs, INCOMING_DIR, versionDirName, versionsRemote } from '../push/versions.js';
 import { RCLONELINK_SUFFIX, RemoteNotFoundError, type RemoteEntry } from '../rclone/index.js';
-import { parentOf } from '../services/remote-paths.js';
+import { parentOf } from '../rclone/remote-paths.js';
 import type { JsonValue, TaskRunContext, TaskRunResult } from '../tasks/kind.js';
 import { plural } from '../text/plural.js';
 import { TaskFailedError } from './errors.js';

@@ -124,7 +124,7 @@ beforeAll(async () => {
   local = tempDir('repo');
   noFreeze = tempDir('repo');
   // The worker starts once a waiting task has been cancelled (pullFreezeAndTasks).
-  glacis = await startGlacis({ repos: { [local]: { ...remote.settings, freezable: true }, [noFreeze]: remote.settings }, env: { API_TOKENS: TOKEN }, worker: false });
+  glacis = await startGlacis({ repos: { [local]: { ...remote.settings, freezable: true, pushable: true }, [noFreeze]: remote.settings }, env: { API_TOKENS: TOKEN }, worker: false });
 });
 afterAll(async () => {
   await glacis?.stop();
@@ -359,6 +359,11 @@ describe('a real Glacis answers as documented', () => {
     const freeze = await check('POST /freeze', '/freeze', { json: { path: path.join(local, 'subdir'), dry_run: true, force: 1 } });
     expect(freeze.status).toBe(200);
     const frozen = (freeze.body as { task: string }).task;
+    // Refused at submission where the repo is not pushable, naming it (issue 18).
+    expect((await check('POST /push', '/push', { json: { path: path.join(noFreeze, 'subdir'), dry_run: true } })).status).toBe(400);
+    const push = await check('POST /push', '/push', { json: { path: path.join(local, 'subdir'), dry_run: true } });
+    expect(push.status).toBe(200);
+    await waitForEnd((push.body as { task: string }).task);
     const zombie = (await check('GET /zombie', '/zombie')).body as { task: string };
     await waitForEnd(pulled);
     await waitForEnd(frozen);

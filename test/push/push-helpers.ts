@@ -3,17 +3,24 @@
  * real rclone, and reading the remote back through rclone (S3 has no directory to look in).
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseRepos } from '../../src/config/repos.js';
 import type { Repo, RemoteSpec } from '../../src/config/types.js';
 import type { TaskJobData } from '../../src/queue/task-queue.js';
 import { childEnv, Rclone, remoteRoot, type RemoteEntry } from '../../src/rclone/index.js';
+import { openTaskStore, type TaskStore } from '../../src/store/index.js';
 import type { TaskLogWriter } from '../../src/store/task-logs.js';
 import type { TaskRunContext } from '../../src/tasks/kind.js';
 import { rcloneOk } from '../harness/rclone-env.js';
 import type { TestRemote } from '../helpers/remotes.js';
 
 export const rclone = new Rclone({ executable: '/usr/bin/rclone' });
+
+/** A real task store (SQLite in a temporary directory): its catalogue of frozen files, which freeze writes. */
+export const storeReady: Promise<TaskStore> = openTaskStore(path.join(mkdtempSync(path.join(tmpdir(), 'glacis-push-db-')), 'glacis.sqlite'));
+const store = await storeReady;
 
 /** The repo as the repos file would give it (pushable unless `extra` says otherwise). */
 export function repoOf(local: string, remote: TestRemote, extra: Record<string, unknown> = { pushable: true }): Repo {
@@ -24,13 +31,16 @@ export function repoOf(local: string, remote: TestRemote, extra: Record<string, 
 export interface PushRun {
   readonly context: TaskRunContext;
   readonly lines: string[];
+  /** What the run sent MAIL_ADMIN through `alert`. */
+  readonly alerts: unknown[];
   readonly running: () => boolean;
 }
 
 export function pushContext(repo: Repo, options: { path?: string; dryRun?: boolean; force?: boolean; type?: string } = {}): PushRun {
   const lines: string[] = [];
+  const alerts: unknown[] = [];
   let running = false;
-  const log: TaskLogWriter = { line: (text) => void lines.push(text), close: async () => undefined };
+  const log: TaskLogWriter = { line: (text) => void lines.push(text), event: () => undefined, flush: async () => undefined, close: async () => undefined };
   // 'push' joins TaskType with the registry; until then the job data is typed as it will be.
   const task = {
     taskId: randomUUID(),
@@ -41,6 +51,7 @@ export function pushContext(repo: Repo, options: { path?: string; dryRun?: boole
   } as unknown as TaskJobData;
   return {
     lines,
+    alerts,
     running: () => running,
     context: {
       task,
@@ -53,6 +64,8 @@ export function pushContext(repo: Repo, options: { path?: string; dryRun?: boole
         running = true;
       },
       atime: { supported: true },
+      catalogue: store.catalogue,
+      alert: async (alert) => void alerts.push(alert),
     },
   };
 }

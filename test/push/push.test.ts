@@ -72,10 +72,11 @@ describe.each(REMOTE_KINDS)('push on a %s remote', (kind) => {
     const freezeRepo = { ...repo, freezable: true };
     const freezeLines: string[] = [];
     const frozen = await runFreeze({
+      ...pushContext(freezeRepo).context,
       repo: freezeRepo,
       task: { taskId: 'f', type: 'freeze', path: local, dryRun: false, force: true },
       rclone,
-      log: { line: (t) => void freezeLines.push(t), close: async () => undefined },
+      log: { line: (t) => void freezeLines.push(t), event: () => undefined, flush: async () => undefined, close: async () => undefined },
       signal: new AbortController().signal,
       atime: { supported: true },
       progress: () => undefined,
