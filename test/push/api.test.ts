@@ -4,7 +4,7 @@
  * truncation mailed to MAIL_ADMIN (a real SMTP server), and a freeze of what was pushed
  * succeeding right after.
  */
-import { truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { startSmtpCapture } from '../notify/smtp-capture.js';
@@ -74,3 +74,21 @@ it('a truncated file is held, and MAIL_ADMIN is mailed its name; a dry run throu
   expect(mail.parsed.subject).toContain('push');
   expect(mail.parsed.text).toContain('big/large.bin (10 bytes, the remote copy 3145728 bytes)');
 }, 120_000);
+
+it('auto_push: the schedule submits a push of the repo (origin schedule), run like any other', async () => {
+  const remote = await makeRemote('local');
+  const local = tempDir('api-auto-push');
+  writeFixture(local, 'symlink');
+  edited(local, 'scheduled.txt', 'pushed by the schedule\n');
+  const glacis = await startGlacis({ repos: { [local]: { ...remote.settings, pushable: true, auto_push: true, auto_push_cron: '*/1 * * * * *' } } });
+  cleanups.push(() => glacis.stop());
+  let scheduled: { status: string; origin: string; files: number } | undefined;
+  const deadline = Date.now() + 60_000;
+  while (scheduled === undefined && Date.now() < deadline) {
+    const tasks = (await glacis.get('/tasks?type=push')).body as Array<{ status: string; origin: string; files: number }>;
+    scheduled = tasks.find((t) => t.origin === 'schedule' && t.status === 'finished' && t.files === 1);
+    if (scheduled === undefined) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  expect(scheduled, 'a scheduled push finished, pushing the new file').toBeDefined();
+  expect(readFileSync(path.join(remote.root!, 'scheduled.txt'), 'utf8')).toBe('pushed by the schedule\n');
+}, 90_000);
