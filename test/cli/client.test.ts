@@ -157,7 +157,7 @@ beforeAll(async () => {
   freezeRepo = tempDir('client-freeze');
   writeFixture(freezeRepo, 'symlink');
   glacis = await startGlacis({
-    repos: { [pullRepo]: pullRemote.settings, [freezeRepo]: { ...freezeRemote.settings, freezable: true } },
+    repos: { [pullRepo]: pullRemote.settings, [freezeRepo]: { ...freezeRemote.settings, freezable: true, pushable: true } },
     env: { API_TOKENS: TOKEN, RCLONE_EXECUTABLE: slowRclone() },
   });
   home = homeWith({ test: { url: glacis.url, token: TOKEN } }, 'test');
@@ -506,6 +506,18 @@ describe('glacis file', () => {
     const refused = await run(['file', 'freeze', pullRepo, '--wait', '--force']);
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim().split('\n').at(-1)).toMatch(/^glacis: Freezing is disabled in repository .* \(freezable: false\)/);
+  });
+
+  it('push --wait: a summary of what was pushed; a repo that is not pushable is refused (exit 1) (issue 18)', async () => {
+    writeFileSync(path.join(freezeRepo, 'pushed.txt'), 'new here\n');
+    const pushed = await run(['file', 'push', 'pushed.txt', '--wait'], { cwd: freezeRepo });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(pushed.stdout).toBe(`pushed 1 file (9 B) from ${path.join(freezeRepo, 'pushed.txt')}; each replaced remote file is kept as a version\n`);
+    const again = await run(['file', 'push', path.join(freezeRepo, 'pushed.txt'), '--wait', '--dry-run']);
+    expect(again.stdout).toBe(`nothing to push: the remote holds everything under ${path.join(freezeRepo, 'pushed.txt')}\n`);
+    const refused = await run(['file', 'push', pullRepo, '--wait']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n').at(-1)).toMatch(/^glacis: the remote of repository .* is read-only \(pushable: false\)/);
   });
 });
 
