@@ -36,7 +36,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['text'],
   ['paths', 'config', 'log'],
   ['rclone'],
-  ['freeze', 'policy'],
+  ['freeze', 'policy', 'push'],
   ['store', 'queue', 'locks', 'wire'],
   ['tasks', 'workers', 'notify', 'metrics'],
   ['services', 'schedule'],
