@@ -388,7 +388,7 @@ describe('glacis file', () => {
     expectOneLineError(await run(['file', 'tree', '.', '--max_depth', 'deep']), 2, /'deep' is invalid/);
     expectOneLineError(await run(['file', 'pull']), 2, /missing required argument 'paths'/);
     expectOneLineError(await run(['file', 'pull', '.', '--no-such-flag']), 2, /unknown option '--no-such-flag'/);
-    expectOneLineError(await run(['task', 'list', '--status', 'sleeping']), 2, /Allowed choices are waiting, started, pulling, freezing, reporting, finished, failed, cancelled/);
+    expectOneLineError(await run(['task', 'list', '--status', 'sleeping']), 2, /Allowed choices are waiting, started, pulling, freezing, reporting, pushing, finished, failed, cancelled/);
   });
 
   it('a path outside every repository: the server says so (exit 1)', async () => {
@@ -754,7 +754,7 @@ describe('glacis completion', () => {
   it('bash: commands, subcommands, options and option values from the command tree', async () => {
     expect(await complete('bash', ['glacis', ''])).toEqual(['check', 'completion', 'file', 'init', 'repo', 'serve', 'task', 'up', 'worker']);
     expect(await complete('bash', ['glacis', 'repo', 'report', 'x', '--a'])).toEqual(['--ascii']);
-    expect(await complete('bash', ['glacis', 'file', 'p'])).toEqual(['pull']);
+    expect(await complete('bash', ['glacis', 'file', 'p'])).toEqual(['pull', 'push']);
     expect(await complete('bash', ['glacis', 'file', 'pull', '--d'])).toEqual(['--dry-run']);
     expect(await complete('bash', ['glacis', 'file', 'list', 'x', '--m'])).toEqual(['--max-depth', '--missing']);
     expect(await complete('bash', ['glacis', 'task', 'list', '--status', 'f'])).toEqual(['failed', 'finished', 'freezing']);
