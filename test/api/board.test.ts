@@ -11,6 +11,7 @@ import { afterEach, expect, it } from 'vitest';
 import { BOARD_PATH, BOARD_POLL_SECONDS } from '../../src/api/board.js';
 import { TASK_QUEUE_NAME } from '../../src/queue/task-queue.js';
 import { AUTO_FREEZE_QUEUE_NAME } from '../../src/schedule/auto-freeze.js';
+import { AUTO_PUSH_QUEUE_NAME } from '../../src/schedule/auto-push.js';
 import { HOUSEKEEPING_QUEUE_NAME } from '../../src/schedule/housekeeping.js';
 import { REPORT_SCHEDULE_QUEUE_NAME } from '../../src/schedule/report.js';
 import { startSftp, type SftpServer } from '../harness/sftp.js';
@@ -78,7 +79,7 @@ it('serves the board, its assets and its JSON API under /admin/queues, read-only
   const listed = await getJson(`${board}/api/queues?activeQueue=${TASK_QUEUE_NAME}&status=waiting`);
   expect(listed.status).toBe(200);
   const queues: any[] = listed.body.queues;
-  expect(queues.map((q) => q.name).sort()).toEqual([AUTO_FREEZE_QUEUE_NAME, HOUSEKEEPING_QUEUE_NAME, REPORT_SCHEDULE_QUEUE_NAME, TASK_QUEUE_NAME].sort());
+  expect(queues.map((q) => q.name).sort()).toEqual([AUTO_FREEZE_QUEUE_NAME, AUTO_PUSH_QUEUE_NAME, HOUSEKEEPING_QUEUE_NAME, REPORT_SCHEDULE_QUEUE_NAME, TASK_QUEUE_NAME].sort());
   for (const queue of queues) expect(queue.readOnlyMode, queue.name).toBe(true);
   const tasks = queues.find((q) => q.name === TASK_QUEUE_NAME);
   expect(tasks.counts.waiting).toBe(1);
