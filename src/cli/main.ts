@@ -210,7 +210,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .command('check')
     .description('on the server: list the configured repositories and test each (local directory, remote, atime); exit 1 on a problem')
     .action(() => check(program.opts<GlobalOptions>()));
-  program.command('worker').description('run a worker that processes pull and freeze tasks').action(() => worker(program.opts<GlobalOptions>()));
+  program.command('worker').description('run a worker that processes the queued tasks (pull, freeze, report, push)').action(() => worker(program.opts<GlobalOptions>()));
   program
     .command('up')
     .description('run the API and one worker together; starts its own redis-server when REDIS_URL is not set')

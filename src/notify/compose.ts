@@ -5,6 +5,7 @@
  */
 import type { AutoFreezeMail } from '../config/types.js';
 import { isEmailAddress } from '../text/email.js';
+import { formatSize } from '../text/size.js';
 import type { Task } from '../store/types.js';
 import type { TaskKindWords } from '../tasks/kind.js';
 import { findTaskKind } from '../tasks/registry.js';
@@ -186,24 +187,6 @@ function listText(list: CutList | undefined): string {
   return lines.length > 0 ? `\n\n${lines.join('\n')}` : '';
 }
 
-/**
- * Human-readable size, as Baricadr writes it (binary units, two decimals).
- *
- * @example
- * ```ts
- * formatSize(1536); // '1.50 KiB'
- * ```
- */
-export function formatSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let size = bytes;
-  let unit = 0;
-  while (size >= 1024 && unit < units.length - 1) {
-    size /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${size.toFixed(2)} ${units[unit]}`;
-}
 
 /** A file name on one line: control characters (a newline is legal in a name) shown as `?`. */
 function bodyText(text: string): string {

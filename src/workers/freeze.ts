@@ -38,6 +38,7 @@ import { LruSelection, type LruPlan } from '../policy/lru-selection.js';
 import { checkWatermarks, DEFAULT_WATERMARK_MIN_AGE_DAYS, type WatermarkCheck } from '../policy/watermark.js';
 import type { AdminAlert, JsonValue } from '../tasks/kind.js';
 import { plural } from '../text/plural.js';
+import { formatSize } from '../text/size.js';
 import { TaskFailedError } from './errors.js';
 import { STAGING_DIR_NAME } from './staging.js';
 
@@ -328,7 +329,7 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
     const outcome = pass.finish();
     for (const candidate of outcome.held) await enqueue(candidate);
     log.line(
-      `selected ${plural(outcome.selectedFiles, 'file')} (${formatBytes(outcome.selectedBytes)}) of ${plural(plan.eligibleFiles, 'safe file')} (${formatBytes(plan.eligibleBytes)}) older than watermark_min_age, ` +
+      `selected ${plural(outcome.selectedFiles, 'file')} (${formatSize(outcome.selectedBytes)}) of ${plural(plan.eligibleFiles, 'safe file')} (${formatSize(plan.eligibleBytes)}) older than watermark_min_age, ` +
         `least recently read first${firstPass ? '' : ', walking the tree a second time'}${outcome.exact ? '' : ' (boundary approximated to stay within memory)'}`,
     );
     selection = { plan, selectedBytes: outcome.selectedBytes };
@@ -390,10 +391,10 @@ async function reportWatermarkOutcome(ctx: FreezeContext, run: WatermarkRun, aft
     log.line(`low_watermark reached: the disk ${would} at ${percent(after.usedPercent)} % (low_watermark ${run.marks.low} %)`);
     return;
   }
-  const missing = `${formatBytes(after.bytesToFree)} (${plural(after.bytesToFree, 'byte')})`;
+  const missing = `${formatSize(after.bytesToFree)} (${plural(after.bytesToFree, 'byte')})`;
   const line = `low_watermark not reached: the disk ${would} at ${percent(after.usedPercent)} % (low_watermark ${run.marks.low} %); ${missing} more would have to be freed`;
   const why =
-    `Not safe to free: ${plural(kept.unprotected, 'cold file')} (${formatBytes(kept.unprotectedBytes)}) the remote lacks or holds differently; ` +
+    `Not safe to free: ${plural(kept.unprotected, 'cold file')} (${formatSize(kept.unprotectedBytes)}) the remote lacks or holds differently; ` +
     `${plural(kept.recent, 'file')} read within watermark_min_age (${plural(run.minAgeDays, 'day')}).`;
   log.line(line);
   log.line(why);
@@ -407,7 +408,7 @@ async function reportWatermarkOutcome(ctx: FreezeContext, run: WatermarkRun, aft
     `Task: ${task.taskId}`,
     'Cheers',
   ].join('\n\n');
-  await ctx.alert({ subject: `Glacis: ${repo.localPath} stays above low_watermark: ${formatBytes(after.bytesToFree)} missing`, text: `${text}\n` });
+  await ctx.alert({ subject: `Glacis: ${repo.localPath} stays above low_watermark: ${formatSize(after.bytesToFree)} missing`, text: `${text}\n` });
 }
 
 /** Percent for messages: one decimal, as `df` people read it. */
@@ -415,17 +416,6 @@ function percent(value: number): string {
   return (Math.round(value * 10) / 10).toString();
 }
 
-/** Binary units, two decimals (as the mails write sizes). */
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let size = bytes;
-  let unit = 0;
-  while (size >= 1024 && unit < units.length - 1) {
-    size /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${size.toFixed(2)} ${units[unit]}`;
-}
 
 /** Runs both; if either fails, stops the other, waits for it, and rethrows the first failure. */
 export async function bothOrNeither(a: () => Promise<void>, b: () => Promise<void>, stop: AbortController): Promise<void> {

@@ -14,11 +14,10 @@
  * 4. Held files fail the task once the rest is pushed: the admins are mailed their names.
  */
 import { createHash } from 'node:crypto';
-import { constants, lstatSync, opendirSync, readlinkSync } from 'node:fs';
+import { constants, lstatSync, readlinkSync } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Repo } from '../config/types.js';
 import { compileExcludes } from '../paths/exclude.js';
 import { relativeToRepo } from '../paths/index.js';
 import { decidePush, pushRefusal, tooManyChanges, type HoldReason, type PushFile } from '../push/decision.js';
@@ -28,7 +27,7 @@ import { parentOf } from '../rclone/remote-paths.js';
 import type { JsonValue, TaskRunContext, TaskRunResult } from '../tasks/kind.js';
 import { plural } from '../text/plural.js';
 import { TaskFailedError } from './errors.js';
-import { STAGING_DIR_NAME } from './staging.js';
+import { walkFiles } from './freeze.js';
 
 const HASH_TYPES = ['md5', 'sha1'] as const;
 /** Held files named in the task's error (all are in its log). */
@@ -261,27 +260,3 @@ async function withLocalHashes(local: PushFile, remote: PushFile | undefined, wa
   return { ...local, hashes: { [type]: hash.digest('hex') } };
 }
 
-/** Files and symlinks under `root` relative to it (or `root`'s own name), the staging directory left out. */
-function* walkFiles(root: string, isDir: boolean, repo: Repo): Generator<string> {
-  if (!isDir) {
-    yield path.basename(root);
-    return;
-  }
-  const stagingDir = path.join(repo.localPath, STAGING_DIR_NAME);
-  const pending: string[] = [''];
-  while (pending.length > 0) {
-    const relDir = pending.pop()!;
-    const dir = relDir === '' ? root : path.join(root, relDir);
-    if (dir === stagingDir) continue;
-    const handle = opendirSync(dir, { bufferSize: 256 });
-    try {
-      for (let dirent = handle.readSync(); dirent !== null; dirent = handle.readSync()) {
-        const relative = relDir === '' ? dirent.name : `${relDir}/${dirent.name}`;
-        if (dirent.isDirectory()) pending.push(relative);
-        else if (dirent.isFile() || dirent.isSymbolicLink()) yield relative;
-      }
-    } finally {
-      handle.closeSync();
-    }
-  }
-}

@@ -37,7 +37,7 @@ async function expectWorkingCommand(prefix: string): Promise<void> {
   const help = await glacisOnPath(prefix, ['--help']);
   expect(help.code).toBe(0);
   expect(help.stdout).toMatch(/^Usage: glacis /);
-  expect(help.stdout).toMatch(/\n {2}file +pull, freeze and list files/);
+  expect(help.stdout).toMatch(/\n {2}file +pull, freeze, push and list files/);
   // A client command runs, and says in one line that no server answers.
   const port = await freePort();
   const unreachable = await glacisOnPath(prefix, ['task', 'list', '--server', `http://127.0.0.1:${port}`]);
