@@ -114,7 +114,7 @@ async function runGlacisDryRun({ local, remote, rclone, watermark }) {
     repo,
     task: { taskId: '00000000-0000-4000-8000-000000000000', type: 'freeze', path: local, dryRun: true, force: false, ...(watermark ? { origin: 'watermark' } : {}) },
     rclone: new Rclone({ executable: rclone }),
-    log: { line: (text) => /^(remote listing|selected|watermark freeze)/.test(text) && process.stderr.write(`${text}\n`), close: async () => undefined },
+    log: { line: (text) => /^(remote listing|selected|watermark freeze)/.test(text) && process.stderr.write(`${text}\n`), event: () => undefined, flush: async () => undefined, close: async () => undefined },
     signal: new AbortController().signal,
     atime: { supported: true },
     progress: () => undefined,

@@ -66,7 +66,7 @@ try {
       task: { taskId: randomUUID(), type: 'push', path: repo.localPath, dryRun: false, force: false },
       repo,
       rclone,
-      log: { line: () => undefined, close: async () => undefined },
+      log: { line: () => undefined, event: () => undefined, flush: async () => undefined, close: async () => undefined },
       signal: new AbortController().signal,
       progress: () => undefined,
       enterRunning: async () => undefined,

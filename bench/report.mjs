@@ -127,7 +127,7 @@ async function runGlacisReport({ local, remote, rclone, frozen }) {
     repo,
     task: { taskId, type: 'report', path: local, dryRun: false, force: false },
     rclone: new Rclone({ executable: rclone }),
-    log: { line: () => undefined, close: async () => undefined },
+    log: { line: () => undefined, event: () => undefined, flush: async () => undefined, close: async () => undefined },
     signal: new AbortController().signal,
     atime: undefined,
     progress: () => undefined,
