@@ -16,33 +16,28 @@ import path from 'node:path';
 import type { RemoteSpec, Repo } from '../config/types.js';
 import { compileExcludes } from '../paths/exclude.js';
 import { pathExists, relativeToRepo } from '../paths/index.js';
-import type { TaskJobData, TaskJobResult, TaskProgress } from '../queue/task-queue.js';
+import type { TaskJobResult } from '../queue/task-queue.js';
 import { localNameOf, type CopyFilesOptions, type CopyProgress, type ListOptions, type Rclone, type RemoteEntry } from '../rclone/index.js';
 import { entriesOf, findOnRemote } from '../rclone/remote-paths.js';
-import { CATALOGUE_WRITE_ROWS, type FrozenCatalogue } from '../store/catalogue.js';
+import { CATALOGUE_WRITE_ROWS } from '../store/catalogue.js';
 import type { TaskLogWriter } from '../store/task-logs.js';
+import type { TaskRunContext } from '../tasks/kind.js';
 import { plural } from '../text/plural.js';
 import { TaskFailedError } from './errors.js';
 import { placeStagedFile } from './place.js';
 import { makeStagingDir, removeEarlierAttempts, removeStagingRootIfEmpty, stagingDirFor } from './staging.js';
 
-export interface PullContext {
-  readonly repo: Repo;
-  readonly task: TaskJobData;
-  readonly rclone: Rclone;
-  readonly log: TaskLogWriter;
-  readonly signal: AbortSignal;
-  readonly progress: (progress: TaskProgress) => void;
-  /** Called once the transfer itself begins (status `pulling`). */
-  readonly onTransferStart: () => Promise<void>;
-  /** The frozen files: each file placed is no longer frozen (issue 16 §1). */
-  readonly catalogue?: FrozenCatalogue;
-}
+/**
+ * What a pull reads of its task's context (src/tasks/kind.ts): the record moves to `pulling`
+ * through `enterRunning` once the transfer itself begins; the catalogue of frozen files, when
+ * given, loses each file placed (issue 16 §1).
+ */
+export type PullContext = Pick<TaskRunContext, 'repo' | 'task' | 'rclone' | 'log' | 'signal' | 'progress' | 'enterRunning'> & Partial<Pick<TaskRunContext, 'catalogue'>>;
 
 /**
  * @example
  * ```ts
- * const { files, bytes } = await runPull({ repo, task: job.data, rclone, log, signal, progress, onTransferStart });
+ * const { files, bytes } = await runPull({ repo, task: job.data, rclone, log, signal, progress, enterRunning });
  * ```
  */
 export async function runPull(ctx: PullContext): Promise<TaskJobResult> {
@@ -83,7 +78,7 @@ async function pullEntries(ctx: PullContext, listedDir: string, entries: AsyncIt
       log.line('nothing to pull: every file is present locally');
       return { files: 0, bytes: 0 };
     }
-    await ctx.onTransferStart();
+    await ctx.enterRunning();
     const find = chooseFind(repo.remote.backend, wanted);
     log.line(
       `pulling ${plural(wanted.files, 'file')}, ${plural(wanted.bytes, 'byte')} (${find === 'listing' ? 'reading the remote directories' : 'looking each file up on the remote'})`,

@@ -16,7 +16,7 @@ export const pullKind: TaskKindDefinition = {
   writesRemote: false,
   // Loaded when a worker first runs one: the registry stays light for the CLI and the API,
   // which read it for names and words only.
-  run: async (context) => (await import('../../workers/pull.js')).runPull({ ...context, onTransferStart: context.enterRunning }),
+  run: async (context) => (await import('../../workers/pull.js')).runPull(context),
   submit: {
     path: '/pull',
     body: pullBody,
