@@ -104,8 +104,7 @@ export class TaskLogs {
    */
   async open(taskId: string): Promise<TaskLogWriter> {
     checkTaskId(taskId);
-    const last = await this.db.selectFrom('task_logs').select((eb) => eb.fn.max('seq').as('seq')).where('task_id', '=', taskId).executeTakeFirst();
-    return new BatchedWriter(this.db, taskId, Number(last?.seq ?? 0), this.limits);
+    return new BatchedWriter(this.db, taskId, await logEnd(this.db, taskId), this.limits);
   }
 
   /** The log's text (its last {@link MAX_LOG_READ_BYTES} bytes), or undefined if there is none. */
@@ -208,6 +207,12 @@ export class TaskLogs {
   }
 }
 
+/** The highest seq of a task's log, 0 when it has none. */
+async function logEnd(db: Kysely<Database>, taskId: string): Promise<number> {
+  const last = await db.selectFrom('task_logs').select((eb) => eb.fn.max('seq').as('seq')).where('task_id', '=', taskId).executeTakeFirst();
+  return Number(last?.seq ?? 0);
+}
+
 function checkTaskId(taskId: string): void {
   if (!isTaskId(taskId)) throw new Error(`not a task id: ${JSON.stringify(taskId.slice(0, 100))}`);
 }
@@ -226,9 +231,15 @@ function cutLine(lines: number): string {
  * the cap. Writes are chained, so they reach the database in order, one at a time. A write
  * that fails is dropped (as a full disk dropped lines of a log file): the log must never
  * fail the task it describes.
+ *
+ * Lines are numbered when they are written, not when they are buffered: two writers may
+ * append to one log at once (a new attempt of a task opened while the earlier one wrote its
+ * last lines), and a batch whose numbers another writer took meanwhile is numbered again
+ * after the log's end and written (test/store/store.test.ts, "two attempts writing at once";
+ * test/safety/redis.test.ts found the earlier attempt's "stopped" line dropped).
  */
 class BatchedWriter implements TaskLogWriter {
-  private buffer: Database['task_logs'][] = [];
+  private buffer: Array<Omit<Database['task_logs'], 'seq'>> = [];
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   /** Highest seq deleted by trimming so far (or the head's end): the next trim starts above. */
@@ -237,6 +248,7 @@ class BatchedWriter implements TaskLogWriter {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly taskId: string,
+    /** The last seq this writer wrote (or the log's end when it was opened). */
     private seq: number,
     private readonly limits: TaskLogLimits,
   ) {
@@ -250,10 +262,8 @@ class BatchedWriter implements TaskLogWriter {
   event(event: TaskEvent): void {
     const bounded = 'path' in event ? { ...event, path: cutText(event.path) } : event;
     const level: EventLevel = bounded.kind === 'message' ? (bounded.level ?? 'info') : 'info';
-    this.seq += 1;
     this.buffer.push({
       task_id: this.taskId,
-      seq: this.seq,
       time: new Date().toISOString(),
       level,
       kind: bounded.kind,
@@ -278,15 +288,31 @@ class BatchedWriter implements TaskLogWriter {
     this.timer = undefined;
     const rows = this.buffer;
     this.buffer = [];
-    const last = this.seq;
     this.chain = this.chain.then(async () => {
       try {
-        for (let i = 0; i < rows.length; i += INSERT_ROWS) await this.db.insertInto('task_logs').values(rows.slice(i, i + INSERT_ROWS)).execute();
-        await this.trim(last, final);
+        for (let i = 0; i < rows.length; i += INSERT_ROWS) await this.insert(rows.slice(i, i + INSERT_ROWS));
+        await this.trim(this.seq, final);
       } catch {
         // Dropped: see the class comment.
       }
     });
+  }
+
+  /** Inserts rows numbered after {@link seq}; numbered again after the log's end if another writer took those numbers. */
+  private async insert(rows: ReadonlyArray<Omit<Database['task_logs'], 'seq'>>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const first = this.seq + 1;
+      try {
+        await this.db.insertInto('task_logs').values(rows.map((row, i) => ({ ...row, seq: first + i }))).execute();
+        this.seq = first + rows.length - 1;
+        return;
+      } catch (error) {
+        const end = await logEnd(this.db, this.taskId);
+        // Not a clash of numbers (the database refused for another reason), or clashing still.
+        if (end < first || attempt >= 5) throw error;
+        this.seq = end;
+      }
+    }
   }
 
   /**

@@ -211,6 +211,31 @@ describe.each(DIALECTS)('task logs ($name)', (dialect) => {
     expect((await logs.read(id))!.split('\n').filter(Boolean).map((line) => line.split(' ').slice(1).join(' '))).toEqual(['attempt 1', 'attempt 2']);
   });
 
+  it('keeps every line of two attempts writing at once (a new attempt opened while the earlier one still wrote)', async () => {
+    // Both writers once numbered their lines from the same max(seq): the later insert hit
+    // the primary key and its batch was dropped, so the earlier attempt's "stopped" line
+    // vanished (test/safety/redis.test.ts found it).
+    const { url } = await freshLogs();
+    const logs = new TaskLogs(own(url), { batchLines: 3 });
+    const id = randomUUID();
+    const earlier = await logs.open(id);
+    earlier.line('attempt 1 started');
+    await earlier.flush();
+    const later = await logs.open(id);
+    for (let i = 0; i < 10; i++) {
+      earlier.line(`attempt 1 line ${i}`);
+      later.line(`attempt 2 line ${i}`);
+    }
+    earlier.line('attempt 1 stopped');
+    await Promise.all([earlier.close(), later.close()]);
+    const entries: string[] = [];
+    for await (const entry of logs.entries(id)) entries.push(entry);
+    expect(entries.filter((entry) => entry.startsWith('attempt 1'))).toEqual(['attempt 1 started', ...Array.from({ length: 10 }, (_, i) => `attempt 1 line ${i}`), 'attempt 1 stopped']);
+    expect(entries.filter((entry) => entry.startsWith('attempt 2'))).toEqual(Array.from({ length: 10 }, (_, i) => `attempt 2 line ${i}`));
+    // No gap reads as lines cut by the cap.
+    expect(await logs.read(id)).not.toMatch(/cut here/);
+  });
+
   it('writes in batches: 20,000 lines take a few dozen statements, not 20,000', async () => {
     const { url } = await freshLogs();
     let statements = 0;
