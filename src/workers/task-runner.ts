@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError } from 'bullmq';
 import type { Repo } from '../config/types.js';
+import { AttemptLease } from '../locks/attempt-lease.js';
 import type { PathLocks } from '../locks/index.js';
 import { findRepo } from '../paths/index.js';
 import type { TaskJob, TaskJobResult, TaskProgress } from '../queue/task-queue.js';
@@ -46,8 +47,9 @@ export interface RunnerDeps {
   readonly countRcloneFailure: () => Promise<void>;
   /**
    * The job lock's duration: how long the record of a running attempt lives past its last
-   * heartbeat (one every third of it), hence the longest a new attempt of a task waits for
-   * an earlier one to stop. A live worker that lost the job's lock stops well within it;
+   * heartbeat (its lease: src/locks/attempt-lease.ts), hence the longest a new attempt of a
+   * task waits for an earlier one to stop. A live worker that lost the job's lock, or could
+   * not renew its lease for 60 % of this, stops within it;
    * a killed one stops refreshing its record, which expires at most this long after its
    * death, by when BullMQ has about noticed the job stalled (test/workers/handover.test.ts).
    */
@@ -62,8 +64,11 @@ export interface RunnerDeps {
  *
  * @throws DelayedError when the task must wait for an overlapping one (BullMQ's protocol).
  */
-export async function runTaskJob(job: TaskJob, token: string | undefined, signal: AbortSignal, deps: RunnerDeps): Promise<TaskJobResult | undefined> {
+export async function runTaskJob(job: TaskJob, token: string | undefined, stopSignal: AbortSignal, deps: RunnerDeps): Promise<TaskJobResult | undefined> {
   const { taskId } = job.data;
+  // Aborted by the worker (cancel, shutdown, the job lock lost) or by the attempt's own lease.
+  const leaseLost = new AbortController();
+  const signal = AbortSignal.any([stopSignal, leaseLost.signal]);
   const events = forTask(deps.log, taskId);
   const task = await deps.store.get(taskId);
   if (!task || ENDED_STATUSES.includes(task.status)) {
@@ -85,22 +90,20 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
   // BullMQ offers a job again once its lock has expired, which a Redis outage longer than
   // the lock causes while the earlier attempt still runs: both would act on the same files
   // (test/safety/redis.test.ts found it). The earlier one stops when its worker sees the
-  // lock lost ('lock-lost'); this one waits for that.
+  // lock lost ('lock-lost') or its lease unconfirmed (src/locks/attempt-lease.ts); this one
+  // waits for that.
   await earlierAttemptStopped(deps, taskId);
 
-  const attemptId = randomUUID();
   const log = await deps.logs.open(taskId);
   let ended: Task | undefined;
-  let heartbeat: NodeJS.Timeout | undefined;
+  let lease: AttemptLease | undefined;
   let endOptions: TaskEndOptions = {};
   try {
     const repo = findRepo(deps.repos, task.path);
     if (!repo) throw new TaskFailedError(`${task.path} is no longer in a configured repository`);
     const started = await deps.store.transition(taskId, UNFINISHED_STATUSES, { status: 'started', started: new Date().toISOString() });
     if (!started) return undefined;
-    await deps.locks.markRunning(taskId, attemptId, deps.handoverMs);
-    heartbeat = setInterval(() => void deps.locks.refreshRunning(taskId, attemptId, deps.handoverMs).catch(() => undefined), heartbeatMs(deps));
-    heartbeat.unref();
+    lease = await AttemptLease.hold(deps.locks, taskId, randomUUID(), deps.handoverMs, () => leaseLost.abort('lock-lost' satisfies AbortReason));
     log.line(`${task.type}${task.dryRun ? ' (dry run)' : ''} of ${task.path} started`);
     events.info('task started', { type: task.type, path: task.path, dry_run: task.dryRun });
     // Submission queues only kinds with a run; a record of a kind this Glacis does not know
@@ -145,10 +148,13 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
       throw new DelayedError();
     }
     if (signal.aborted && (signal.reason as AbortReason) === 'lock-lost') {
-      // The job is no longer this worker's: the next attempt runs the task and records it.
+      // The next attempt runs the task and records it. The job goes back to the queue if it
+      // is still this worker's (only the lease was lost); if BullMQ's lock was lost, the move
+      // is refused and BullMQ offers the job again itself.
       log.event({ kind: 'message', text: 'stopped: this worker lost the job while Redis was unreachable; the next attempt takes the task over', level: 'warn' });
       events.warn('task left to its next attempt: the job lock was lost', { type: task.type });
-      throw error;
+      await job.moveToDelayed(Date.now(), token).catch(() => undefined);
+      throw new DelayedError();
     }
     const message = signal.aborted ? 'cancelled by request' : deps.redact(failureMessage(error, findRepo(deps.repos, task.path)));
     log.event(signal.aborted ? { kind: 'message', text: 'cancelled' } : { kind: 'message', text: `failed: ${message}`, level: 'error' });
@@ -165,11 +171,10 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
     if (!signal.aborted && error instanceof TaskFailedError && error.onUserInput) endOptions = { onUserInput: true };
     throw new TaskFailedError(message);
   } finally {
-    clearInterval(heartbeat);
     await log.close();
     // After the close: the mail lists the files from the log, which must be complete.
     if (ended) await deps.notifier.taskEnded(ended, endOptions);
-    await deps.locks.clearRunning(taskId, attemptId);
+    await lease?.release();
     // Handed back or taken over: the task keeps its path for its next attempt.
     if (!(signal.aborted && (signal.reason === 'shutdown' || signal.reason === 'lock-lost'))) await deps.locks.release(taskId);
   }
@@ -182,11 +187,6 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, signal
 async function earlierAttemptStopped(deps: RunnerDeps, taskId: string): Promise<void> {
   const deadline = Date.now() + deps.handoverMs;
   while ((await deps.locks.runningAttempt(taskId)) !== undefined && Date.now() < deadline) await sleep(HANDOVER_POLL_MS);
-}
-
-/** Three heartbeats per record lifetime: two may be lost (a slow Redis) before it expires under a live attempt. */
-function heartbeatMs(deps: RunnerDeps): number {
-  return Math.max(100, Math.floor(deps.handoverMs / 3));
 }
 
 async function fail(deps: RunnerDeps, taskId: string, message: string): Promise<Task | undefined> {
