@@ -13,7 +13,7 @@ import type { ReportService } from '../services/report-service.js';
 import type { Submitted, TaskService } from '../services/task-service.js';
 import { NotFoundError } from '../services/errors.js';
 import type { Task } from '../store/types.js';
-import type { SubmittedJson, TaskJson, TaskStatusJson } from '../wire/index.js';
+import type { CancelledJson, RemovedJson, RemoveNotFoundJson, SubmittedJson, TaskJson, TaskLogJson, TaskStatusJson, VersionJson } from '../wire/index.js';
 import { BOARD_PATH, queueBoard, type BoardQueue } from './board.js';
 import { requireToken, type AuthOptions } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
@@ -84,7 +84,7 @@ export function createApp(deps: ApiDeps): Express {
   app.get('/metrics', metrics(deps.metrics));
 
   app.get('/version', (_req, res) => {
-    res.json({ version: deps.version });
+    res.json({ version: deps.version } satisfies VersionJson);
   });
   app.get('/endpoints', (_req, res) => {
     res.json(ENDPOINTS);
@@ -159,7 +159,7 @@ export function createApp(deps: ApiDeps): Express {
     res.json(answer);
   });
   app.get('/tasks/log/:task_id', async (req, res) => {
-    res.json({ logs: await deps.tasks.log(req.params.task_id) });
+    res.json({ logs: await deps.tasks.log(req.params.task_id) } satisfies TaskLogJson);
   });
   const remove = async (taskId: string, res: Response): Promise<void> => {
     try {
@@ -167,25 +167,25 @@ export function createApp(deps: ApiDeps): Express {
     } catch (error) {
       // Baricadr's answer has `info` on both outcomes; barique prints the whole object.
       if (error instanceof NotFoundError) {
-        res.status(404).json({ error: error.message, info: '' });
+        res.status(404).json({ error: error.message, info: '' } satisfies RemoveNotFoundJson);
         return;
       }
       throw error;
     }
-    res.json({ info: `Task ${taskId} removed.`, error: '' });
+    res.json({ info: `Task ${taskId} removed.`, error: '' } satisfies RemovedJson);
   };
   app.get('/tasks/remove/:task_id', (req, res) => remove(req.params.task_id, res));
   app.post('/tasks/cancel/:task_id', async (req, res) => {
     const task = await deps.tasks.cancel(req.params.task_id);
-    res.json({ task: task.id, status: task.status });
+    res.json({ task: task.id, status: 'cancelled' } satisfies CancelledJson);
   });
   app.post('/tasks/retry/:task_id', async (req, res) => {
-    res.json({ task: await deps.tasks.retry(req.params.task_id) });
+    res.json({ task: await deps.tasks.retry(req.params.task_id) } satisfies SubmittedJson);
   });
   app.delete('/tasks/:task_id', (req, res) => remove(req.params.task_id, res));
 
   app.get('/zombie', async (_req, res) => {
-    res.json({ task: await deps.startZombieTask() });
+    res.json({ task: await deps.startZombieTask() } satisfies SubmittedJson);
   });
 
   app.use(BOARD_PATH, queueBoard(deps.boardQueues));

@@ -6,6 +6,7 @@
 import type { RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import type { DependencyStatus } from '../metrics/index.js';
+import type { HealthJson, NotReadyJson, ReadyJson } from '../wire/index.js';
 
 /**
  * `GET /health`: 200 `{"status":"ok"}` as long as the process serves requests; touches
@@ -17,7 +18,7 @@ import type { DependencyStatus } from '../metrics/index.js';
  * ```
  */
 export const health: RequestHandler = (_req, res) => {
-  res.json({ status: 'ok' });
+  res.json({ status: 'ok' } satisfies HealthJson);
 };
 
 /**
@@ -34,8 +35,8 @@ export function ready(probe: () => Promise<DependencyStatus>): RequestHandler {
     const status = await probe();
     const down = [...(status.redis ? [] : ['Redis']), ...(status.database ? [] : ['the database'])];
     res.set('Cache-Control', 'no-store');
-    if (down.length === 0) res.json({ ready: true, ...status });
-    else res.status(503).json({ error: `not ready: ${down.join(' and ')} ${down.length > 1 ? 'are' : 'is'} unreachable`, ...status });
+    if (down.length === 0) res.json({ ready: true, redis: true, database: true } satisfies ReadyJson);
+    else res.status(503).json({ error: `not ready: ${down.join(' and ')} ${down.length > 1 ? 'are' : 'is'} unreachable`, redis: status.redis, database: status.database } satisfies NotReadyJson);
   };
 }
 

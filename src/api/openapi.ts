@@ -10,13 +10,21 @@ import { z } from 'zod';
 import { TASK_KIND_NAMES, TASK_KINDS, TASK_STATUSES } from '../tasks/registry.js';
 import {
   browseSchema,
+  cancelledSchema,
   documentedTaskSchemas,
   errorSchema,
+  healthSchema,
   listEntrySchema,
+  notReadySchema,
   progressSchema,
+  readySchema,
+  removedSchema,
+  removeNotFoundSchema,
   reposSchema,
   submittedSchema,
+  taskLogSchema,
   treeEntrySchema,
+  versionSchema,
 } from '../wire/index.js';
 import { FIELD_DOCS } from '../wire/fields.js';
 import { METRICS_PATH } from './auth.js';
@@ -293,6 +301,14 @@ function componentSchemas(): Record<string, JsonSchema> {
     Browse: browseSchema,
     Error: errorSchema,
     Submitted: submittedSchema,
+    Version: versionSchema,
+    Health: healthSchema,
+    Ready: readySchema,
+    NotReady: notReadySchema,
+    TaskLog: taskLogSchema,
+    Removed: removedSchema,
+    RemoveNotFound: removeNotFoundSchema,
+    Cancelled: cancelledSchema,
   };
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
   // io "input": requests are documented as clients write them (before the flag transforms).
@@ -332,12 +348,6 @@ function withoutIdentity(schema: JsonSchema): JsonSchema {
 const ref = (kind: 'schemas' | 'responses' | 'parameters', name: string): OpenApiRef => ({ $ref: `#/components/${kind}/${name}` });
 const json = (schema: JsonSchema): Readonly<Record<string, OpenApiMediaType>> => ({ 'application/json': { schema } });
 const jsonAnswer = (description: string, schema: JsonSchema): OpenApiResponse => ({ description, content: json(schema) });
-const object = (properties: Readonly<Record<string, JsonSchema>>, required: readonly string[] = Object.keys(properties)): JsonSchema => ({
-  type: 'object',
-  properties,
-  required,
-  additionalProperties: false,
-});
 const body = (name: keyof typeof REQUESTS): OpenApiRequestBody => ({
   required: true,
   description: 'JSON. Unknown fields are refused (400).',
@@ -359,14 +369,9 @@ const TASK_ID: OpenApiRef = ref('parameters', 'task_id');
 
 const submitted = jsonAnswer('The id of the task that will do the work: a new one, or an unfinished one of the same kind already covering the path', ref('schemas', 'Submitted'));
 
-const removed = jsonAnswer('Removed (after cancelling it if it had not ended)', object({
-  info: { type: 'string', description: 'Task <id> removed.' },
-  error: { type: 'string', const: '', description: 'Always empty, as in Baricadr' },
-}));
+const removed = jsonAnswer('Removed (after cancelling it if it had not ended)', ref('schemas', 'Removed'));
 /** Baricadr's answer to removing an unknown task carries `info` too; barique prints it whole. */
-const REMOVE_NOT_FOUND = {
-  '404': jsonAnswer('No such task', object({ error: { type: 'string' }, info: { type: 'string', const: '' } })),
-} as const;
+const REMOVE_NOT_FOUND = { '404': jsonAnswer('No such task', ref('schemas', 'RemoveNotFound')) } as const;
 
 const SERVICE_DESCRIPTION = [
   'Hot/cold tiering: freeze deletes local copies of cold files the remote holds identically; pull brings files back.',
@@ -425,7 +430,7 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
           description: 'Checks nothing else, so a Redis outage does not get the API restarted. Never needs a token.',
           tags: ['operations'],
           security: [],
-          responses: { '200': jsonAnswer('Alive', object({ status: { const: 'ok' } })) },
+          responses: { '200': jsonAnswer('Alive', ref('schemas', 'Health')) },
         },
       },
       '/ready': {
@@ -435,12 +440,8 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
           description: 'Answers within two seconds (each check gives up after 1.5 s).',
           tags: ['operations'],
           responses: {
-            '200': jsonAnswer('Ready', object({ ready: { const: true }, redis: { const: true }, database: { const: true } })),
-            '503': jsonAnswer('Not ready: says which dependency is unreachable', object({
-              error: { type: 'string' },
-              redis: { type: 'boolean' },
-              database: { type: 'boolean' },
-            })),
+            '200': jsonAnswer('Ready', ref('schemas', 'Ready')),
+            '503': jsonAnswer('Not ready: says which dependency is unreachable', ref('schemas', 'NotReady')),
             ...GUARDED,
           },
         },
@@ -473,7 +474,7 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
           operationId: 'version',
           summary: 'The version of Glacis',
           tags: ['service'],
-          responses: { '200': jsonAnswer('The version', object({ version: { type: 'string' } })), ...GUARDED },
+          responses: { '200': jsonAnswer('The version', ref('schemas', 'Version')), ...GUARDED },
         },
       },
       '/endpoints': {
@@ -585,7 +586,7 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
           tags: ['tasks'],
           parameters: [TASK_ID],
           responses: {
-            '200': jsonAnswer('The log so far (empty before the task has written any)', object({ logs: { type: 'string' } })),
+            '200': jsonAnswer('The log so far (empty before the task has written any)', ref('schemas', 'TaskLog')),
             ...NOT_FOUND,
             ...GUARDED,
           },
@@ -608,7 +609,7 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
           tags: ['tasks'],
           parameters: [TASK_ID],
           responses: {
-            '200': jsonAnswer('Cancelled', object({ task: { type: 'string', format: 'uuid' }, status: { const: 'cancelled' } })),
+            '200': jsonAnswer('Cancelled', ref('schemas', 'Cancelled')),
             ...NOT_FOUND,
             '409': ref('responses', 'Conflict'),
             ...GUARDED,

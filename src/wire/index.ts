@@ -248,6 +248,42 @@ export const submittedSchema = z
 /** The wire shape of a submission's answer. */
 export type SubmittedJson = z.output<typeof submittedSchema>;
 
+/** What `GET /version` answers. */
+export const versionSchema = z.strictObject({ version: z.string() }).describe('The version of Glacis');
+export type VersionJson = z.output<typeof versionSchema>;
+
+/** What `GET /health` answers. */
+export const healthSchema = z.strictObject({ status: z.literal('ok') }).describe('Alive');
+export type HealthJson = z.output<typeof healthSchema>;
+
+/** What `GET /ready` answers when Redis and the database answer. */
+export const readySchema = z.strictObject({ ready: z.literal(true), redis: z.literal(true), database: z.literal(true) }).describe('Ready');
+export type ReadyJson = z.output<typeof readySchema>;
+
+/** What `GET /ready` answers (503) when one of them does not. */
+export const notReadySchema = z
+  .strictObject({ error: z.string(), redis: z.boolean(), database: z.boolean() })
+  .describe('Not ready: says which dependency is unreachable');
+export type NotReadyJson = z.output<typeof notReadySchema>;
+
+/** What `GET /tasks/log/<id>` answers: the log's text, as Baricadr's route did. */
+export const taskLogSchema = z.strictObject({ logs: z.string().describe('One line an event, each after its ISO 8601 time') }).describe('The log so far (empty before the task has written any)');
+export type TaskLogJson = z.output<typeof taskLogSchema>;
+
+/** What removing a task answers (Baricadr's shape: `info` and `error` on both outcomes; barique prints it whole). */
+export const removedSchema = z
+  .strictObject({ info: z.string().describe('Task <id> removed.'), error: z.literal('').describe('Always empty, as in Baricadr') })
+  .describe('Removed (after cancelling it if it had not ended)');
+export type RemovedJson = z.output<typeof removedSchema>;
+
+/** What removing an unknown task answers (Baricadr's shape). */
+export const removeNotFoundSchema = z.strictObject({ error: z.string(), info: z.literal('') }).describe('No such task');
+export type RemoveNotFoundJson = z.output<typeof removeNotFoundSchema>;
+
+/** What `POST /tasks/cancel/<id>` answers. */
+export const cancelledSchema = z.strictObject({ task: z.string().meta({ format: 'uuid' }), status: z.literal('cancelled') }).describe('Cancelled');
+export type CancelledJson = z.output<typeof cancelledSchema>;
+
 /** The wire shape of a running task's progress. */
 export type ProgressJson = z.output<typeof progressSchema>;
 
@@ -278,6 +314,14 @@ export type TaskReadJson = z.output<typeof taskReader>;
 
 /** A submission's answer as a client reads it. */
 export const submittedReader = submittedSchema.extend({ joined: z.boolean().optional() }).loose();
+/** `GET /version` as a client reads it. */
+export const versionReader = versionSchema.loose();
+/** `GET /tasks/log/<id>` as a client reads it. */
+export const taskLogReader = taskLogSchema.loose();
+/** A removal's answer as a client reads it. */
+export const removedReader = removedSchema.extend({ error: z.string() }).loose();
+/** A cancellation's answer as a client reads it. */
+export const cancelledReader = cancelledSchema.extend({ status: z.string() }).loose();
 /** One `POST /list` entry as a client reads it. */
 export const listEntryReader = listEntrySchema.loose();
 /** One `POST /tree` entry as a client reads it. */

@@ -3,10 +3,13 @@
  * and every failure turned into a one-line {@link CliError} that says what to do.
  */
 import { z } from 'zod';
+import { listBody, treeBody } from '../../api/requests.js';
+import { freezeBody } from '../../tasks/kinds/freeze.js';
+import { pullBody } from '../../tasks/kinds/pull.js';
 import { repoReportSchema } from '../../tasks/kinds/report-schema.js';
 import type { RepoReport } from '../../tasks/kinds/report.js';
 import type { Target } from './config.js';
-import { listEntryReader, submittedReader, taskReader, treeEntryReader, type TaskReadJson } from '../../wire/index.js';
+import { cancelledReader, listEntryReader, removedReader, submittedReader, taskLogReader, taskReader, treeEntryReader, versionReader, type TaskReadJson } from '../../wire/index.js';
 import { CliError, EXIT } from './exit.js';
 
 const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -30,31 +33,15 @@ export type ListEntryJson = z.infer<typeof listEntrySchema>;
 /** One `/tree` entry. */
 export type TreeEntryJson = z.infer<typeof treeEntrySchema>;
 
-/** `POST /pull`. */
-export interface PullBody {
-  readonly path: string;
-  readonly email?: string;
-  readonly dry_run?: boolean;
-}
-/** `POST /freeze`. */
-export interface FreezeBody extends PullBody {
-  readonly force?: boolean;
-}
-/** `POST /list`. */
-export interface ListBody {
-  readonly path: string;
-  readonly missing?: boolean;
-  readonly full?: boolean;
-  readonly max_depth?: number;
-  readonly from_root?: boolean;
-  readonly dirs?: boolean;
-}
-/** `POST /tree`. */
-export interface TreeBody {
-  readonly path: string;
-  readonly max_depth?: number;
-}
-/** `GET /tasks` filters. */
+/** `POST /pull`, as the server reads it (src/tasks/kinds/pull.ts). */
+export type PullBody = z.input<typeof pullBody>;
+/** `POST /freeze`, as the server reads it (src/tasks/kinds/freeze.ts). */
+export type FreezeBody = z.input<typeof freezeBody>;
+/** `POST /list`, as the server reads it (src/api/requests.ts). */
+export type ListBody = z.input<typeof listBody>;
+/** `POST /tree`, as the server reads it. */
+export type TreeBody = z.input<typeof treeBody>;
+/** `GET /tasks` filters (numbers here: the server reads them from the query string, src/api/requests.ts `taskListQuery`). */
 export interface TaskQuery {
   readonly status?: string;
   readonly type?: string;
@@ -97,7 +84,7 @@ export class GlacisClient {
   constructor(readonly target: Target) {}
 
   async version(): Promise<string> {
-    return parseWith(z.looseObject({ version: z.string() }), await this.json('GET', '/version'), '/version').version;
+    return parseWith(versionReader, await this.json('GET', '/version'), '/version').version;
   }
 
   async pull(body: PullBody): Promise<SubmittedJson> {
@@ -158,22 +145,22 @@ export class GlacisClient {
   }
 
   async log(taskId: string): Promise<string> {
-    return parseWith(z.looseObject({ logs: z.string() }), await this.json('GET', `/tasks/log/${encodeURIComponent(taskId)}`), '/tasks/log').logs;
+    return parseWith(taskLogReader, await this.json('GET', `/tasks/log/${encodeURIComponent(taskId)}`), '/tasks/log').logs;
   }
 
   /** Cancels the task if it runs, then deletes it; returns the server's message. */
   async remove(taskId: string): Promise<string> {
-    return parseWith(z.looseObject({ info: z.string() }), await this.json('GET', `/tasks/remove/${encodeURIComponent(taskId)}`), '/tasks/remove').info;
+    return parseWith(removedReader, await this.json('GET', `/tasks/remove/${encodeURIComponent(taskId)}`), '/tasks/remove').info;
   }
 
   /** Stops a waiting or running task, keeping its record (cancelled). */
   async cancel(taskId: string): Promise<void> {
-    parseWith(z.looseObject({ task: z.string(), status: z.string() }), await this.json('POST', `/tasks/cancel/${encodeURIComponent(taskId)}`), '/tasks/cancel');
+    parseWith(cancelledReader, await this.json('POST', `/tasks/cancel/${encodeURIComponent(taskId)}`), '/tasks/cancel');
   }
 
   /** Submits a failed or cancelled task again; returns the id of the task that does it. */
   async retry(taskId: string): Promise<string> {
-    return parseWith(z.looseObject({ task: z.string() }), await this.json('POST', `/tasks/retry/${encodeURIComponent(taskId)}`), '/tasks/retry').task;
+    return parseWith(submittedReader, await this.json('POST', `/tasks/retry/${encodeURIComponent(taskId)}`), '/tasks/retry').task;
   }
 
   /**
@@ -195,7 +182,7 @@ export class GlacisClient {
 
   /** Starts the clean-up task that marks failed the tasks no live job is behind; returns its id. */
   async zombies(): Promise<string> {
-    return parseWith(z.looseObject({ task: z.string() }), await this.json('GET', '/zombie'), '/zombie').task;
+    return parseWith(submittedReader, await this.json('GET', '/zombie'), '/zombie').task;
   }
 
   private async json(method: 'GET' | 'POST', route: string, body?: unknown): Promise<unknown> {
