@@ -18,6 +18,12 @@ export interface TaskJobData {
   readonly force: boolean;
   /** Who asked (absent: a user). A `watermark` freeze selects least recently read files first (src/workers/freeze.ts). */
   readonly origin?: TaskOrigin;
+  /**
+   * How often the job was put back in the queue after BullMQ gave up on it for stalling, each
+   * time because its live worker had lost Redis (src/workers/index.ts): bounded, so a job that
+   * keeps losing its lock for another reason still ends.
+   */
+  readonly requeues?: number;
 }
 
 /**

@@ -170,6 +170,21 @@ export class TaskLogs {
     }
   }
 
+  /** The log's last event, if it has one (one indexed read, however long the log). */
+  async lastEvent(taskId: string): Promise<LoggedEvent | undefined> {
+    checkTaskId(taskId);
+    const row = await this.db
+      .selectFrom('task_logs')
+      .select(['seq', 'time', 'level', 'kind', 'message', 'data'])
+      .where('task_id', '=', taskId)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { level, event } = eventFromRow(row);
+    return { time: row.time, level, event };
+  }
+
   /**
    * True when the task has a log at all: every run writes one, so a missing log is one that
    * was removed with its task (or never written).

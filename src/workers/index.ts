@@ -7,11 +7,14 @@ import type { Redis } from 'ioredis';
 import { checkAtimeSupport, type AtimeSupport } from '../freeze/atime.js';
 import { describeError, forTask } from '../log/index.js';
 import { subscribeCancel } from '../queue/cancellation.js';
-import { TASK_QUEUE_NAME, type TaskJobData, type TaskJobResult } from '../queue/task-queue.js';
+import { TASK_QUEUE_NAME, TaskQueue, type TaskJob, type TaskJobData, type TaskJobResult } from '../queue/task-queue.js';
 import type { TaskType } from '../store/types.js';
 import type { AbortReason } from './errors.js';
 import { removeStaleStaging } from './staging.js';
-import { recordAbandonedJob, runTaskJob, type RunnerDeps } from './task-runner.js';
+import { lastAttemptLostRedis, recordAbandonedJob, runTaskJob, type RunnerDeps } from './task-runner.js';
+
+/** How often a job BullMQ gave up on for stalling goes back to the queue when Redis, not the job, was the cause. */
+const MAX_REQUEUES = 10;
 
 export interface WorkerOptions {
   readonly concurrency: number;
@@ -76,15 +79,34 @@ export async function startWorker(connection: Redis, baseDeps: Omit<RunnerDeps, 
   worker.on('lockRenewalFailed', (jobIds) => {
     for (const jobId of jobIds) running.get(jobId)?.abort('lock-lost' satisfies AbortReason);
   });
+  const queue = new TaskQueue(connection, options.prefix);
   worker.on('failed', (job, error) => {
     // Jobs failed by our own processor are already recorded; this catches the ones
     // BullMQ failed because they stalled too often, whose processor never finished.
     if (!job || !/stalled/i.test(error.message)) return;
     const { taskId } = job.data;
-    void recordAbandonedJob(deps, taskId, error.message).catch((failure: unknown) =>
+    void afterStallLimit(job, error.message).catch((failure: unknown) =>
       forTask(deps.log, taskId).error('could not record an abandoned task as failed', { error: deps.redact(describeError(failure)) }),
     );
   });
+  /**
+   * BullMQ fails a job that stalled three times: its guard against a job that kills its
+   * worker. A Redis outage longer than the job lock stalls every running job too, though its
+   * worker lived and stopped the attempt itself; such a job goes back to the queue, under
+   * the same task and path claim, up to {@link MAX_REQUEUES} times
+   * (test/safety/redis-stalls.test.ts: three outages during one pull failed it).
+   */
+  const afterStallLimit = async (job: TaskJob, reason: string): Promise<void> => {
+    const { taskId } = job.data;
+    const requeues = job.data.requeues ?? 0;
+    if (requeues < MAX_REQUEUES && (await lastAttemptLostRedis(deps, taskId))) {
+      forTask(deps.log, taskId).warn('task queued again: it stalled only because Redis was unreachable', { requeues: requeues + 1 });
+      await job.remove();
+      await queue.add({ ...job.data, requeues: requeues + 1 });
+      return;
+    }
+    await recordAbandonedJob(deps, taskId, reason);
+  };
 
   const subscriber = connection.duplicate();
   subscriber.on('error', () => undefined);
@@ -103,6 +125,7 @@ export async function startWorker(connection: Redis, baseDeps: Omit<RunnerDeps, 
       } finally {
         clearTimeout(timer);
         subscriber.disconnect();
+        await queue.close().catch(() => undefined);
       }
     },
   };

@@ -24,6 +24,13 @@ import { TaskFailedError, type AbortReason } from './errors.js';
 import { removeEarlierAttempts } from './staging.js';
 
 
+/**
+ * The line an attempt writes when it stops because its worker lost the job while Redis was
+ * unreachable: the worker was alive, so the stall BullMQ counts is not the job's fault
+ * ({@link lastAttemptLostRedis}).
+ */
+const LOST_REDIS_STOP = 'stopped: this worker lost the job while Redis was unreachable; the next attempt takes the task over';
+
 /** How often a task held back by an overlapping one checks again. */
 export const BLOCKED_RECHECK_MS = 500;
 /** How often a new attempt looks whether the earlier one has stopped (see {@link RunnerDeps.handoverMs}). */
@@ -151,7 +158,10 @@ export async function runTaskJob(job: TaskJob, token: string | undefined, stopSi
       // The next attempt runs the task and records it. The job goes back to the queue if it
       // is still this worker's (only the lease was lost); if BullMQ's lock was lost, the move
       // is refused and BullMQ offers the job again itself.
-      log.event({ kind: 'message', text: 'stopped: this worker lost the job while Redis was unreachable; the next attempt takes the task over', level: 'warn' });
+      log.event({ kind: 'message', text: LOST_REDIS_STOP, level: 'warn' });
+      // In the database before Redis is back: BullMQ may count the job stalled at once, and
+      // the worker that learns it reads this line to tell an outage from a crash.
+      await log.flush();
       events.warn('task left to its next attempt: the job lock was lost', { type: task.type });
       await job.moveToDelayed(Date.now(), token).catch(() => undefined);
       throw new DelayedError();
@@ -206,6 +216,15 @@ function errorMessage(error: unknown): string {
   if (error instanceof TaskFailedError) return error.message;
   if (error instanceof Error) return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`;
   return String(error);
+}
+
+/**
+ * True when the task's last attempt stopped because its live worker lost Redis (its log ends
+ * with that attempt's {@link LOST_REDIS_STOP} line), rather than dying with its worker.
+ */
+export async function lastAttemptLostRedis(deps: Pick<RunnerDeps, 'logs'>, taskId: string): Promise<boolean> {
+  const last = await deps.logs.lastEvent(taskId);
+  return last?.event.kind === 'message' && last.event.text === LOST_REDIS_STOP;
 }
 
 /**
