@@ -8,6 +8,7 @@ import { BOARD_PATH } from '../../src/api/board.js';
 import { TASK_QUEUE_NAME } from '../../src/queue/task-queue.js';
 import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
 import { makeRemote, tempDir } from '../helpers/remotes.js';
+import { until } from '../helpers/worker-process.js';
 
 const running: TestGlacis[] = [];
 afterEach(async () => {
@@ -24,9 +25,14 @@ it('a failed task\'s job holds its message and no stack trace', async () => {
   const task = await glacis.waitForTask(body.task);
   expect(task.status).toBe('failed');
 
-  const answer = await fetch(`${glacis.url}${BOARD_PATH}/api/queues/${TASK_QUEUE_NAME}/${body.task}`);
-  expect(answer.status).toBe(200);
-  const { job } = (await answer.json()) as { job: { failedReason: string; stacktrace: string[] } };
+  // The task's record ends inside the job; BullMQ records the job failed once it returns.
+  const boardJob = async (): Promise<{ failedReason?: string; stacktrace: string[] }> => {
+    const answer = await fetch(`${glacis.url}${BOARD_PATH}/api/queues/${TASK_QUEUE_NAME}/${body.task}`);
+    expect(answer.status).toBe(200);
+    return ((await answer.json()) as { job: { failedReason?: string; stacktrace: string[] } }).job;
+  };
+  await until(async () => (await boardJob()).failedReason !== undefined, 20_000, async () => `job: ${JSON.stringify(await boardJob())}`);
+  const job = await boardJob();
   expect(job.failedReason).toBe(`${missing} does not exist on the remote`);
   expect(job.stacktrace).toEqual([]);
   expect(JSON.stringify(job)).not.toMatch(/\.[jt]s:\d+|node_modules|\n\s+at /);

@@ -281,7 +281,10 @@ describe('delivery', () => {
     expect(line).toContain(USER);
     expect(line).toContain(`Glacis: finished pulling ${path.join(local, 'subdir/subsubdir2')}`);
     expect(line).not.toContain('subsubfile.txt');
-    expect((await glacis.runtime.mailQueue!.queue.getJob(`${id}-user`))?.returnvalue).toBe('suppressed');
+    // The line is logged while the mail job runs; its outcome is stored once it returns.
+    const outcome = async (): Promise<unknown> => (await glacis.runtime.mailQueue!.queue.getJob(`${id}-user`))?.returnvalue;
+    await until(async () => (await outcome()) != null, 20_000, async () => `mail job outcome: ${String(await outcome())}`);
+    expect(await outcome()).toBe('suppressed');
     expect(smtp.messages).toEqual([]);
   });
 
