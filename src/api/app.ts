@@ -13,7 +13,7 @@ import type { ReportService } from '../services/report-service.js';
 import type { Submitted, TaskService } from '../services/task-service.js';
 import { NotFoundError } from '../services/errors.js';
 import type { Task } from '../store/types.js';
-import type { CancelledJson, RemovedJson, RemoveNotFoundJson, SubmittedJson, TaskJson, TaskLogJson, TaskStatusJson, VersionJson } from '../wire/index.js';
+import type { CancelledJson, RemovedJson, RemoveNotFoundJson, SubmittedJson, TaskEventsJson, TaskJson, TaskLogJson, TaskStatusJson, VersionJson } from '../wire/index.js';
 import { BOARD_PATH, queueBoard, type BoardQueue } from './board.js';
 import { requireToken, type AuthOptions } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
@@ -21,7 +21,8 @@ import { health, metrics, ready } from './health.js';
 import { OPENAPI_PATH, openApiDocument } from './openapi.js';
 import { browseJson, reposJson } from './web-json.js';
 import { WEB_PAGE_PATH, webPage } from './web-page.js';
-import { browseBody, listBody, parseRequest, requireUtf8Body, taskListQuery, treeBody } from './requests.js';
+import { browseBody, DEFAULT_EVENTS_PAGE, listBody, parseRequest, requireUtf8Body, TASK_EVENTS_EXPECTED, taskEventsQuery, taskListQuery, treeBody } from './requests.js';
+import { eventJson } from './task-events-json.js';
 import { findTaskKind, TASK_KINDS } from '../tasks/registry.js';
 import type { JsonValue } from '../store/types.js';
 
@@ -160,6 +161,13 @@ export function createApp(deps: ApiDeps): Express {
   });
   app.get('/tasks/log/:task_id', async (req, res) => {
     res.json({ logs: await deps.tasks.log(req.params.task_id) } satisfies TaskLogJson);
+  });
+  // What the log's lines say, as data: the web page reads it, never the lines (a file named `a: b.txt`).
+  app.get('/tasks/events/:task_id', async (req, res) => {
+    const query = parseRequest(taskEventsQuery, req.query, TASK_EVENTS_EXPECTED);
+    const after = query.after ?? 0;
+    const page = await deps.tasks.events(req.params.task_id, { ...(query.kinds ? { kinds: query.kinds } : {}), after, limit: query.limit ?? DEFAULT_EVENTS_PAGE });
+    res.json({ events: page.events.map(eventJson), last: page.events.at(-1)?.seq ?? after, more: page.more } satisfies TaskEventsJson);
   });
   const remove = async (taskId: string, res: Response): Promise<void> => {
     try {

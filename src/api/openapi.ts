@@ -22,6 +22,7 @@ import {
   removeNotFoundSchema,
   reposSchema,
   submittedSchema,
+  taskEventsSchema,
   taskLogSchema,
   treeEntrySchema,
   versionSchema,
@@ -31,7 +32,7 @@ import { METRICS_PATH } from './auth.js';
 import { BOARD_PATH } from './board.js';
 import { WEB_PAGE_PATH } from './web-page.js';
 import { repoReportSchema } from '../tasks/kinds/report-schema.js';
-import { browseBody, listBody, taskListQuery, treeBody } from './requests.js';
+import { browseBody, DEFAULT_EVENTS_PAGE, listBody, MAX_EVENTS_PAGE, taskEventsQuery, taskListQuery, treeBody } from './requests.js';
 
 /**
  * Where the API serves the document.
@@ -248,6 +249,12 @@ const QUERY_DESCRIPTIONS: Described<typeof taskListQuery> = {
   id_prefix: 'Only tasks whose id starts with this: how the CLI resolves a short id',
 };
 
+const EVENTS_QUERY_DESCRIPTIONS: Described<typeof taskEventsQuery> = {
+  kinds: 'Only events of these kinds, comma-separated: message, placed, frozen, kept, unprotected, summary (an unknown kind: 400)',
+  after: 'Only events whose seq is above this (the last of the previous page); 0, the default: from the start',
+  limit: `At most this many events (default ${DEFAULT_EVENTS_PAGE}, at most ${MAX_EVENTS_PAGE})`,
+};
+
 /** The request body of each kind's submission route (`PullRequest`, `FreezeRequest`), by name. */
 function submissionRequests(): Record<string, z.ZodType> {
   const named: Record<string, z.ZodType> = {};
@@ -309,6 +316,7 @@ function componentSchemas(): Record<string, JsonSchema> {
     Removed: removedSchema,
     RemoveNotFound: removeNotFoundSchema,
     Cancelled: cancelledSchema,
+    TaskEvents: taskEventsSchema,
   };
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
   // io "input": requests are documented as clients write them (before the flag transforms).
@@ -318,13 +326,18 @@ function componentSchemas(): Record<string, JsonSchema> {
 
 /** Query parameters of `GET /tasks`, one per key of the zod schema that validates them. */
 function taskListParameters(): OpenApiParameter[] {
-  const schema = withoutIdentity(z.toJSONSchema(taskListQuery, { io: 'input', override: withoutSafeIntegerBounds }));
+  return queryParameters(taskListQuery, QUERY_DESCRIPTIONS);
+}
+
+/** Query parameters of a route, one per key of the zod schema that validates them. */
+function queryParameters<S extends z.ZodObject>(query: S, descriptions: Described<S>): OpenApiParameter[] {
+  const schema = withoutIdentity(z.toJSONSchema(query, { io: 'input', override: withoutSafeIntegerBounds }));
   const properties = schema.properties as Readonly<Record<string, JsonSchema>>;
   return Object.entries(properties).map(([name, property]) => ({
     name,
     in: 'query',
     required: false,
-    description: (QUERY_DESCRIPTIONS as Readonly<Record<string, string>>)[name] ?? '',
+    description: (descriptions as Readonly<Record<string, string>>)[name] ?? '',
     schema: property,
   }));
 }
@@ -587,6 +600,22 @@ export function openApiDocument(options: { readonly version: string }): OpenApiD
           parameters: [TASK_ID],
           responses: {
             '200': jsonAnswer('The log so far (empty before the task has written any)', ref('schemas', 'TaskLog')),
+            ...NOT_FOUND,
+            ...GUARDED,
+          },
+        },
+      },
+      '/tasks/events/{task_id}': {
+        get: {
+          operationId: 'taskEvents',
+          summary: 'A task\'s events: what its log\'s lines say, as data, a page at a time',
+          description:
+            'What a program reads instead of parsing the log: each file placed, frozen, kept or unprotected under its whole name, the summary, the messages. Oldest first; page with after=last while more. A long log keeps only its first and last lines, so events in its middle are gone: counts are in the task record and its summary event.',
+          tags: ['tasks'],
+          parameters: [TASK_ID, ...queryParameters(taskEventsQuery, EVENTS_QUERY_DESCRIPTIONS)],
+          responses: {
+            '200': jsonAnswer('The events (none before the task has logged any)', ref('schemas', 'TaskEvents')),
+            '400': ref('responses', 'BadRequest'),
             ...NOT_FOUND,
             ...GUARDED,
           },

@@ -6,6 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { BadRequestError } from '../services/errors.js';
+import { TASK_EVENT_KINDS, type TaskEventKind } from '../store/task-events.js';
 import { TASK_KIND_NAMES as TASK_KINDS, TASK_STATUSES } from '../tasks/registry.js';
 import { flag, path } from '../wire/fields.js';
 import { WHOLE_NUMBER_PATTERN, wholeNumberIn } from '../text/values.js';
@@ -52,6 +53,27 @@ export const taskListQuery = z.strictObject({
   id_prefix: z.string().regex(/^[0-9a-f-]{1,36}$/).optional(),
 });
 
+/** Most events `GET /tasks/events/<id>` answers at once, and how many without `limit`. */
+export const MAX_EVENTS_PAGE = 5_000;
+export const DEFAULT_EVENTS_PAGE = 1_000;
+
+/** `kinds=kept,unprotected`: a comma-separated list of event kinds, each known. */
+const eventKinds = z
+  .string()
+  .regex(new RegExp(`^(?:${TASK_EVENT_KINDS.join('|')})(?:,(?:${TASK_EVENT_KINDS.join('|')}))*$`))
+  .transform((v) => [...new Set(v.split(','))] as TaskEventKind[]);
+
+/** What the events route says of its own `limit` (GET /tasks says its own). */
+export const TASK_EVENTS_EXPECTED: Readonly<Record<string, string>> = { limit: `expected a whole number from 1 to ${MAX_EVENTS_PAGE}` };
+
+export const taskEventsQuery = z.strictObject({
+  kinds: eventKinds.optional(),
+  after: wholeNumber(Number.MAX_SAFE_INTEGER).optional(),
+  limit: wholeNumber(MAX_EVENTS_PAGE)
+    .refine((n) => n >= 1)
+    .optional(),
+});
+
 /** A request body that claims UTF-8 but is not (HTTP 400). */
 export class InvalidUtf8Error extends Error {
   override readonly name = 'InvalidUtf8Error';
@@ -86,7 +108,7 @@ export function requireUtf8Body(_req: IncomingMessage, _res: ServerResponse, bod
  * const body = parseRequest(pullBody, req.body); // throws BadRequestError('"dry_run" must be …')
  * ```
  */
-export function parseRequest<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+export function parseRequest<T extends z.ZodType>(schema: T, input: unknown, expected: Readonly<Record<string, string>> = {}): z.output<T> {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
@@ -95,7 +117,7 @@ export function parseRequest<T extends z.ZodType>(schema: T, input: unknown): z.
     throw new BadRequestError(`Unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`);
   }
   if (issue.code === 'invalid_type' && key === '') throw new BadRequestError('The request body must be a JSON object');
-  throw new BadRequestError(`Invalid "${key}": ${describe(key)}`);
+  throw new BadRequestError(`Invalid "${key}": ${expected[key] ?? describe(key)}`);
 }
 
 function describe(key: string): string {
@@ -121,6 +143,11 @@ function describe(key: string): string {
       return 'expected asc (oldest first) or desc (newest first)';
     case 'id_prefix':
       return 'expected the start of a task id (hex digits and dashes)';
+    case 'kinds':
+      return `expected event kinds, comma-separated, among ${TASK_EVENT_KINDS.join(', ')}`;
+    case 'after':
+      return 'expected the seq of an event (a whole number; 0: from the start)';
+
     default:
       return 'expected a whole number';
   }

@@ -11,7 +11,8 @@ import type { TaskEndNotifier } from '../notify/notifier.js';
 import { publishCancel } from '../queue/cancellation.js';
 import { isRedisUnavailable } from '../queue/connection.js';
 import type { TaskProgress, TaskQueue } from '../queue/task-queue.js';
-import { isTaskId, type TaskLogs } from '../store/task-logs.js';
+import type { TaskEventKind } from '../store/task-events.js';
+import { isTaskId, type LoggedEvent, type TaskLogs } from '../store/task-logs.js';
 import { findTaskKind, RUNNING_STATUSES, UNFINISHED_STATUSES } from '../tasks/registry.js';
 import { ENDED_STATUSES, type Task, type TaskOrigin, type TaskQuery, type TaskStore, type TaskType } from '../store/index.js';
 import { normalizeEmail } from './email.js';
@@ -177,6 +178,21 @@ export class TaskService {
   async log(taskId: string): Promise<string> {
     await this.get(taskId);
     return (await this.deps.logs.read(taskId)) ?? '';
+  }
+
+  /**
+   * One page of the task's events, in order: at most `limit`, of `kinds` (all when absent),
+   * numbered above `after`; `more` when others already follow. Bounded: the store reads pages,
+   * this stops one event past the limit. @throws NotFoundError
+   */
+  async events(taskId: string, page: { readonly kinds?: readonly TaskEventKind[]; readonly after: number; readonly limit: number }): Promise<{ events: LoggedEvent[]; more: boolean }> {
+    await this.get(taskId);
+    const events: LoggedEvent[] = [];
+    for await (const logged of this.deps.logs.events(taskId, { ...(page.kinds ? { kinds: page.kinds } : {}), after: page.after })) {
+      if (events.length === page.limit) return { events, more: true };
+      events.push(logged);
+    }
+    return { events, more: false };
   }
 
   /**

@@ -1,9 +1,10 @@
 /**
  * What a task records as it runs: a closed vocabulary of events, each with exactly one
  * rendering as a line of text. The store keeps an event's kind and fields (for the mails and
- * reports that read them back: ./task-logs.ts `TaskLogs.events`) and its rendering (for
- * `GET /tasks/log/<id>`), so the log reads as it always did: Baricadr's clients and the web
- * page read those lines, and the mails no longer parse them back.
+ * reports that read them back: ./task-logs.ts `TaskLogs.events`, and for
+ * `GET /tasks/events/<id>`, which the web page reads) and its rendering (for
+ * `GET /tasks/log/<id>`), so the log reads as it always did for Baricadr's clients and people;
+ * nothing of Glacis's parses the lines back (a file name can read like any line).
  *
  * Low layer: imports only the freeze rules' pure words and types, and the plural helper.
  */
@@ -145,16 +146,29 @@ export function renderEvent(event: TaskEvent): string {
   }
 }
 
+/** The words of a kept file's reason, as its log line says them (and the web page, from `GET /tasks/events`). */
+export function describeKept(reason: KeptFileReason): string {
+  switch (reason) {
+    case 'changed-remote':
+      return 'the remote copy changed or vanished since it was listed';
+    case 'changed-locally':
+      return 'it was read or changed while the freeze ran';
+    case 'appeared-locally':
+      return 'it appeared during the pull';
+    case 'outside-repository':
+      return 'its directory leads outside the repository';
+  }
+}
+
 function renderKept(path: string, reason: KeptFileReason): string {
   switch (reason) {
     case 'changed-remote':
-      return `kept ${path}: the remote copy changed or vanished since it was listed`;
     case 'changed-locally':
-      return `kept ${path}: it was read or changed while the freeze ran`;
+      return `kept ${path}: ${describeKept(reason)}`;
     case 'appeared-locally':
-      return `kept the local ${path}: it appeared during the pull`;
+      return `kept the local ${path}: ${describeKept(reason)}`;
     case 'outside-repository':
-      return `skipped ${path}: its directory leads outside the repository`;
+      return `skipped ${path}: ${describeKept(reason)}`;
   }
 }
 

@@ -70,6 +70,8 @@ export interface TaskLogWriter {
 
 /** An event as {@link TaskLogs.events} gives it back. */
 export interface LoggedEvent {
+  /** Its number in the task's log, increasing: read on after it with `events(id, { after })`. */
+  readonly seq: number;
   /** When it was written (ISO 8601). */
   readonly time: string;
   readonly level: EventLevel;
@@ -148,24 +150,25 @@ export class TaskLogs {
    * The log's events, in order, read page by page (bounded memory, however long the log).
    * With `kinds`, only events of those kinds are read. Events the cap deleted (the middle of
    * a long log) are not there: counts come from the task record or its summary event. A line
-   * written before events existed comes back as a message.
+   * written before events existed comes back as a message. With `after`, only events
+   * numbered above it (`GET /tasks/events/<id>` pages on it).
    *
    * @example
    * ```ts
    * for await (const { event } of logs.events(taskId, { kinds: ['unprotected'] })) console.log(event);
    * ```
    */
-  async *events(taskId: string, options: { readonly kinds?: readonly TaskEventKind[] } = {}): AsyncGenerator<LoggedEvent> {
+  async *events(taskId: string, options: { readonly kinds?: readonly TaskEventKind[]; readonly after?: number } = {}): AsyncGenerator<LoggedEvent> {
     checkTaskId(taskId);
     // Lines written before events existed are stored as kind `line`: messages.
     const kinds = options.kinds && (options.kinds.includes('message') ? [...options.kinds, 'line'] : [...options.kinds]);
     if (kinds?.length === 0) return;
-    for await (const rows of this.pages(taskId, kinds)) {
+    for await (const rows of this.pages(taskId, kinds, options.after)) {
       for (const row of rows) {
         const { level, event } = eventFromRow(row);
         // A row whose fields did not read back is a message: not what a kinds filter asked for.
         if (options.kinds && !options.kinds.includes(event.kind)) continue;
-        yield { time: row.time, level, event };
+        yield { seq: Number(row.seq), time: row.time, level, event };
       }
     }
   }
@@ -182,7 +185,7 @@ export class TaskLogs {
       .executeTakeFirst();
     if (!row) return undefined;
     const { level, event } = eventFromRow(row);
-    return { time: row.time, level, event };
+    return { seq: Number(row.seq), time: row.time, level, event };
   }
 
   /**
@@ -204,8 +207,8 @@ export class TaskLogs {
    * The rows of a log in order, a page at a time (keyset paging on the primary key), only
    * those of `kinds` when given.
    */
-  private async *pages(taskId: string, kinds?: readonly string[]): AsyncGenerator<Array<Omit<Database['task_logs'], 'task_id'>>> {
-    let after = 0;
+  private async *pages(taskId: string, kinds?: readonly string[], from = 0): AsyncGenerator<Array<Omit<Database['task_logs'], 'task_id'>>> {
+    let after = from;
     for (;;) {
       let query = this.db
         .selectFrom('task_logs')

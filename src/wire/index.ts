@@ -287,6 +287,84 @@ export type CancelledJson = z.output<typeof cancelledSchema>;
 /** The wire shape of a running task's progress. */
 export type ProgressJson = z.output<typeof progressSchema>;
 
+/**
+ * One event of a task's log (the store's vocabulary, src/store/task-events.ts, in the wire's
+ * snake_case): what a program or the web page reads instead of parsing log lines, where a file
+ * named `a: b.txt` read as the file `a` (test/api/task-events.test.ts). The kinds are literals
+ * here (the wire imports nothing from the store but its words); src/api/task-events-json.ts maps
+ * every stored kind onto one of them, so a new kind fails to compile until it is added here.
+ */
+const eventBase = {
+  seq: z.int().min(1).describe('Its number in the task\'s log, increasing (not contiguous): pass the last one seen as after to read on'),
+  time: isoTimestamp,
+  level: z.enum(['info', 'warn', 'error']),
+  text: z.string().describe('Its line in the task\'s log (GET /tasks/log), without the time'),
+};
+const eventPath = z.string().describe('The file, relative to the repository: the whole name, whatever characters it holds');
+const eventBytes = z.int().describe('Its size in bytes (-1: the remote listed it without one)');
+const eventReason = (reasons: string) => z.string().describe(`Why, as a word: ${reasons}`);
+const eventWhy = z.string().describe('Why, in words, as the log line says it');
+const dryRun = z.boolean().describe('A dry run: would be, not was');
+
+export const taskEventSchema = z
+  .union([
+    z.strictObject({ ...eventBase, kind: z.literal('message') }).describe('Free text: a task started or failed, a note, a line of rclone\'s'),
+    z.strictObject({ ...eventBase, kind: z.literal('placed'), path: eventPath, bytes: eventBytes, dry_run: dryRun }).describe('A pulled file linked into place'),
+    z.strictObject({ ...eventBase, kind: z.literal('frozen'), path: eventPath, bytes: eventBytes, dry_run: dryRun }).describe('A local file a freeze deleted, safe on the remote'),
+    z
+      .strictObject({ ...eventBase, kind: z.literal('kept'), path: eventPath, reason: eventReason('changed-remote, changed-locally, appeared-locally, outside-repository'), why: eventWhy })
+      .describe('A file the task was about to act on and left as it was'),
+    z
+      .strictObject({ ...eventBase, kind: z.literal('unprotected'), path: eventPath, reason: eventReason('missing-remote, differs, newer-locally, unverifiable, ambiguous'), why: eventWhy })
+      .describe('A cold file a freeze kept because the remote does not hold it identically: data only here'),
+    z
+      .strictObject({ ...eventBase, kind: z.literal('summary'), of: z.literal('pull'), dry_run: dryRun, files: count, bytes: count, kept: count.describe('Files brought that stayed out of place') })
+      .describe('What a pull did, at its end'),
+    z
+      .strictObject({
+        ...eventBase,
+        kind: z.literal('summary'),
+        of: z.literal('freeze'),
+        dry_run: dryRun,
+        files: count,
+        bytes: count,
+        kept: z.record(z.string(), count).describe('Files kept, by reason (recent, excluded, missing-remote, …)'),
+        unprotected: count,
+        freeze_age_days: count,
+        force: z.boolean(),
+      })
+      .describe('What a freeze did, at its end'),
+  ])
+  .describe('One event of a task\'s log');
+
+/** The wire shape of one task event. */
+export type TaskEventJson = z.output<typeof taskEventSchema>;
+
+/**
+ * The answer of `GET /tasks/events/:task_id`: one page of the task's events, in order.
+ *
+ * @example
+ * ```ts
+ * let after = 0;
+ * for (;;) {
+ *   const page: TaskEventsJson = await (await fetch(`/tasks/events/${id}?kinds=kept&after=${after}`)).json();
+ *   for (const event of page.events) show(event);
+ *   if (!page.more) break;
+ *   after = page.last;
+ * }
+ * ```
+ */
+export const taskEventsSchema = z
+  .strictObject({
+    events: z.array(taskEventSchema),
+    last: count.describe('The seq of the last event answered (after, when none was): pass it as after to read on'),
+    more: z.boolean().describe('More events of these kinds were already logged after last; false: none yet (a running task may log more)'),
+  })
+  .describe('A page of a task\'s events, oldest first');
+
+/** The wire shape of `GET /tasks/events/:task_id`. */
+export type TaskEventsJson = z.output<typeof taskEventsSchema>;
+
 // ---------------------------------------------------------------------------------------------
 // Reading answers: the same shapes, tolerant of what a newer server may add
 

@@ -376,6 +376,10 @@ describe('a real Glacis answers as documented', () => {
     expect((await check('GET /tasks/status/{task_id}', `/tasks/status/${randomUUID()}`)).status).toBe(404);
     expect((await check('GET /tasks/log/{task_id}', `/tasks/log/${pulled}`)).status).toBe(200);
     expect((await check('GET /tasks/log/{task_id}', '/tasks/log/no-such-task')).status).toBe(404);
+    const events = await check('GET /tasks/events/{task_id}', `/tasks/events/${frozen}?kinds=frozen,summary&limit=2`);
+    expect(events.body).toMatchObject({ events: [{ kind: 'frozen', dry_run: true }, expect.anything()], more: true });
+    expect((await check('GET /tasks/events/{task_id}', `/tasks/events/${frozen}?kinds=frozen,lines`)).status).toBe(400);
+    expect((await check('GET /tasks/events/{task_id}', `/tasks/events/${randomUUID()}`)).status).toBe(404);
     const listed = await check('GET /tasks', `/tasks?type=pull&path=${encodeURIComponent(local)}&limit=10&offset=0`);
     expect(listed.body).toHaveLength(1);
     expect((await check('GET /tasks', '/tasks?status=sleeping')).status).toBe(400);

@@ -4,9 +4,9 @@
  * for the tab, never put in a URL.
  */
 import { ENDED_STATUSES } from '../../src/store/vocabulary.js';
-import type { BrowseJson, ReposJson, TaskJson, TaskStatusJson } from '../../src/wire/index.js';
+import type { BrowseJson, ReposJson, TaskEventJson, TaskEventsJson, TaskJson, TaskStatusJson } from '../../src/wire/index.js';
 
-export type { BrowseJson, ReposJson, TaskJson, TaskStatusJson };
+export type { BrowseJson, ReposJson, TaskEventJson, TaskJson, TaskStatusJson };
 export type RepoJson = ReposJson['repos'][number];
 export type BrowseEntryJson = BrowseJson['entries'][number];
 export type ProgressJson = NonNullable<TaskStatusJson['progress']>;
@@ -107,4 +107,26 @@ export const ENDED: readonly string[] = ENDED_STATUSES;
 
 export function hasEnded(task: { status: string }): boolean {
   return ENDED.includes(task.status);
+}
+
+/**
+ * Every event of those kinds a task has logged, read page by page from `GET /tasks/events`: what
+ * the page shows of a task's files, each under its whole name. The log's lines are for people;
+ * parsed, a file named `a: b.txt` read as `a` (test/web/freeze-kept.test.ts). Bounded: a task's
+ * log keeps at most its first and last 10,000 lines.
+ *
+ * @example
+ * ```ts
+ * const kept = await taskEvents(id, ['kept', 'unprotected']);
+ * ```
+ */
+export async function taskEvents(id: string, kinds: readonly TaskEventJson['kind'][]): Promise<TaskEventJson[]> {
+  const events: TaskEventJson[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await api<TaskEventsJson>('GET', `/tasks/events/${encodeURIComponent(id)}?kinds=${kinds.join(',')}&after=${after}&limit=5000`);
+    events.push(...page.events);
+    if (!page.more || page.last <= after) return events;
+    after = page.last;
+  }
 }

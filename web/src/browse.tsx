@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, hasEnded, messageOf, type BrowseJson, type ReposJson, type TaskJson } from './api.js';
+import { api, ApiError, hasEnded, messageOf, taskEvents, type BrowseJson, type ReposJson, type TaskEventJson, type TaskJson } from './api.js';
 import { ErrorNote, Loading, Scroll, StateBadge } from './components.js';
-import { FreezeReport } from './freeze.js';
+import { FREEZE_REPORT_KINDS, FreezeReport } from './freeze.js';
 import { bytes, count, when } from './format.js';
 import { useLoad } from './hooks.js';
 import { go, href, taskHref } from './route.js';
@@ -48,7 +48,7 @@ async function untilEnded(id: string): Promise<TaskJson> {
 
 type FreezeStep =
   | { step: 'running'; paths: string[] }
-  | { step: 'review'; paths: string[]; reports: { task: TaskJson; log: string }[] }
+  | { step: 'review'; paths: string[]; reports: { task: TaskJson; events: TaskEventJson[] }[] }
   | { step: 'failed'; message: string };
 
 export function BrowsePage({ path }: { path: string | null }) {
@@ -129,13 +129,12 @@ function Directory({ path, repos }: { path: string; repos: ReposJson | undefined
     setActionError(undefined);
     setFreeze({ step: 'running', paths });
     try {
-      const reports: { task: TaskJson; log: string }[] = [];
+      const reports: { task: TaskJson; events: TaskEventJson[] }[] = [];
       for (const target of paths) {
         const { task: id } = await api<{ task: string }>('POST', '/freeze', { path: target, dry_run: true });
         const task = await untilEnded(id);
         if (task.status !== 'finished') throw new ApiError(`The dry run on ${target} ${task.status}: ${task.error ?? 'see its log'}`, 0);
-        const { logs } = await api<{ logs: string }>('GET', `/tasks/log/${encodeURIComponent(id)}`);
-        reports.push({ task, log: logs });
+        reports.push({ task, events: await taskEvents(id, FREEZE_REPORT_KINDS) });
       }
       setFreeze({ step: 'review', paths, reports });
     } catch (error) {
@@ -186,7 +185,7 @@ function Directory({ path, repos }: { path: string; repos: ReposJson | undefined
               {freeze.step === 'review' && (
                 <>
                   {freeze.reports.map((report) => (
-                    <FreezeReport key={report.task.task_id} task={report.task} log={report.log} />
+                    <FreezeReport key={report.task.task_id} task={report.task} events={report.events} />
                   ))}
                   <p>
                     Freezing deletes these local copies; each is checked against the remote again right before. A pull brings them back.

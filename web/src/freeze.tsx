@@ -1,43 +1,41 @@
 /**
- * What a freeze (dry run or not) did or would do, read from its task record (files, bytes,
- * unprotected) and from its log's lines (`would freeze <file> (<n> bytes)`,
- * `cold but not frozen (<why>): <file>`, `kept <file>: <why>`), as src/store/task-events.ts renders them.
+ * What a freeze (dry run or not) did or would do, from its task record (files, bytes,
+ * unprotected) and its events (`GET /tasks/events`: each file frozen, kept or unprotected,
+ * under its whole name, with why). The log's lines are never parsed: `kept a: b.txt: …` read
+ * as the file `a` (test/web/freeze-kept.test.ts).
  */
 import { useState } from 'preact/hooks';
-import type { TaskJson } from './api.js';
+import type { TaskEventJson, TaskJson } from './api.js';
 import { bytes, count } from './format.js';
+
+/** The event kinds a freeze's report is made of. */
+export const FREEZE_REPORT_KINDS = ['frozen', 'kept', 'unprotected'] as const;
 
 export interface FreezeLog {
   readonly freed: { file: string; size: number }[];
   readonly kept: { file: string; reason: string }[];
 }
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z /;
-
-export function parseFreezeLog(text: string): FreezeLog {
+export function freezeLog(events: readonly TaskEventJson[]): FreezeLog {
   const freed: { file: string; size: number }[] = [];
   const kept: { file: string; reason: string }[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(TIMESTAMP, '');
-    let match = /^(?:would freeze|froze) (.+) \((\d+) bytes\)$/.exec(line);
-    if (match) {
-      freed.push({ file: match[1]!, size: Number(match[2]) });
-      continue;
-    }
-    match = /^cold but not frozen \((.+?)\): (.+)$/.exec(line);
-    if (match) {
-      kept.push({ file: match[2]!, reason: match[1]! });
-      continue;
-    }
-    match = /^kept (.+?): (.+)$/.exec(line);
-    if (match) kept.push({ file: match[1]!, reason: match[2]! });
+  for (const event of events) {
+    if (event.kind === 'frozen') freed.push({ file: event.path, size: event.bytes });
+    else if (event.kind === 'kept' || event.kind === 'unprotected') kept.push({ file: event.path, reason: event.why });
   }
   return { freed, kept };
 }
 
 const SHOWN = 20;
 
-function FileList({ label, items }: { label: string; items: { key: string; text: string }[] }) {
+/** One file of a list: its whole name in its own element, then what is said of it. */
+interface FileItem {
+  readonly key: string;
+  readonly file: string;
+  readonly note: string;
+}
+
+function FileList({ label, items }: { label: string; items: FileItem[] }) {
   const [all, setAll] = useState(false);
   if (items.length === 0) return null;
   const shown = all ? items : items.slice(0, SHOWN);
@@ -46,7 +44,10 @@ function FileList({ label, items }: { label: string; items: { key: string; text:
       <h4 class="list-title">{label}</h4>
       <ul class="files" aria-label={label}>
         {shown.map((item) => (
-          <li key={item.key}>{item.text}</li>
+          <li key={item.key}>
+            <span class="file">{item.file}</span>
+            {item.note}
+          </li>
         ))}
       </ul>
       {items.length > shown.length && (
@@ -59,8 +60,8 @@ function FileList({ label, items }: { label: string; items: { key: string; text:
 }
 
 /** The report of one freeze task (a dry run: what would be freed and kept). */
-export function FreezeReport({ task, log }: { task: TaskJson; log: string | undefined }) {
-  const parsed = parseFreezeLog(log ?? '');
+export function FreezeReport({ task, events }: { task: TaskJson; events: readonly TaskEventJson[] | undefined }) {
+  const parsed = freezeLog(events ?? []);
   const byReason = new Map<string, number>();
   for (const { reason } of parsed.kept) byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
   const dry = task.dry_run;
@@ -87,8 +88,8 @@ export function FreezeReport({ task, log }: { task: TaskJson; log: string | unde
         </ul>
       )}
       <p class="muted">Files read or changed in the repository's freeze age, and excluded files, are always kept (not listed).</p>
-      <FileList label={dry ? 'Files that would be freed' : 'Files freed'} items={parsed.freed.map((f) => ({ key: f.file, text: `${f.file} (${bytes(f.size)})` }))} />
-      <FileList label="Files kept" items={parsed.kept.map((f) => ({ key: f.file, text: `${f.file}: ${f.reason}` }))} />
+      <FileList label={dry ? 'Files that would be freed' : 'Files freed'} items={parsed.freed.map((f) => ({ key: f.file, file: f.file, note: ` (${bytes(f.size)})` }))} />
+      <FileList label="Files kept" items={parsed.kept.map((f) => ({ key: f.file, file: f.file, note: `: ${f.reason}` }))} />
     </div>
   );
 }

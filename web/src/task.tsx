@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, hasEnded, messageOf, type ProgressJson, type TaskStatusJson } from './api.js';
+import { api, hasEnded, messageOf, taskEvents, type ProgressJson, type TaskStatusJson } from './api.js';
 import { ErrorNote, Loading, StatusBadge } from './components.js';
-import { FreezeReport } from './freeze.js';
+import { FREEZE_REPORT_KINDS, FreezeReport } from './freeze.js';
 import { bytes, count, duration, when } from './format.js';
 import { useLoad } from './hooks.js';
 import { go, href, taskHref } from './route.js';
@@ -62,6 +62,9 @@ export function TaskPage({ id }: { id: string }) {
   const ended = task.data ? hasEnded(task.data) : false;
   // The log: every 2 s while the task runs, once more when it has ended.
   const log = useLoad(() => api<{ logs: string }>('GET', `/tasks/log/${encodeURIComponent(id)}`), `${id}:${ended}`, 2000, () => !ended);
+  // A finished freeze's report: its files from its events, once (a finished task logs no more).
+  const report = task.data?.type === 'freeze' && task.data.status === 'finished';
+  const events = useLoad(() => (report ? taskEvents(id, FREEZE_REPORT_KINDS) : Promise.resolve(undefined)), `${id}:${report}`);
   const [lines, setLines] = useState(LOG_LINES);
   const [actionError, setActionError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
@@ -148,7 +151,12 @@ export function TaskPage({ id }: { id: string }) {
           <p class="share">
             Link to this task: <a href={taskHref(id)}>{link}</a>
           </p>
-          {t.type === 'freeze' && t.status === 'finished' && <FreezeReport task={t} log={log.data?.logs} />}
+          {t.type === 'freeze' && t.status === 'finished' && (
+            <>
+              <ErrorNote message={events.error} />
+              <FreezeReport task={t} events={events.data} />
+            </>
+          )}
         </>
       )}
       <h2>Log</h2>
