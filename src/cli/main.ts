@@ -7,6 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ConfigError } from '../config/errors.js';
 import { loadRepos } from '../config/repos.js';
 import { loadSettings } from '../config/settings.js';
+import { checkSettingsUsable } from '../config/usable.js';
 import type { Settings } from '../config/types.js';
 import { createLogger, describeError, logFormat, type Logger } from '../log/index.js';
 import { PACKAGE_VERSION } from '../runtime/version.js';
@@ -168,7 +169,11 @@ async function up(options: GlobalOptions, serverOptions: ServerOptions): Promise
 
 /** `glacis check`: the repositories as configured here, each tested; exit 1 when something is wrong. */
 async function check(options: GlobalOptions): Promise<void> {
+  // The server's own rules, not a copy: the repos file as loadRepos reads it (every key) and
+  // the settings as its start-up checks them. Before, a missing RCLONE_EXECUTABLE stopped the
+  // server naming the key while check said each remote failed (test/cli/check.test.ts).
   const { settings, repos } = loadConfig(options);
+  await checkSettingsUsable(settings);
   const { checkRepos } = await import('./check.js');
   const { Rclone } = await import('../rclone/index.js');
   if (repos.length === 0) throw new CliError(`no repositories configured in ${settings.reposConf}: add one (see repos.example.yaml)`, EXIT.failure);

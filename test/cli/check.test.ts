@@ -16,10 +16,10 @@ import { exited } from '../helpers/worker-process.js';
 
 const BIN = path.resolve('bin/glacis.js');
 
-async function check(repos: Record<string, unknown>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function check(repos: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const dir = tempDir('check');
   writeFileSync(path.join(dir, 'repos.yaml'), stringify(repos));
-  const child = spawn(process.execPath, [BIN, 'check'], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, REPOS_CONF: path.join(dir, 'repos.yaml') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'check'], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, REPOS_CONF: path.join(dir, 'repos.yaml'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -91,3 +91,39 @@ it('a task failing on a wrong SFTP password names the repo and the likely key', 
     await glacis.stop();
   }
 }, 120_000);
+
+/**
+ * `glacis check` validates the configuration by the server's own rules, in the same words: the
+ * repos file as `loadRepos` reads it (every key: cron schedules, watermarks, push, limits) and
+ * the settings as the server's start-up checks them (src/config/usable.ts). An `RCLONE_EXECUTABLE`
+ * that does not exist stopped the server naming the key, while check said each remote "failed"
+ * (this test).
+ */
+it.each([
+  ['a report_cron out of range', { report_cron: '61 * * * *' }, /key "report_cron" must be a cron expression of 5 or 6 space-separated fields, each within its range: minute 0-59, .*\(got "61 \* \* \* \*": .*\)$/],
+  ['an auto_push_cron that is not one', { pushable: true, auto_push: true, auto_push_cron: 'hourly' }, /key "auto_push_cron" must be a cron expression of 5 or 6 space-separated fields \(got "hourly"\)$/],
+  ['a push_shrink_limit over 100', { pushable: true, push_shrink_limit: 150 }, /key "push_shrink_limit" must be a whole percentage from 1 to 100 \(got 150\)$/],
+  ['auto_push without pushable', { auto_push: true }, /key "auto_push" must be false while the repo is not pushable \(set pushable: true to push\) \(got true\)$/],
+  ['a high_watermark without low_watermark', { freezable: true, high_watermark: 90 }, /key "low_watermark" is required when high_watermark is set \(both or neither\)$/],
+  ['a negative max_files_per_run', { max_files_per_run: -1 }, /key "max_files_per_run" must be a whole number of files from 1 to \d+ \(got -1\)$/],
+])('%s: one line naming the repos file, the repo, the key and what it allows; exit 2', async (_, keys, message) => {
+  const remote = await makeRemote('local');
+  const repo = tempDir('check-keys');
+  const result = await check({ [repo]: { ...remote.settings, ...keys } });
+  expect(result.code).toBe(2);
+  expect(result.stdout).toBe('');
+  const lines = result.stderr.split('\n').filter(Boolean);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`^glacis: configuration error: .*repos\\.yaml: repo "${repo}": `));
+  expect(lines[0]).toMatch(message);
+}, 60_000);
+
+it('an RCLONE_EXECUTABLE that is not a program: one line naming the key, as the server says it; exit 2', async () => {
+  const remote = await makeRemote('local');
+  const result = await check({ [tempDir('check-rclone')]: remote.settings }, { RCLONE_EXECUTABLE: '/nonexistent/rclone' });
+  expect(result.code).toBe(2);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).toBe(
+    'glacis: configuration error: settings: key "RCLONE_EXECUTABLE" must be the rclone program, executable (default: the first rclone on PATH) (got "/nonexistent/rclone": ENOENT)\n',
+  );
+}, 60_000);
