@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ConfigError, describeType, describeValue, quote } from './errors.js';
 import { parseLocalCfg, type LocalCfgValue } from './local-cfg.js';
 import { isEmailAddress } from '../text/email.js';
-import { parseBoolean, wholeNumberIn } from '../text/values.js';
+import { parseBoolean, parseDuration, wholeNumberIn } from '../text/values.js';
 import { databaseKind } from './database-url.js';
 import type { LogFormat, MailAddress, MailSettings, RunMode, Settings } from './types.js';
 
@@ -221,10 +221,10 @@ function buildSettings(sources: Sources): Settings {
     workerConcurrency: intSetting(sources, SETTING_NAMES.workerConcurrency, 2, { min: 1, max: 64 }),
     runMode: runModeSetting(sources),
     queuePrefix: queuePrefixSetting(sources),
-    workerLockDurationMs: 1000 * intSetting(sources, SETTING_NAMES.workerLockDuration, 30, LOCK_SECONDS),
-    shutdownGraceMs: 1000 * intSetting(sources, SETTING_NAMES.shutdownGrace, 60, GRACE_SECONDS),
-    transferStallTimeoutMs: 1000 * intSetting(sources, SETTING_NAMES.transferStallTimeout, 120, STALL_SECONDS),
-    redisStartupTimeoutMs: 1000 * intSetting(sources, SETTING_NAMES.redisStartupTimeout, 30, { min: 1, max: 3600 }),
+    workerLockDurationMs: secondsSetting(sources, SETTING_NAMES.workerLockDuration, 30, LOCK_SECONDS),
+    shutdownGraceMs: secondsSetting(sources, SETTING_NAMES.shutdownGrace, 60, GRACE_SECONDS),
+    transferStallTimeoutMs: secondsSetting(sources, SETTING_NAMES.transferStallTimeout, 120, STALL_SECONDS),
+    redisStartupTimeoutMs: secondsSetting(sources, SETTING_NAMES.redisStartupTimeout, 30, { min: 1, max: 3600 }),
     ...logFormatSetting(sources),
     rcloneExecutable: stringSetting(
       sources,
@@ -232,10 +232,10 @@ function buildSettings(sources: Sources): Settings {
       findOnPath('rclone', sources.env.PATH) ?? FALLBACK_RCLONE,
     ),
     ...(version === undefined ? {} : { version: nonEmptyString(version, sources) }),
-    cleanupIntervalMs: 1000 * intSetting(sources, SETTING_NAMES.cleanupInterval, 21_600, HOUSEKEEPING_SECONDS),
-    cleanupAgeMs: 1000 * intSetting(sources, SETTING_NAMES.cleanupAge, 365 * 86_400, { min: 3600, max: 100 * 365 * 86_400 }),
-    zombiesIntervalMs: 1000 * intSetting(sources, SETTING_NAMES.zombiesInterval, 3600, HOUSEKEEPING_SECONDS),
-    watermarkCheckIntervalMs: 1000 * intSetting(sources, SETTING_NAMES.watermarkCheckInterval, 300, STALL_SECONDS),
+    cleanupIntervalMs: secondsSetting(sources, SETTING_NAMES.cleanupInterval, 21_600, HOUSEKEEPING_SECONDS),
+    cleanupAgeMs: secondsSetting(sources, SETTING_NAMES.cleanupAge, 365 * 86_400, { min: 3600, max: 100 * 365 * 86_400 }),
+    zombiesIntervalMs: secondsSetting(sources, SETTING_NAMES.zombiesInterval, 3600, HOUSEKEEPING_SECONDS),
+    watermarkCheckIntervalMs: secondsSetting(sources, SETTING_NAMES.watermarkCheckInterval, 300, STALL_SECONDS),
     ...tokenSettings(sources),
     mail: mailSettings(sources),
     raw: Object.freeze(rawValues(sources)),
@@ -290,6 +290,19 @@ function intSetting(
   const value = wholeNumberIn(found.value, range);
   if (value !== undefined) return value;
   throw invalid(found, sources, `a whole number from ${range.min} to ${range.max}`, describeValue(found.value));
+}
+
+/**
+ * A duration setting: whole seconds (Baricadr's form), in milliseconds, read by the one
+ * duration parser; `fallback` and `range` in seconds. test/config/settings.test.ts lists every
+ * setting that is one.
+ */
+function secondsSetting(sources: Sources, names: readonly string[], fallback: number, range: { readonly min: number; readonly max: number }): number {
+  const found = find(sources, names);
+  const value = parseDuration(found === undefined ? fallback : found.value, 'seconds', range);
+  if (value !== undefined) return value;
+  if (found === undefined) throw new Error(`the default of ${names[0]} is outside its range`);
+  throw invalid(found, sources, `a whole number of seconds from ${range.min} to ${range.max}`, describeValue(found.value));
 }
 
 function runModeSetting(sources: Sources): RunMode {
@@ -430,7 +443,7 @@ function mailSettings(sources: Sources): MailSettings {
     sender: senderSetting(sources),
     admins: adminsSetting(sources),
     suppressSend: boolSetting(sources, SETTING_NAMES.mailSuppressSend, false),
-    retryDelayMs: 1000 * intSetting(sources, SETTING_NAMES.mailRetryDelay, 60, { min: 1, max: 86_400 }),
+    retryDelayMs: secondsSetting(sources, SETTING_NAMES.mailRetryDelay, 60, { min: 1, max: 86_400 }),
   };
 }
 

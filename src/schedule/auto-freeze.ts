@@ -7,7 +7,7 @@ import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Repo } from '../config/types.js';
 import type { TaskOrigin } from '../store/types.js';
-import { DAY_MS } from '../text/values.js';
+import { durationMs } from '../text/values.js';
 import { repoScheduleQueue, startRepoScheduleWorker, syncRepoSchedules, type RepoScheduleJobData, type RepoScheduleKind } from './repo-schedules.js';
 
 export const AUTO_FREEZE_QUEUE_NAME = 'glacis-auto-freeze';
@@ -23,7 +23,7 @@ const AUTO_FREEZE: RepoScheduleKind = {
   jobName: 'auto-freeze',
   repeatOf: (repo) => {
     if (!repo.autoFreeze) return undefined;
-    return repo.autoFreezeCron ? { pattern: repo.autoFreezeCron } : { every: repo.autoFreezeInterval * DAY_MS };
+    return repo.autoFreezeCron ? { pattern: repo.autoFreezeCron } : { every: durationMs(repo.autoFreezeInterval, 'days') };
   },
 };
 

@@ -7,10 +7,10 @@ import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Repo } from '../config/types.js';
 import type { TaskOrigin } from '../store/types.js';
+import { durationMs } from '../text/values.js';
 import { repoScheduleQueue, startRepoScheduleWorker, syncRepoSchedules, type RepoScheduleJobData, type RepoScheduleKind } from './repo-schedules.js';
 
 export const AUTO_PUSH_QUEUE_NAME = 'glacis-auto-push';
-const HOUR_MS = 3_600_000;
 
 /** What a schedule needs from the task service. */
 export type SubmitPush = (request: { type: 'push'; path: string; origin: TaskOrigin }) => Promise<string>;
@@ -21,7 +21,7 @@ export const AUTO_PUSH: RepoScheduleKind = {
   jobName: 'auto-push',
   repeatOf: (repo) => {
     if (!repo.push?.autoPush) return undefined;
-    return repo.push.autoPushCron ? { pattern: repo.push.autoPushCron } : { every: repo.push.autoPushIntervalHours * HOUR_MS };
+    return repo.push.autoPushCron ? { pattern: repo.push.autoPushCron } : { every: durationMs(repo.push.autoPushIntervalHours, 'hours') };
   },
 };
 

@@ -95,3 +95,20 @@ const UNIT_MS: Readonly<Record<DurationUnit, number>> = { seconds: SECOND_MS, ho
 export function durationMs(amount: number, unit: DurationUnit): number {
   return amount * UNIT_MS[unit];
 }
+
+/**
+ * A duration written as a whole number of `unit` within `range` (in that unit), in
+ * milliseconds; undefined for anything else. The settings write seconds, as Baricadr's files
+ * do (`CLEANUP_AGE = '31536000'`); a suffix (`6h`) is not read: one form, the one Baricadr's
+ * administrators already write.
+ *
+ * @example
+ * ```ts
+ * parseDuration('3600', 'seconds', { min: 1, max: 86_400 }); // 3_600_000
+ * parseDuration('1h', 'seconds', { min: 1, max: 86_400 });   // undefined
+ * ```
+ */
+export function parseDuration(value: unknown, unit: DurationUnit, range: WholeNumberRange): number | undefined {
+  const amount = wholeNumberIn(value, range);
+  return amount === undefined ? undefined : durationMs(amount, unit);
+}

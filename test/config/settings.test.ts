@@ -233,11 +233,11 @@ describe('loadSettings: validation', () => {
     ["RUN_MODE = 'production'", 'local.cfg: key "RUN_MODE" must be one of dev, test, prod (got "production")'],
     ['HOST = 127', 'local.cfg: key "HOST" must be a quoted string (got a number)'],
     ["QUEUE_PREFIX = 'my queue'", 'local.cfg: key "QUEUE_PREFIX" must be letters, digits and _ . : { } - only (got "my queue")'],
-    ['WORKER_LOCK_DURATION = 1', 'local.cfg: key "WORKER_LOCK_DURATION" must be a whole number from 5 to 3600 (got 1)'],
-    ['WORKER_SHUTDOWN_GRACE = -1', 'local.cfg: key "WORKER_SHUTDOWN_GRACE" must be a whole number from 0 to 86400 (got -1)'],
-    ['TRANSFER_STALL_TIMEOUT = 0', 'local.cfg: key "TRANSFER_STALL_TIMEOUT" must be a whole number from 1 to 86400 (got 0)'],
+    ['WORKER_LOCK_DURATION = 1', 'local.cfg: key "WORKER_LOCK_DURATION" must be a whole number of seconds from 5 to 3600 (got 1)'],
+    ['WORKER_SHUTDOWN_GRACE = -1', 'local.cfg: key "WORKER_SHUTDOWN_GRACE" must be a whole number of seconds from 0 to 86400 (got -1)'],
+    ['TRANSFER_STALL_TIMEOUT = 0', 'local.cfg: key "TRANSFER_STALL_TIMEOUT" must be a whole number of seconds from 1 to 86400 (got 0)'],
     ['BARICADR_VERSION = 1.0', 'local.cfg: key "BARICADR_VERSION" must be a quoted string (got a number)'],
-    ['REDIS_STARTUP_TIMEOUT = 0', 'local.cfg: key "REDIS_STARTUP_TIMEOUT" must be a whole number from 1 to 3600 (got 0)'],
+    ['REDIS_STARTUP_TIMEOUT = 0', 'local.cfg: key "REDIS_STARTUP_TIMEOUT" must be a whole number of seconds from 1 to 3600 (got 0)'],
     ["LOG_FORMAT = 'yaml'", 'local.cfg: key "LOG_FORMAT" must be one of json, pretty (got "yaml")'],
   ])('%s', (line, message) => {
     writeCfg(`${line}\n`);
@@ -290,9 +290,36 @@ describe('loadSettings: validation', () => {
     expect(settings.cleanupIntervalMs).toBe(0);
     expect(settings.zombiesIntervalMs).toBe(60_000);
     expect(loadError({ env: { ...NO_PATH, CLEANUP_AGE: '600' } }).message).toBe(
-      'environment: key "CLEANUP_AGE" must be a whole number from 3600 to 3153600000 (got "600")',
+      'environment: key "CLEANUP_AGE" must be a whole number of seconds from 3600 to 3153600000 (got "600")',
     );
-    expect(loadError({ env: { ...NO_PATH, CLEANUP_INTERVAL: '6h' } }).message).toMatch(/^environment: key "CLEANUP_INTERVAL" must be a whole number from 0 to /);
+    expect(loadError({ env: { ...NO_PATH, CLEANUP_INTERVAL: '6h' } }).message).toMatch(/^environment: key "CLEANUP_INTERVAL" must be a whole number of seconds from 0 to /);
+  });
+
+  /**
+   * Every setting that is a duration, read by the one duration parser (src/text/values.ts
+   * `parseDuration`): whole seconds as Baricadr's files write them, quoted or not, and refused
+   * naming the unit. Before, each was `1000 * intSetting(…)` and its error said "a whole
+   * number", leaving the unit to guess.
+   */
+  it.each([
+    ['WORKER_LOCK_DURATION', (s: Settings) => s.workerLockDurationMs, 5, 3600],
+    ['WORKER_SHUTDOWN_GRACE', (s: Settings) => s.shutdownGraceMs, 0, 86_400],
+    ['TRANSFER_STALL_TIMEOUT', (s: Settings) => s.transferStallTimeoutMs, 1, 86_400],
+    ['REDIS_STARTUP_TIMEOUT', (s: Settings) => s.redisStartupTimeoutMs, 1, 3600],
+    ['CLEANUP_INTERVAL', (s: Settings) => s.cleanupIntervalMs, 0, 365 * 86_400],
+    ['CLEANUP_AGE', (s: Settings) => s.cleanupAgeMs, 3600, 100 * 365 * 86_400],
+    ['CLEANUP_ZOMBIES_INTERVAL', (s: Settings) => s.zombiesIntervalMs, 0, 365 * 86_400],
+    ['WATERMARK_CHECK_INTERVAL', (s: Settings) => s.watermarkCheckIntervalMs, 1, 86_400],
+    ['MAIL_RETRY_DELAY', (s: Settings) => s.mail.retryDelayMs, 1, 86_400],
+  ] as const)('%s is a duration in seconds (Baricadr\'s form), refused naming the unit', (key, read, min, max) => {
+    writeCfg(`${key} = '3600'\n`);
+    expect(read(load({}).settings)).toBe(3_600_000);
+    writeCfg(`${key} = ${max}\n`);
+    expect(read(load({}).settings)).toBe(max * 1000);
+    for (const bad of ["'1h'", String(max + 1), '1.5', "'-1'"]) {
+      writeCfg(`${key} = ${bad}\n`);
+      expect(loadError({ configPath: 'local.cfg' }).message).toMatch(new RegExp(`^local\\.cfg: key "${key}" must be a whole number of seconds from ${min} to ${max} \\(got `));
+    }
   });
 
   it('accepts SQLite URLs, plain paths and PostgreSQL URLs for DATABASE_URL', () => {

@@ -83,7 +83,7 @@ describe('MAIL_* settings', () => {
     [{ MAIL_ADMIN: 'ops@lab.example.org,not-an-address' }, 'environment: key "MAIL_ADMIN" must be comma-separated mail addresses (got "not-an-address")'],
     [{ MAIL_SENDER: 'Glacis <glacis@lab>' }, 'environment: key "MAIL_SENDER" must be a mail address, or "Name <address>" (got "Glacis <glacis@lab>")'],
     [{ MAIL_SERVER: 'smtp.example.org\r\nRCPT TO' }, 'environment: key "MAIL_SERVER" must be a host name or IP address'],
-    [{ MAIL_RETRY_DELAY: '0' }, 'environment: key "MAIL_RETRY_DELAY" must be a whole number from 1 to 86400 (got "0")'],
+    [{ MAIL_RETRY_DELAY: '0' }, 'environment: key "MAIL_RETRY_DELAY" must be a whole number of seconds from 1 to 86400 (got "0")'],
   ])('%j → one line naming the key', (env, message) => {
     expect(errorOf(env)).toBe(message);
   });

@@ -13,7 +13,7 @@ import { pullBody } from '../../src/tasks/kinds/pull.js';
 import { parseRepos } from '../../src/config/repos.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { parseDepth } from '../../src/cli/client/common.js';
-import { durationMs, parseBoolean, parseWholeNumber, wholeNumberIn } from '../../src/text/values.js';
+import { durationMs, parseBoolean, parseDuration, parseWholeNumber, wholeNumberIn } from '../../src/text/values.js';
 
 /** [as written, what it means]; undefined: refused. */
 const BOOLEANS: readonly (readonly [unknown, boolean | undefined])[] = [
@@ -79,6 +79,13 @@ describe('the parsers', () => {
   });
   it('durations in milliseconds', () => {
     expect([durationMs(30, 'seconds'), durationMs(2, 'hours'), durationMs(7, 'days')]).toEqual([30_000, 7_200_000, 604_800_000]);
+  });
+  it('parseDuration: a whole number of the unit, within the range, in milliseconds; nothing else', () => {
+    const range = { min: 1, max: 86_400 };
+    // Baricadr's files write seconds, quoted or not.
+    expect([parseDuration('3600', 'seconds', range), parseDuration(3600, 'seconds', range), parseDuration(' 60 ', 'seconds', range)]).toEqual([3_600_000, 3_600_000, 60_000]);
+    expect(parseDuration(2, 'days', { min: 0, max: 7 })).toBe(172_800_000);
+    for (const bad of ['1h', '6h', '1.5', 1.5, '-1', 0, 86_401, '', true, null]) expect(parseDuration(bad, 'seconds', range), String(bad)).toBeUndefined();
   });
 });
 
