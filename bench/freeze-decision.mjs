@@ -27,6 +27,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// $BENCH_RESULTS_DIR: the smoke test's runs (test/bench/smoke.test.ts) leave bench/results alone.
+const resultsDir = process.env.BENCH_RESULTS_DIR ?? path.join(root, 'bench/results');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const files = Number(args[args.indexOf('--files') + 1] ?? 0) || (quick ? 100_000 : 1_000_000);
@@ -69,8 +71,8 @@ async function main() {
       glacisFrozenInDryRun: glacis.files,
       when: new Date().toISOString(),
     };
-    mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-    writeFileSync(path.join(root, `bench/results/freeze-decision${watermark ? '.watermark' : ''}${quick ? '.quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(path.join(resultsDir, `freeze-decision${watermark ? '.watermark' : ''}${quick ? '.quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
     console.log(
       `freeze decision, ${files} files: baseline (find + rclone lsf) ${result.baselineSeconds} s, ` +
         `Glacis dry-run ${watermark ? 'watermark ' : ''}freeze ${result.glacisSeconds} s, ratio ${result.ratio}x (target ≤ 1.5x), peak RSS ${result.glacisPeakRssMB} MB (target < 300 MB)`,

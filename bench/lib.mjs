@@ -314,9 +314,15 @@ export function round(x, digits = 2) {
   return Math.round(x * f) / f;
 }
 
-/** Writes bench/results/<name>.json, stamped with the time and the machine's size. */
+/**
+ * Where results are written: bench/results, or $BENCH_RESULTS_DIR (the smoke test's runs,
+ * test/bench/smoke.test.ts, must not overwrite the measured results).
+ */
+export const resultsDir = process.env.BENCH_RESULTS_DIR ?? path.join(root, 'bench/results');
+
+/** Writes <resultsDir>/<name>.json, stamped with the time and the machine's size. */
 export function writeResult(name, result) {
-  const dir = path.join(root, 'bench/results');
+  const dir = resultsDir;
   mkdirSync(dir, { recursive: true });
   const stamped = { benchmark: name, ...result, when: new Date().toISOString(), machine: machine() };
   writeFileSync(path.join(dir, `${name}.json`), `${JSON.stringify(stamped, null, 2)}\n`);

@@ -24,6 +24,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// $BENCH_RESULTS_DIR: the smoke test's runs (test/bench/smoke.test.ts) leave bench/results alone.
+const resultsDir = process.env.BENCH_RESULTS_DIR ?? path.join(root, 'bench/results');
 const distDir = path.resolve(process.env.GLACIS_DIST ?? path.join(root, 'dist'));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -79,8 +81,8 @@ async function main() {
     fullSortPeakRssMB: Math.round(Math.max(...runs.fullSort.map((r) => r.maxRssKB)) / 1024),
     when: new Date().toISOString(),
   };
-  mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-  writeFileSync(path.join(root, `bench/results/lru-selection${quick ? '.quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(path.join(resultsDir, `lru-selection${quick ? '.quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
   console.log(
     `LRU selection, ${files} files, target ${targetPercent}% of bytes (${result.selectedFiles} files chosen): ` +
       `bounded ${result.boundedSeconds} s, peak RSS ${result.boundedPeakRssMB} MB (target < 300 MB); ` +

@@ -24,6 +24,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// $BENCH_RESULTS_DIR: the smoke test's runs (test/bench/smoke.test.ts) leave bench/results alone.
+const resultsDir = process.env.BENCH_RESULTS_DIR ?? path.join(root, 'bench/results');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const files = Number(args[args.indexOf('--files') + 1] ?? 0) || (quick ? 100_000 : 1_000_000);
@@ -68,8 +70,8 @@ async function main() {
       glacisFrozenChecked: glacis.frozen,
       when: new Date().toISOString(),
     };
-    mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-    writeFileSync(path.join(root, `bench/results/report${quick ? '.quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(path.join(resultsDir, `report${quick ? '.quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
     console.log(
       `report, ${files} files (+${glacis.frozen} frozen): baseline (find + rclone lsf) ${result.baselineSeconds} s, ` +
         `Glacis report ${result.glacisSeconds} s, ratio ${result.ratio}x, peak RSS ${result.glacisPeakRssMB} MB (target < 300 MB)`,
