@@ -1,6 +1,6 @@
 /**
  * The files a task acted on, read back from its log's events (store/task-events.ts): a file
- * placed by a pull, a file frozen, a cold file left unprotected, each with its path as a
+ * placed by a pull, a file frozen, a file pushed, a cold file left unprotected, each with its path as a
  * field, never parsed back out of a line of text. A freeze may touch millions of files, so
  * the events are read as a stream and only the first names of each list are kept, the rest
  * counted.
@@ -15,7 +15,7 @@ export const DEFAULT_LIST_LIMIT = 1000;
 const MAX_NAME_CHARS = 500;
 
 /** The events the lists are made of: the store reads only these. */
-const LISTED_KINDS: readonly TaskEventKind[] = ['placed', 'frozen', 'unprotected'];
+const LISTED_KINDS: readonly TaskEventKind[] = ['placed', 'frozen', 'pushed', 'unprotected'];
 
 /** The start of a list, and how many entries it has in all. */
 export interface CutList {
@@ -25,7 +25,7 @@ export interface CutList {
 
 /** What a task's log says it did. */
 export interface TaskFileLists {
-  /** Files pulled or frozen (or that would be, for a dry run). */
+  /** Files pulled, frozen or pushed (or that would be, for a dry run). */
   readonly done: CutList;
   /** Freeze only: cold files kept because the remote lacks them or holds them differently, with the reason. */
   readonly unprotected: CutList;
@@ -92,6 +92,9 @@ function listedName(event: TaskEvent): { list: 'done' | 'unprotected'; name: str
     case 'placed':
     case 'frozen':
       return { list: 'done', name: event.path };
+    case 'pushed':
+      // Which files replaced a copy the remote held: where to look for the earlier one.
+      return { list: 'done', name: event.replaced ? `${event.path} (${event.dryRun ? 'would replace the remote copy' : 'replaced the remote copy, kept as a version'})` : event.path };
     case 'unprotected':
       return { list: 'unprotected', name: `${event.path} (${describeUnprotected(event.reason)})` };
     default:

@@ -5,6 +5,7 @@
  */
 
 import type { Repo } from '../config/types.js';
+import { plural } from '../text/plural.js';
 
 /**
  * Why push may not run in `repo`, or undefined when it may: the push kind's refusal (a 400
@@ -40,6 +41,19 @@ export interface PushPolicy {
 
 /** Why a changed file is not pushed: it became empty, or shrank by more than the limit. */
 export type HoldReason = 'emptied' | 'shrank';
+export const HOLD_REASONS: readonly HoldReason[] = ['emptied', 'shrank'];
+
+/**
+ * The words for a held file, in its log line (the `held` event) and the task's error.
+ *
+ * @example
+ * ```ts
+ * describeHold('shrank', 1000, 3145728); // '1000 bytes, the remote copy 3145728 bytes'
+ * ```
+ */
+export function describeHold(reason: HoldReason, localBytes: number, remoteBytes: number): string {
+  return reason === 'emptied' ? `empty, the remote copy has ${plural(remoteBytes, 'byte')}` : `${plural(localBytes, 'byte')}, the remote copy ${plural(remoteBytes, 'byte')}`;
+}
 
 export type PushVerdict =
   | { readonly action: 'new' }

@@ -6,10 +6,11 @@
  * `GET /tasks/log/<id>`), so the log reads as it always did for Baricadr's clients and people;
  * nothing of Glacis's parses the lines back (a file name can read like any line).
  *
- * Low layer: imports only the freeze rules' pure words and types, and the plural helper.
+ * Low layer: imports only the freeze and push rules' pure words and types, and the plural helper.
  */
 import type { UnprotectedKeepReason } from '../freeze/decision.js';
 import { freezeSummaryLine, KEPT_REASONS, type KeptCounts } from '../freeze/summary.js';
+import { describeHold, HOLD_REASONS, type HoldReason } from '../push/decision.js';
 import { plural } from '../text/plural.js';
 
 /** How much a message matters; not shown in the text (the text is Baricadr's). */
@@ -58,6 +59,28 @@ export interface FrozenEvent {
   readonly dryRun?: boolean;
 }
 
+/**
+ * A local file a push put on the remote (or, in a dry run, one that would be): `replaced`
+ * when the remote held another copy, kept as a version first.
+ */
+export interface PushedEvent {
+  readonly kind: 'pushed';
+  readonly path: string;
+  /** The local size when push judged it. */
+  readonly bytes: number;
+  readonly replaced: boolean;
+  readonly dryRun?: boolean;
+}
+
+/** A local file push did not copy because it became empty or shrank too much against its remote copy (push_shrink_limit). */
+export interface HeldEvent {
+  readonly kind: 'held';
+  readonly path: string;
+  readonly reason: HoldReason;
+  readonly bytes: number;
+  readonly remoteBytes: number;
+}
+
 export interface KeptEvent {
   readonly kind: 'kept';
   readonly path: string;
@@ -96,9 +119,9 @@ export interface FreezeSummary {
 
 export type SummaryEvent = PullSummary | FreezeSummary;
 
-export type TaskEvent = MessageEvent | PlacedEvent | FrozenEvent | KeptEvent | UnprotectedEvent | SummaryEvent;
+export type TaskEvent = MessageEvent | PlacedEvent | FrozenEvent | PushedEvent | HeldEvent | KeptEvent | UnprotectedEvent | SummaryEvent;
 export type TaskEventKind = TaskEvent['kind'];
-export const TASK_EVENT_KINDS: readonly TaskEventKind[] = ['message', 'placed', 'frozen', 'kept', 'unprotected', 'summary'];
+export const TASK_EVENT_KINDS: readonly TaskEventKind[] = ['message', 'placed', 'frozen', 'pushed', 'held', 'kept', 'unprotected', 'summary'];
 
 /** The words of an unprotected file's reason, as its log line and the mails say them. */
 export function describeUnprotected(reason: UnprotectedReason): string {
@@ -133,6 +156,11 @@ export function renderEvent(event: TaskEvent): string {
       return event.dryRun ? `would pull ${event.path} (${event.bytes} bytes)` : `pulled ${event.path}`;
     case 'frozen':
       return `${event.dryRun ? 'would freeze' : 'froze'} ${event.path} (${event.bytes} bytes)`;
+    case 'pushed':
+      // A dry run's line is the one push wrote before events; a real push had only rclone's lines.
+      return event.dryRun ? `would push ${event.path}` : `pushed ${event.path}${event.replaced ? ' (the remote copy kept as a version)' : ''}`;
+    case 'held':
+      return `held ${event.path}: ${describeHold(event.reason, event.bytes, event.remoteBytes)}`;
     case 'kept':
       return renderKept(event.path, event.reason);
     case 'unprotected':
@@ -216,6 +244,12 @@ function checkEvent(kind: string, fields: unknown): TaskEvent | undefined {
     case 'frozen':
       // A size may be -1: some remotes list a file without one.
       return typeof f.path === 'string' && Number.isSafeInteger(f.bytes) ? { kind, path: f.path, bytes: f.bytes as number, ...dryRun } : undefined;
+    case 'pushed':
+      return typeof f.path === 'string' && isCount(f.bytes) && typeof f.replaced === 'boolean' ? { kind, path: f.path, bytes: f.bytes, replaced: f.replaced, ...dryRun } : undefined;
+    case 'held':
+      return typeof f.path === 'string' && (HOLD_REASONS as readonly unknown[]).includes(f.reason) && isCount(f.bytes) && isCount(f.remoteBytes)
+        ? { kind, path: f.path, reason: f.reason as HoldReason, bytes: f.bytes, remoteBytes: f.remoteBytes }
+        : undefined;
     case 'kept':
       return typeof f.path === 'string' && (KEPT_FILE_REASONS as readonly unknown[]).includes(f.reason)
         ? { kind, path: f.path, reason: f.reason as KeptFileReason }

@@ -11,6 +11,7 @@ import type { Repo, RemoteSpec } from '../../src/config/types.js';
 import type { TaskJobData } from '../../src/queue/task-queue.js';
 import { childEnv, Rclone, remoteRoot, type RemoteEntry } from '../../src/rclone/index.js';
 import { openTaskStore, type TaskStore } from '../../src/store/index.js';
+import { renderEvent, type TaskEvent } from '../../src/store/task-events.js';
 import type { TaskLogWriter } from '../../src/store/task-logs.js';
 import type { TaskRunContext } from '../../src/tasks/kind.js';
 import { rcloneOk } from '../harness/rclone-env.js';
@@ -30,7 +31,10 @@ export function repoOf(local: string, remote: TestRemote, extra: Record<string, 
 
 export interface PushRun {
   readonly context: TaskRunContext;
+  /** The task log's text, a line each, as `GET /tasks/log` gives it (events rendered). */
   readonly lines: string[];
+  /** The events written (messages too). */
+  readonly events: TaskEvent[];
   /** What the run sent MAIL_ADMIN through `alert`. */
   readonly alerts: unknown[];
   readonly running: () => boolean;
@@ -38,9 +42,14 @@ export interface PushRun {
 
 export function pushContext(repo: Repo, options: { path?: string; dryRun?: boolean; force?: boolean; type?: string } = {}): PushRun {
   const lines: string[] = [];
+  const events: TaskEvent[] = [];
   const alerts: unknown[] = [];
   let running = false;
-  const log: TaskLogWriter = { line: (text) => void lines.push(text), event: () => undefined, flush: async () => undefined, close: async () => undefined };
+  const event = (written: TaskEvent): void => {
+    events.push(written);
+    lines.push(renderEvent(written));
+  };
+  const log: TaskLogWriter = { line: (text) => event({ kind: 'message', text }), event, flush: async () => undefined, close: async () => undefined };
   // 'push' joins TaskType with the registry; until then the job data is typed as it will be.
   const task = {
     taskId: randomUUID(),
@@ -51,6 +60,7 @@ export function pushContext(repo: Repo, options: { path?: string; dryRun?: boole
   } as unknown as TaskJobData;
   return {
     lines,
+    events,
     alerts,
     running: () => running,
     context: {

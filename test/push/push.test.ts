@@ -43,10 +43,15 @@ describe.each(REMOTE_KINDS)('push on a %s remote', (kind) => {
       edit(dir, 'new/added.txt', 'a new file\n');
     });
     const repo = repoOf(local, remote);
-    const { context, lines, running } = pushContext(repo);
+    const { context, lines, events, running } = pushContext(repo);
 
     const result = await run(context);
     expect(result.files, lines.join('\n')).toBe(2);
+    // One event a file in place (what the mails list), none for the unchanged ones.
+    expect(events.filter((e) => e.kind === 'pushed').sort((a, b) => a.path.localeCompare(b.path))).toEqual([
+      { kind: 'pushed', path: 'file1.txt', bytes: 34, replaced: true },
+      { kind: 'pushed', path: 'new/added.txt', bytes: 11, replaced: false },
+    ]);
     expect(field(result.result, 'new')).toBe(1);
     expect(field(result.result, 'replaced')).toBe(1);
     expect(field(result.result, 'unchanged')).toBe(REMOTE_FILES - 1);
@@ -93,9 +98,11 @@ describe.each(REMOTE_KINDS)('push on a %s remote', (kind) => {
       truncateSync(path.join(dir, 'big/large.bin'), 1000);
     });
     const repo = repoOf(local, remote);
-    const { context, lines } = pushContext(repo);
+    const { context, lines, events } = pushContext(repo);
     await expect(run(context)).rejects.toThrow(/pushed 1 file, but held 1 file that shrank by more than push_shrink_limit 50 % or became empty, compared with the remote copy: big\/large\.bin \(1000 bytes, the remote copy 3145728 bytes\)/);
     expect(lines).toContain('held big/large.bin: 1000 bytes, the remote copy 3145728 bytes');
+    expect(events).toContainEqual({ kind: 'held', path: 'big/large.bin', reason: 'shrank', bytes: 1000, remoteBytes: 3145728 });
+    expect(events.filter((e) => e.kind === 'pushed')).toEqual([{ kind: 'pushed', path: 'file2.xml', bytes: 23, replaced: true }]);
     expect(await readRemote(repo.remote, 'file2.xml')).toBe('<xml>two, edited</xml>\n');
     expect(Buffer.byteLength(await readRemote(repo.remote, 'big/large.bin'), 'latin1')).toBeGreaterThan(1000);
     expect((await remoteSnapshot(repo.remote))['big/large.bin']).toMatch(/^3145728 /);
@@ -135,10 +142,11 @@ describe('push on a local remote', () => {
     const local = localTree((dir) => edit(dir, 'new.txt', 'new\n'));
     const repo = repoOf(local, remote);
     const before = await remoteSnapshot(repo.remote);
-    const { context, lines, running } = pushContext(repo, { dryRun: true });
+    const { context, lines, events, running } = pushContext(repo, { dryRun: true });
     const result = await run(context);
     expect(result.files).toBe(1);
     expect(lines).toContain('would push new.txt');
+    expect(events.filter((e) => e.kind === 'pushed')).toEqual([{ kind: 'pushed', path: 'new.txt', bytes: 4, replaced: false, dryRun: true }]);
     expect(running()).toBe(false);
     expect(await remoteSnapshot(repo.remote)).toEqual(before);
   });

@@ -342,6 +342,11 @@ describe.each(DIALECTS)('task events ($name)', (dialect) => {
       { kind: 'summary', of: 'freeze', dryRun: false, files: 2, bytes: 11, kept, unprotected: 1, freezeAgeDays: 180, force: false },
       'froze 2 files, 11 bytes; kept 4 files: 2 read within freeze_age (180 days), 1 missing on the remote, 1 read or changed during the run',
     ],
+    [{ kind: 'pushed', path: 'raw/n.txt', bytes: 8, replaced: false, dryRun: true }, 'would push raw/n.txt'],
+    [{ kind: 'pushed', path: 'raw/o.txt', bytes: 9, replaced: false }, 'pushed raw/o.txt'],
+    [{ kind: 'pushed', path: 'raw/p.txt', bytes: 10, replaced: true }, 'pushed raw/p.txt (the remote copy kept as a version)'],
+    [{ kind: 'held', path: 'raw/q.bin', reason: 'shrank', bytes: 1000, remoteBytes: 3145728 }, 'held raw/q.bin: 1000 bytes, the remote copy 3145728 bytes'],
+    [{ kind: 'held', path: 'raw/r.txt', reason: 'emptied', bytes: 0, remoteBytes: 9 }, 'held raw/r.txt: empty, the remote copy has 9 bytes'],
     [{ kind: 'message', text: 'failed: the remote stopped answering', level: 'error' }, 'failed: the remote stopped answering'],
   ];
 
