@@ -34,6 +34,19 @@ export function versionsRemote(remote: RemoteSpec): RemoteSpec {
 }
 
 /**
+ * Where a task uploads, in the versions store, before its files are moved into place: its
+ * own directory, which a retry of the same task takes over.
+ *
+ * @example
+ * ```ts
+ * incomingDirOf('ab12'); // '.incoming/ab12'
+ * ```
+ */
+export function incomingDirOf(taskId: string): string {
+  return `${INCOMING_DIR}/${taskId}`;
+}
+
+/**
  * The directory of one push's versions: sortable UTC time, then the task (two pushes in
  * the same second never share one).
  *

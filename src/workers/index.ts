@@ -10,6 +10,7 @@ import { subscribeCancel } from '../queue/cancellation.js';
 import { TASK_QUEUE_NAME, TaskQueue, type TaskJob, type TaskJobData, type TaskJobResult } from '../queue/task-queue.js';
 import type { TaskType } from '../store/types.js';
 import type { AbortReason } from './errors.js';
+import { removeStaleIncoming } from './incoming.js';
 import { removeStaleStaging } from './staging.js';
 import { lastAttemptLostRedis, recordAbandonedJob, runTaskJob, type RunnerDeps } from './task-runner.js';
 
@@ -52,6 +53,14 @@ export async function startWorker(connection: Redis, baseDeps: Omit<RunnerDeps, 
     if (!support.supported) options.onError(new Error(repo.disableAtimeTest ? `${support.reason} (ignored: disable_atime_test is set)` : support.reason));
   }
   const deps: RunnerDeps = { ...baseDeps, atimeSupport, handoverMs: options.lockDurationMs };
+  // Push's upload areas left on the remotes by killed workers: swept in the background, as
+  // a remote that does not answer must not hold the worker's start (src/workers/incoming.ts).
+  const sweeping = new AbortController();
+  const swept = (async () => {
+    for (const repo of baseDeps.repos) await removeStaleIncoming(repo, baseDeps.rclone, locksLive, sweeping.signal).catch((error: unknown) => {
+      if (!sweeping.signal.aborted) options.onError(error);
+    });
+  })();
 
   const running = new Map<string, AbortController>();
   const worker = new Worker<TaskJobData, TaskJobResult | undefined, TaskType>(
@@ -116,6 +125,7 @@ export async function startWorker(connection: Redis, baseDeps: Omit<RunnerDeps, 
   return {
     worker,
     async close() {
+      sweeping.abort();
       const closing = worker.close();
       const timer = setTimeout(() => {
         for (const controller of running.values()) controller.abort('shutdown' satisfies AbortReason);
@@ -126,6 +136,7 @@ export async function startWorker(connection: Redis, baseDeps: Omit<RunnerDeps, 
         clearTimeout(timer);
         subscriber.disconnect();
         await queue.close().catch(() => undefined);
+        await swept;
       }
     },
   };

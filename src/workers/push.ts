@@ -29,7 +29,7 @@ import { AMBIGUOUS, type RemoteMatch } from '../freeze/remote-index.js';
 import { compileExcludes } from '../paths/exclude.js';
 import { relativeToRepo } from '../paths/index.js';
 import { decidePush, describeHold, pushRefusal, tooManyChanges, type HoldReason, type PushFile, type PushVerdict } from '../push/decision.js';
-import { expiredVersionDirs, INCOMING_DIR, versionDirName, versionsRemote } from '../push/versions.js';
+import { expiredVersionDirs, incomingDirOf, versionDirName, versionsRemote } from '../push/versions.js';
 import { RCLONELINK_SUFFIX, RemoteNotFoundError, type RemoteEntry } from '../rclone/index.js';
 import { parentOf } from '../rclone/remote-paths.js';
 import type { TaskEvent } from '../store/task-events.js';
@@ -193,11 +193,6 @@ export async function runPush(ctx: TaskRunContext, options: PushRunOptions = {})
     for (const spool of [names, pushing, held]) spool.close();
     await rm(work, { recursive: true, force: true });
   }
-}
-
-/** Where a task uploads before its files are moved into place, in the versions store. */
-export function incomingDirOf(taskId: string): string {
-  return `${INCOMING_DIR}/${taskId}`;
 }
 
 /**

@@ -2,7 +2,8 @@
  * A push killed with SIGKILL mid-transfer leaves the remote with whole files only (issue 18):
  * rclone 1.60 writes SFTP files in place, so push uploads into the versions store's incoming
  * area and moves only whole files under their final names. Every file under the remote's
- * root is afterwards either its old content or its new one, never a part; a new push then
+ * root is afterwards either its old content or its new one, never a part; the killed push's
+ * upload area goes when a worker sweeps it (src/workers/incoming.ts), and a new push then
  * completes the tree. Runs the built code in a child process (npm run build first).
  */
 import { spawn } from 'node:child_process';
@@ -10,10 +11,11 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { removeStaleIncoming } from '../../src/workers/incoming.js';
 import { runPush } from '../../src/workers/push.js';
 import { makeRemote, tempDir, writeFixture } from '../helpers/remotes.js';
 import { bytesBelow, exited, hashOf, rcloneProcessesMentioning, until, writeBigFile } from '../helpers/worker-process.js';
-import { pushContext, repoOf } from './push-helpers.js';
+import { pushContext, rclone, repoOf } from './push-helpers.js';
 
 const BIG = ['big/part0.bin', 'big/part1.bin', 'big/part2.bin', 'big/part3.bin'];
 const children: Array<ReturnType<typeof spawn>> = [];
@@ -39,7 +41,8 @@ it('SIGKILL mid-push: every remote file whole (old or new), the replaced ones ke
   const incoming = path.join(store, '.incoming');
 
   const yaml = `${JSON.stringify(local)}: ${JSON.stringify({ ...remote.settings, ...settings })}\n`;
-  const child = spawn(process.execPath, [path.resolve('test/push/push-child.mjs'), local, randomUUID()], { env: { ...process.env, PUSH_CHILD_REPOS: yaml }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const taskId = randomUUID();
+  const child = spawn(process.execPath, [path.resolve('test/push/push-child.mjs'), local, taskId], { env: { ...process.env, PUSH_CHILD_REPOS: yaml }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
   await until(() => bytesBelow(incoming) > 0, 60_000, () => 'the push never started uploading');
   child.kill('SIGKILL');
@@ -55,6 +58,14 @@ it('SIGKILL mid-push: every remote file whole (old or new), the replaced ones ke
   for (const dir of readdirSync(store).filter((d) => d !== '.incoming')) {
     for (const [name, hash] of await hashes(path.join(store, dir))) expect(hash, `version ${dir}/${name}`).toBe(oldHashes.get(name));
   }
+
+  // The killed push's upload area stays on the remote, until a worker starts and sweeps it
+  // (the task no longer runs): only that area goes, whole files and versions stay.
+  expect(bytesBelow(path.join(incoming, taskId))).toBeGreaterThan(0);
+  const beforeSweep = await hashes(remote.root!);
+  expect(await removeStaleIncoming(repo, rclone, async () => false)).toEqual([taskId]);
+  expect(existsSync(path.join(incoming, taskId))).toBe(false);
+  expect(await hashes(remote.root!)).toEqual(beforeSweep);
 
   // A new push completes the tree: every file new, each replaced one kept as a version.
   const { context } = pushContext(repo);
