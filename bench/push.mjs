@@ -5,9 +5,14 @@
  * in the same run:
  *
  *   (a) one big file (default 1 GB),
- *   (b) many small files (default 20,000 of 4 KB, 200 a directory).
+ *   (b) many small files (default 20,000 of 4 KB, 200 a directory),
+ *   (c) memory at scale: a tree of `--files` files (default 200,000; 1,000 a directory)
+ *       that the remote (a `local` backend: Glacis's own work, not a network) already
+ *       holds but for 1 % of them, against `rclone copy` of the same tree onto the same
+ *       remote state; Glacis's peak RSS (its own process, rclone's apart) and rclone's
+ *       (`/usr/bin/time`), and the time ratio. One round.
  *
- *   npm run bench:push [-- --quick] [--big-mb 1024] [--small-files 20000] [--small-kb 4] [--rounds 3] [--only all|a|b] [--keep]
+ *   npm run bench:push [-- --quick] [--big-mb 1024] [--small-files 20000] [--small-kb 4] [--files 200000] [--rounds 3] [--only all|a|b|c] [--keep]
  *
  * Glacis's push is the push kind's `run` (src/workers/push.ts, from the compiled tree), as
  * a worker runs it: walk the local tree, list the remote, judge every file, upload to the
@@ -20,20 +25,25 @@
  * with the same remote configuration. Each round runs both, in a rotating order, after
  * `sync`, each into a fresh remote directory; the summary uses medians.
  */
-import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dist, median, options, rcloneBinary, round, run, startSftp, stopAll, writeResult } from './lib.mjs';
 
-const opts = options(
-  { bigMb: 1024, smallFiles: 20_000, smallKb: 4, rounds: 3, only: 'all', keep: false },
-  { bigMb: 64, smallFiles: 2_000, rounds: 1 },
-);
 const { childEnv, Rclone } = await dist('src/rclone/index.js');
 const { parseRepos } = await dist('src/config/repos.js');
 const { runPush } = await dist('src/workers/push.js');
+if (process.env.GLACIS_BENCH_PUSH_CHILD) {
+  await pushInChild(JSON.parse(process.env.GLACIS_BENCH_PUSH_CHILD));
+  process.exit(0);
+}
+const opts = options(
+  { bigMb: 1024, smallFiles: 20_000, smallKb: 4, files: 200_000, rounds: 3, only: 'all', keep: false },
+  { bigMb: 64, smallFiles: 2_000, files: 20_000, rounds: 1 },
+);
 
 const TARGETS = { a: 1.1, b: 1.25 };
 const base = mkdtempSync(path.join(tmpdir(), 'glacis-bench-push-'));
@@ -41,8 +51,11 @@ const served = path.join(base, 'remote');
 const local = path.join(base, 'local');
 try {
   mkdirSync(served);
-  process.stderr.write(`generating ${opts.bigMb} MB + ${opts.smallFiles} files of ${opts.smallKb} KB in ${base}…\n`);
-  await generate();
+  const wants = (part) => opts.only === 'all' || opts.only === part;
+  if (wants('a') || wants('b')) {
+    process.stderr.write(`generating ${opts.bigMb} MB + ${opts.smallFiles} files of ${opts.smallKb} KB in ${base}…\n`);
+    await generate();
+  }
   const sftp = await startSftp(served, path.join(base, 'sftp'));
   const argvDir = path.join(base, 'argv');
   const wrapper = writeArgvWrapper(argvDir);
@@ -91,7 +104,7 @@ try {
 
   const results = {};
   for (const part of ['a', 'b']) {
-    if (opts.only !== 'all' && opts.only !== part) continue;
+    if (!wants(part)) continue;
     const what = part === 'a' ? 'big' : 'small';
     const files = part === 'a' ? 1 : opts.smallFiles;
     process.stderr.write(`(${part}) warm-up…\n`);
@@ -105,16 +118,96 @@ try {
     results[part] = r;
   }
   clean();
-  const result = { bigMb: opts.bigMb, smallFiles: opts.smallFiles, smallKb: opts.smallKb, rounds: opts.rounds, server: 'rclone serve sftp on 127.0.0.1', ...results };
-  writeResult(`push${opts.quick ? '.quick' : ''}`, result);
-  const line = ['push over SFTP'];
+  const quick = opts.quick ? '.quick' : '';
+  if (results.a || results.b) {
+    writeResult(`push${quick}`, { bigMb: opts.bigMb, smallFiles: opts.smallFiles, smallKb: opts.smallKb, rounds: opts.rounds, server: 'rclone serve sftp on 127.0.0.1', ...results });
+  }
+  if (wants('c')) {
+    results.c = await atScale(path.join(base, 'scale'));
+    writeResult(`push-scale${quick}`, { files: opts.files, remote: 'local backend', ...results.c });
+  }
+  const line = [results.a || results.b ? 'push over SFTP' : 'push'];
   if (results.a) line.push(`(a) ${opts.bigMb} MB: Glacis ${results.a.glacis.medianSeconds} s vs rclone copy ${results.a.rcloneSameFlags.medianSeconds} s, ratio ${results.a.ratio}x (target ≤ ${TARGETS.a}x)`);
   if (results.b) line.push(`(b) ${opts.smallFiles} × ${opts.smallKb} KB: Glacis ${results.b.glacis.medianSeconds} s vs rclone copy ${results.b.rcloneSameFlags.medianSeconds} s, ratio ${results.b.ratio}x (target ≤ ${TARGETS.b}x)`);
+  if (results.c) {
+    const c = results.c;
+    line.push(`(c) ${opts.files} files, ${c.newFiles} new: Glacis ${c.glacisSeconds} s, peak RSS ${c.glacisPeakRssMB} MB; rclone copy ${c.rcloneSeconds} s, peak RSS ${c.rclonePeakRssMB} MB; time ratio ${c.ratio}x`);
+  }
   console.log(line.join('; '));
 } finally {
   await stopAll();
   if (opts.keep) process.stderr.write(`kept ${base}\n`);
   else rmSync(base, { recursive: true, force: true });
+}
+
+/**
+ * (c): the tree, two remotes holding all of it but every 100th file (hard links: same sizes
+ * and mtimes, no extra data), Glacis's push onto one in a child process of its own (its
+ * peak RSS is its own), `rclone copy` onto the other.
+ */
+async function atScale(dir) {
+  const local = path.join(dir, 'local');
+  process.stderr.write(`(c) generating ${opts.files} files…\n`);
+  const old = new Date('2020-01-01T00:00:00Z');
+  for (let i = 0; i < opts.files; i++) {
+    const sub = path.join(local, `d${Math.floor(i / 100_000)}`, `d${Math.floor(i / 1000) % 100}`);
+    if (i % 1000 === 0) mkdirSync(sub, { recursive: true });
+    const file = path.join(sub, `f${i}.dat`);
+    writeFileSync(file, i % 7 === 0 ? 'x'.repeat(i % 97) : '');
+    utimesSync(file, old, old);
+  }
+  const remotes = {};
+  for (const who of ['glacis', 'rclone']) {
+    remotes[who] = path.join(dir, `remote-${who}`);
+    await run('cp', ['-al', local, remotes[who]]);
+  }
+  let newFiles = 0;
+  for (let i = 0; i < opts.files; i += 100, newFiles++) {
+    for (const remote of Object.values(remotes)) rmSync(path.join(remote, `d${Math.floor(i / 100_000)}`, `d${Math.floor(i / 1000) % 100}`, `f${i}.dat`));
+  }
+  await run('sync', []);
+  process.stderr.write('(c) Glacis…\n');
+  const glacis = JSON.parse((await run(process.execPath, [fileURLToPath(import.meta.url)], {
+    env: { ...process.env, GLACIS_BENCH_PUSH_CHILD: JSON.stringify({ local, remote: remotes.glacis }) },
+    capture: true,
+  })).trim().split('\n').pop());
+  if (glacis.files !== newFiles) throw new Error(`Glacis pushed ${glacis.files} files, expected ${newFiles}`);
+  process.stderr.write(`  Glacis ${glacis.seconds.toFixed(2)} s, peak RSS ${Math.round(glacis.maxRssKB / 1024)} MB\n(c) rclone copy…\n`);
+  await run('sync', []);
+  const started = process.hrtime.bigint();
+  const timeOut = path.join(dir, 'rclone-time');
+  await run('/usr/bin/time', ['-f', '%M', '-o', timeOut, rcloneBinary, 'copy', '--config', '/dev/null', '--links', local, remotes.rclone]);
+  const rcloneSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const rcloneMaxRssKB = Number(readFileSync(timeOut, 'utf8').trim().split('\n').pop());
+  const copied = readdirSync(remotes.rclone, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+  if (copied !== opts.files) throw new Error(`rclone left ${copied} files on the remote, expected ${opts.files}`);
+  return {
+    newFiles,
+    glacisSeconds: round(glacis.seconds),
+    glacisPeakRssMB: Math.round(glacis.maxRssKB / 1024),
+    rcloneSeconds: round(rcloneSeconds),
+    rclonePeakRssMB: Math.round(rcloneMaxRssKB / 1024),
+    ratio: round(glacis.seconds / rcloneSeconds),
+  };
+}
+
+/** (c)'s Glacis side, in a process of its own: the push kind's run, and this process's peak RSS. */
+async function pushInChild({ local, remote }) {
+  const repo = parseRepos(`${JSON.stringify(local)}: ${JSON.stringify({ backend: 'local', path: remote, pushable: true })}\n`, 'repos.yaml', '/')[0];
+  let events = 0;
+  const started = process.hrtime.bigint();
+  const result = await runPush({
+    task: { taskId: randomUUID(), type: 'push', path: local, dryRun: false, force: false },
+    repo,
+    rclone: new Rclone({ executable: rcloneBinary }),
+    log: { line: () => undefined, event: () => void events++, flush: async () => undefined, close: async () => undefined },
+    signal: new AbortController().signal,
+    progress: () => undefined,
+    enterRunning: async () => undefined,
+    atime: undefined,
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(JSON.stringify({ files: result.files, events, seconds, maxRssKB: process.resourceUsage().maxRSS }));
 }
 
 /** Runs each contestant once a round, rotating who goes first; medians of wall seconds. */
