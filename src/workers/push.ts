@@ -224,7 +224,9 @@ async function judgeTree(
       // with is unknown, so it is pushed; the copy it replaces is kept as a version.
       verdict = { action: 'replace' };
     } else {
-      // A symlink matches only a `.rclonelink`, a file only a file: otherwise the remote lacks it.
+      // A symlink matches only a `.rclonelink`, a file only a file: otherwise the remote lacks
+      // it. (Were both `x` and `x.rclonelink` listed, a file that waited for the listing is
+      // matched with the first to come: at worst pushed again, the copy it replaces kept.)
       const remote: PushFile | undefined = match && (local.kind === 'symlink') === match.isLink
         ? { kind: local.kind, size: match.size, mtimeMs: match.mtimeMs, ...(match.hashes ? { hashes: match.hashes } : {}) }
         : undefined;

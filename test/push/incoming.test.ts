@@ -74,7 +74,7 @@ it('does nothing in a repo that is not pushable, nor where push never wrote', as
   expect(await removeStaleIncoming(repoOf(local, remote, {}), rclone, async () => false)).toEqual([]);
   expect(Object.keys(await remoteSnapshot(versionsRemote(repoOf(local, remote).remote)))).toEqual([`.incoming/${stale}/a.bin`]);
   // A pushable repo without a versions store yet: nothing to sweep, no error.
-  expect(await removeStaleIncoming(repoOf(local, await makeRemote('sftp')), rclone, async () => false)).toEqual([]);
+  for (const kind of REMOTE_KINDS) expect(await removeStaleIncoming(repoOf(local, await makeRemote(kind)), rclone, async () => false), kind).toEqual([]);
 });
 
 it('a worker sweeps a killed push\'s incoming area when it starts', async () => {
