@@ -168,7 +168,9 @@ async function atScale(dir) {
   await run('sync', []);
   process.stderr.write('(c) Glacis…\n');
   const glacis = JSON.parse((await run(process.execPath, [fileURLToPath(import.meta.url)], {
-    env: { ...process.env, GLACIS_BENCH_PUSH_CHILD: JSON.stringify({ local, remote: remotes.glacis }) },
+    // The rclone to run goes by name: this process's RCLONE_EXECUTABLE is rclone.js's launcher
+    // once (a) or (b) ran (src/rclone/rclone-js.ts), which the child would take for rclone.
+    env: { ...process.env, GLACIS_BENCH_PUSH_CHILD: JSON.stringify({ local, remote: remotes.glacis, rclone: rcloneBinary }) },
     capture: true,
   })).trim().split('\n').pop());
   if (glacis.files !== newFiles) throw new Error(`Glacis pushed ${glacis.files} files, expected ${newFiles}`);
@@ -192,14 +194,14 @@ async function atScale(dir) {
 }
 
 /** (c)'s Glacis side, in a process of its own: the push kind's run, and this process's peak RSS. */
-async function pushInChild({ local, remote }) {
+async function pushInChild({ local, remote, rclone }) {
   const repo = parseRepos(`${JSON.stringify(local)}: ${JSON.stringify({ backend: 'local', path: remote, pushable: true })}\n`, 'repos.yaml', '/')[0];
   let events = 0;
   const started = process.hrtime.bigint();
   const result = await runPush({
     task: { taskId: randomUUID(), type: 'push', path: local, dryRun: false, force: false },
     repo,
-    rclone: new Rclone({ executable: rcloneBinary }),
+    rclone: new Rclone({ executable: rclone }),
     log: { line: () => undefined, event: () => void events++, flush: async () => undefined, close: async () => undefined },
     signal: new AbortController().signal,
     progress: () => undefined,

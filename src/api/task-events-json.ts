@@ -1,8 +1,9 @@
 /**
  * A logged task event as the API answers it (src/wire `taskEventSchema`): the store's fields in
- * the wire's snake_case, with the event's log line (`text`) and, for a kept or unprotected file,
+ * the wire's snake_case, with the event's log line (`text`) and, for a kept, unprotected or held file,
  * its reason in words (`why`), said once in src/store/task-events.ts.
  */
+import { describeHold } from '../push/decision.js';
 import { describeKept, describeUnprotected, renderEvent } from '../store/task-events.js';
 import type { LoggedEvent } from '../store/task-logs.js';
 import type { TaskEventJson } from '../wire/index.js';
@@ -23,6 +24,10 @@ export function eventJson(logged: LoggedEvent): TaskEventJson {
     case 'placed':
     case 'frozen':
       return { ...base, kind: event.kind, path: event.path, bytes: event.bytes, dry_run: event.dryRun ?? false };
+    case 'pushed':
+      return { ...base, kind: 'pushed', path: event.path, bytes: event.bytes, replaced: event.replaced, dry_run: event.dryRun ?? false };
+    case 'held':
+      return { ...base, kind: 'held', path: event.path, reason: event.reason, bytes: event.bytes, remote_bytes: event.remoteBytes, why: describeHold(event.reason, event.bytes, event.remoteBytes) };
     case 'kept':
       return { ...base, kind: 'kept', path: event.path, reason: event.reason, why: describeKept(event.reason) };
     case 'unprotected':

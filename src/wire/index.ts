@@ -312,6 +312,12 @@ export const taskEventSchema = z
     z.strictObject({ ...eventBase, kind: z.literal('placed'), path: eventPath, bytes: eventBytes, dry_run: dryRun }).describe('A pulled file linked into place'),
     z.strictObject({ ...eventBase, kind: z.literal('frozen'), path: eventPath, bytes: eventBytes, dry_run: dryRun }).describe('A local file a freeze deleted, safe on the remote'),
     z
+      .strictObject({ ...eventBase, kind: z.literal('pushed'), path: eventPath, bytes: eventBytes, replaced: z.boolean().describe('The remote held another copy, kept as a version first'), dry_run: dryRun })
+      .describe('A local file a push put on the remote'),
+    z
+      .strictObject({ ...eventBase, kind: z.literal('held'), path: eventPath, reason: eventReason('emptied, shrank'), bytes: eventBytes, remote_bytes: count.describe('The size of the remote copy it would have replaced'), why: eventWhy })
+      .describe('A local file a push did not copy: it became empty or shrank by more than push_shrink_limit against its remote copy'),
+    z
       .strictObject({ ...eventBase, kind: z.literal('kept'), path: eventPath, reason: eventReason('changed-remote, changed-locally, appeared-locally, outside-repository'), why: eventWhy })
       .describe('A file the task was about to act on and left as it was'),
     z

@@ -96,7 +96,7 @@ describe.each(DIALECTS)('GET /tasks/events ($name)', (dialect) => {
   it('answers 400 JSON for a bad kind, limit or after, naming what is allowed', async () => {
     expect(await events('?kinds=kept,bogus')).toEqual({
       status: 400,
-      body: { error: 'Invalid "kinds": expected event kinds, comma-separated, among message, placed, frozen, kept, unprotected, summary' },
+      body: { error: 'Invalid "kinds": expected event kinds, comma-separated, among message, placed, frozen, pushed, held, kept, unprotected, summary' },
     });
     expect(await events('?limit=0')).toEqual({ status: 400, body: { error: 'Invalid "limit": expected a whole number from 1 to 5000' } });
     expect(await events('?limit=5001')).toEqual({ status: 400, body: { error: 'Invalid "limit": expected a whole number from 1 to 5000' } });

@@ -32,7 +32,7 @@ const SMOKE: Readonly<Record<string, { readonly args: readonly string[]; readonl
   },
   'report.mjs': { args: ['--files', '200'], ratio: /^report, 200 files .*ratio \d+(\.\d+)?x/m, result: 'report.json' },
   'lru-selection.mjs': { args: ['--files', '2000', '--rounds', '1'], ratio: /^LRU selection, 2000 files.*time ratio \d+(\.\d+)?x/m, result: 'lru-selection.json' },
-  'push.mjs': { args: ['--big-mb', '1', '--small-files', '5', '--small-kb', '1', '--rounds', '1'], ratio: /^push over SFTP; \(a\) .*ratio \d+(\.\d+)?x.*\(b\) .*ratio \d+(\.\d+)?x/m, result: 'push.json' },
+  'push.mjs': { args: ['--big-mb', '1', '--small-files', '5', '--small-kb', '1', '--files', '200', '--rounds', '1'], ratio: /^push over SFTP; \(a\) .*ratio \d+(\.\d+)?x.*\(b\) .*ratio \d+(\.\d+)?x/m, result: 'push.json' },
   'pull-overhead.mjs': { args: ['--big-mb', '1', '--small-files', '5', '--small-kb', '1', '--rounds', '1'], ratio: /^pull over SFTP; \(a\) .*ratio \d+(\.\d+)?x.*\(b\) .*ratio \d+(\.\d+)?x/m, result: 'pull-overhead.json' },
   'api.mjs': {
     args: ['--tasks', '10', '--clients', '2', '--requests', '10', '--claims', '10', '--timed-claims', '10', '--rounds', '1', '--warmup', '2'],

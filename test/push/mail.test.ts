@@ -2,7 +2,7 @@
  * Push's mails list its files as pull's and freeze's do (issue 18): a real Glacis (API,
  * worker, mail worker) pushes to a local remote and mails through a real SMTP server on
  * loopback. The list is built from the task's `pushed` events; before push wrote them, the
- * mail said "2 files were pushed" and listed none.
+ * mail said "2 files were pushed" and listed none. GET /tasks/events answers the same events.
  */
 import { mkdirSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -88,4 +88,11 @@ it('a push that held a truncated file: the failure mail lists the file pushed be
     expect(text).toContain('Before it stopped, 1 file had been pushed:\n\n  file2.xml (replaced the remote copy, kept as a version)');
   }
   expect((await glacis.get(`/tasks/log/${id}`)).body.logs).toMatch(/Z held big\/large\.bin: 1000 bytes, the remote copy 3145728 bytes\n/);
+  // The same events as data (GET /tasks/events), each with its fields.
+  const { status, body } = await glacis.get(`/tasks/events/${id}?kinds=pushed,held`);
+  expect(status).toBe(200);
+  expect(body.events.map(({ seq: _seq, time: _time, ...event }: Record<string, unknown>) => event)).toEqual([
+    { level: 'info', kind: 'held', text: 'held big/large.bin: 1000 bytes, the remote copy 3145728 bytes', path: 'big/large.bin', reason: 'shrank', bytes: 1000, remote_bytes: 3145728, why: '1000 bytes, the remote copy 3145728 bytes' },
+    { level: 'info', kind: 'pushed', text: 'pushed file2.xml (the remote copy kept as a version)', path: 'file2.xml', bytes: 23, replaced: true, dry_run: false },
+  ]);
 }, 90_000);
