@@ -14,7 +14,7 @@ import { parse, stringify } from 'yaml';
 import { freePort } from '../harness/ports.js';
 import { startGlacis, type TestGlacis } from '../helpers/glacis.js';
 import { FIXTURE_FILES, makeRemote, tempDir, writeFixture } from '../helpers/remotes.js';
-import { until } from '../helpers/worker-process.js';
+import { until, writeBigFile } from '../helpers/worker-process.js';
 
 const ROOT = path.resolve('.');
 const TOKEN = 'client-test-token-0123456789';
@@ -708,13 +708,16 @@ describe('glacis task', () => {
   });
 
   it('remove cancels a running task', async () => {
-    rmSync(at('big'), { recursive: true, force: true });
-    const { task } = JSON.parse((await run(['file', 'pull', at('big'), '--json'])).stdout);
+    // 16 MiB: the transfer outlasts the start of a second command on a loaded machine
+    // (big/large.bin's three seconds did not, once).
+    writeBigFile(path.join(pullRemoteDir, 'huge', 'huge.bin'), 16, 3);
+    const { task } = JSON.parse((await run(['file', 'pull', at('huge'), '--json'])).stdout);
     await until(async () => (await api('GET', `/tasks/status/${task}`)).body.status === 'pulling', 20_000, () => 'the pull never started');
     const removed = await run(['task', 'remove', task]);
     expect(removed.code, removed.stderr).toBe(0);
     expect((await api('GET', `/tasks/status/${task}`)).status).toBe(404);
-    expect(existsSync(at('big/large.bin'))).toBe(false);
+    expect(existsSync(at('huge/huge.bin'))).toBe(false);
+    rmSync(path.join(pullRemoteDir, 'huge'), { recursive: true, force: true });
   });
 });
 
