@@ -55,7 +55,7 @@ export class StreamingMatcher<L> {
 
   /** Remote files seen so far that no local file has asked for yet. */
   get remoteHeld(): number {
-    return this.index.size;
+    return this.index.unclaimed;
   }
 
   /** The largest number of local files that waited at once (for the task log and the bench). */
@@ -88,7 +88,7 @@ export class StreamingMatcher<L> {
    * `undefined` when it holds nothing (the listing has ended), or {@link WAITING}.
    */
   local(key: string, local: L): RemoteMatch | typeof AMBIGUOUS | undefined | typeof WAITING {
-    const match = this.index.get(key);
+    const match = this.index.claim(key);
     if (match !== undefined || this.complete) return match;
     this.waiting.set(key, local);
     if (this.waiting.size > this.mostWaiting) this.mostWaiting = this.waiting.size;
