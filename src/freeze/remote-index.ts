@@ -9,6 +9,7 @@
  * by exact name, right before deleting anything, so a collision can only keep a file.
  */
 import { localNameOf, type RemoteEntry } from '../rclone/index.js';
+import { pathHash } from '../text/path-hash.js';
 import type { LocalFile, RemoteFile } from './decision.js';
 
 /** What the remote holds for a local path. */
@@ -19,6 +20,8 @@ export interface RemoteMatch extends RemoteFile {
 
 /** Two remote entries share the key (for example `x` and `x.rclonelink`): nothing to trust. */
 export const AMBIGUOUS = 'ambiguous';
+
+export { pathHash };
 
 /**
  * The remote file to judge a local file against: a symlink only matches a `.rclonelink`
@@ -70,6 +73,11 @@ export class RemoteIndex {
     if (entry.isDir) return;
     const key = localNameOf(entry.path);
     const [hi, lo] = pathHash(key);
+    this.addFile(hi, lo, entry.size, Date.parse(entry.modTime), key !== entry.path, keepHashes ? entry.hashes : undefined);
+  }
+
+  /** Adds a file by the {@link pathHash} of its local name (what a direct walk gives: src/rclone/local-walk.ts). */
+  addFile(hi: number, lo: number, size: number, mtimeMs: number, isLink: boolean, hashes?: Readonly<Record<string, string>>): void {
     const position = this.find(hi, lo);
     const existing = this.slotOf[position]!;
     if (existing !== EMPTY) {
@@ -81,10 +89,10 @@ export class RemoteIndex {
     this.hashHi[position] = hi;
     this.hashLo[position] = lo;
     this.slotOf[position] = slot;
-    this.sizes[slot] = entry.size;
-    this.mtimes[slot] = Date.parse(entry.modTime);
-    this.flags[slot] = key !== entry.path ? FLAG_LINK : 0;
-    if (keepHashes && entry.hashes) this.hashes.set(slot, entry.hashes);
+    this.sizes[slot] = size;
+    this.mtimes[slot] = mtimeMs;
+    this.flags[slot] = isLink ? FLAG_LINK : 0;
+    if (hashes) this.hashes.set(slot, hashes);
     if (this.count * 2 > this.slotOf.length) this.growTable();
   }
 
@@ -102,6 +110,11 @@ export class RemoteIndex {
    */
   claim(localRelative: string): RemoteMatch | typeof AMBIGUOUS | undefined {
     const [hi, lo] = pathHash(localRelative);
+    return this.claimHash(hi, lo);
+  }
+
+  /** {@link claim} by the path's {@link pathHash}. */
+  claimHash(hi: number, lo: number): RemoteMatch | typeof AMBIGUOUS | undefined {
     const slot = this.slotOf[this.find(hi, lo)]!;
     if (slot !== EMPTY && (this.flags[slot]! & FLAG_CLAIMED) === 0) {
       this.flags[slot]! |= FLAG_CLAIMED;
@@ -155,28 +168,4 @@ export class RemoteIndex {
     this.mtimes = mtimes;
     this.flags = flags;
   }
-}
-
-/**
- * Two independent 32-bit hashes of the UTF-16 code units (FNV-1a, and a multiply-xorshift
- * one), each finished with murmur3's avalanche: 64 bits in all.
- */
-export function pathHash(text: string): [number, number] {
-  let a = 0x811c9dc5;
-  let b = 0x9747b28c ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 15;
-  }
-  return [avalanche(a) >>> 0, avalanche(b) >>> 0];
-}
-
-function avalanche(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
 }

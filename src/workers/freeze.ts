@@ -29,7 +29,7 @@ import { AMBIGUOUS, type RemoteMatch } from '../freeze/remote-index.js';
 import { compileExcludes } from '../paths/exclude.js';
 import { relativeToRepo } from '../paths/index.js';
 import type { TaskJobData, TaskProgress } from '../queue/task-queue.js';
-import { RCLONELINK_SUFFIX, type Rclone, type RemoteEntry } from '../rclone/index.js';
+import { RCLONELINK_SUFFIX, type ListedFiles, type Rclone, type RemoteEntry } from '../rclone/index.js';
 import { findOnRemote, parentOf } from '../rclone/remote-paths.js';
 import type { FrozenCatalogue, FrozenFile } from '../store/catalogue.js';
 import type { TaskLogWriter } from '../store/task-logs.js';
@@ -252,14 +252,18 @@ export async function runFreeze(ctx: FreezeContext): Promise<FreezeResult> {
     const stop = new AbortController();
     const listingSignal = AbortSignal.any([signal, stop.signal]);
     const listing = async (): Promise<void> => {
-      const entries: AsyncIterable<RemoteEntry> = isDir
-        ? rclone.list(repo.remote, listedDir, { recursive: true, filesOnly: true, signal: listingSignal, ...(wantHashes ? { hash: true, hashTypes: [...HASH_TYPES] } : {}) })
+      const entries: AsyncIterable<RemoteEntry | ListedFiles> = isDir
+        ? rclone.listFiles(repo.remote, listedDir, { signal: listingSignal, ...(wantHashes ? { hash: true, hashTypes: [...HASH_TYPES] } : {}) })
         : singleEntry(ctx, relativePath);
       try {
-        for await (const entry of entries) {
+        for await (const item of entries) {
           // A limit reached: nothing more will be frozen, so the rest is not judged.
           if (halted()) break;
-          const late = matcher.remote(entry);
+          if ('count' in item) {
+            for (const late of matcher.remoteFiles(item)) await judge(late.key, late.local, late.remote);
+            continue;
+          }
+          const late = matcher.remote(item);
           if (late) await judge(late.key, late.local, late.remote);
         }
       } catch (error) {
