@@ -22,7 +22,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -56,10 +56,8 @@ async function main() {
     }
     const rclone = process.env.RCLONE_EXECUTABLE ?? '/usr/bin/rclone';
 
-    const baseline = await timed(async () => {
-      await run('find', [local, '-type', 'f', '-atime', '+180']);
-      await run(rclone, ['lsf', '-R', '--config', '/dev/null', remote]);
-    });
+    // In one shell, whose `times` gives the CPU (user + sys) of find and rclone together.
+    const baseline = await timed(() => run('bash', ['-c', 'find "$1" -type f -atime +180; "$2" lsf -R --config /dev/null "$3"; times >&2', 'bash', local, rclone, remote]));
     const glacis = await timedChild({ local, remote, rclone, watermark });
     const result = {
       benchmark: watermark ? 'freeze-decision (watermark freeze)' : 'freeze-decision',
@@ -67,6 +65,13 @@ async function main() {
       baselineSeconds: round(baseline.seconds),
       glacisSeconds: round(glacis.seconds),
       ratio: round(glacis.seconds / baseline.seconds),
+      // CPU (user + sys) of each side's processes (Glacis's every thread and its rclone
+      // children; find and rclone): the figure to read on a loaded machine, where wall times
+      // are the scheduler's.
+      baselineCpuSeconds: round(baseline.cpuSeconds),
+      glacisCpuSeconds: round(glacis.cpuSeconds),
+      cpuRatio: round(glacis.cpuSeconds / baseline.cpuSeconds),
+      loadAverage: loadavg().map((x) => round(x)),
       glacisPeakRssMB: Math.round(glacis.maxRssKB / 1024),
       glacisFrozenInDryRun: glacis.files,
       when: new Date().toISOString(),
@@ -75,7 +80,8 @@ async function main() {
     writeFileSync(path.join(resultsDir, `freeze-decision${watermark ? '.watermark' : ''}${quick ? '.quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
     console.log(
       `freeze decision, ${files} files: baseline (find + rclone lsf) ${result.baselineSeconds} s, ` +
-        `Glacis dry-run ${watermark ? 'watermark ' : ''}freeze ${result.glacisSeconds} s, ratio ${result.ratio}x (target ≤ 1.5x), peak RSS ${result.glacisPeakRssMB} MB (target < 300 MB)`,
+        `Glacis dry-run ${watermark ? 'watermark ' : ''}freeze ${result.glacisSeconds} s, ratio ${result.ratio}x (target ≤ 1.5x), peak RSS ${result.glacisPeakRssMB} MB (target < 300 MB); ` +
+        `CPU ${result.baselineCpuSeconds} s vs ${result.glacisCpuSeconds} s, ${result.cpuRatio}x; load average ${result.loadAverage.join(' ')}`,
     );
   } finally {
     if (keep) process.stderr.write(`trees kept: --tree ${base}\n`);
@@ -98,9 +104,11 @@ function generateTree(dir, count) {
 
 async function timedChild(config) {
   const started = process.hrtime.bigint();
-  const output = await run(process.execPath, [fileURLToPath(import.meta.url)], { GLACIS_BENCH_CHILD: JSON.stringify(config) });
+  // Through bash too, whose `times` counts the child and any rclone it runs (cpuOf).
+  const { stdout: output, stderr } = await run('bash', ['-c', '"$@"; times >&2', 'bash', process.execPath, fileURLToPath(import.meta.url)], { GLACIS_BENCH_CHILD: JSON.stringify(config) });
+  const cpuSeconds = cpuOf(stderr);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { seconds, ...JSON.parse(output.trim().split('\n').pop()) };
+  return { seconds, ...JSON.parse(output.trim().split('\n').pop()), cpuSeconds };
 }
 
 async function runGlacisDryRun({ local, remote, rclone, watermark }) {
@@ -127,20 +135,36 @@ async function runGlacisDryRun({ local, remote, rclone, watermark }) {
 
 async function timed(fn) {
   const started = process.hrtime.bigint();
-  await fn();
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  const { stderr } = await fn();
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, cpuSeconds: cpuOf(stderr) };
+}
+
+/** CPU seconds (user + sys) of a shell's children, from its `times` (the last line of `stderr`); the rest of `stderr` is passed on. */
+function cpuOf(stderr) {
+  const lines = stderr.trim().split('\n');
+  const [user, sys] = lines.pop().split(' ').map((t) => {
+    const [, minutes, seconds] = /^(\d+)m([\d.]+)s$/.exec(t);
+    return Number(minutes) * 60 + Number(seconds);
+  });
+  lines.pop(); // the shell's own
+  if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
+  return user + sys;
 }
 
 function run(command, argv, env = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { env: { ...process.env, ...env, AWS_CA_BUNDLE: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(command, argv, { env: { ...process.env, ...env, AWS_CA_BUNDLE: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let stderr = '';
     child.stdout.on('data', (d) => {
       // The baselines' listings are discarded as they stream, as a pipe to /dev/null would.
       if (env.GLACIS_BENCH_CHILD) out += d;
     });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} exited with ${code}`))));
+    child.on('exit', (code) => (code === 0 ? resolve({ stdout: out, stderr }) : reject(new Error(`${command} exited with ${code}: ${stderr.slice(-500)}`))));
   });
 }
 

@@ -19,7 +19,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,10 +54,8 @@ async function main() {
     }
     const rclone = process.env.RCLONE_EXECUTABLE ?? '/usr/bin/rclone';
 
-    const baseline = await timed(async () => {
-      await run('find', [local, '-type', 'f', '-atime', '+180']);
-      await run(rclone, ['lsf', '-R', '--config', '/dev/null', remote]);
-    });
+    // In one shell, whose `times` gives the CPU (user + sys) of find and rclone together.
+    const baseline = await timed(() => run('bash', ['-c', 'find "$1" -type f -atime +180; "$2" lsf -R --config /dev/null "$3"; times >&2', 'bash', local, rclone, remote]));
     const glacis = await timedChild({ local, remote, rclone, frozen: Math.floor(files / 10) });
     const result = {
       benchmark: 'report',
@@ -65,6 +63,13 @@ async function main() {
       baselineSeconds: round(baseline.seconds),
       glacisSeconds: round(glacis.seconds),
       ratio: round(glacis.seconds / baseline.seconds),
+      // CPU (user + sys) of each side's processes (Glacis's every thread and its rclone
+      // children; find and rclone): the figure to read on a loaded machine, where wall times
+      // are the scheduler's.
+      baselineCpuSeconds: round(baseline.cpuSeconds),
+      glacisCpuSeconds: round(glacis.cpuSeconds),
+      cpuRatio: round(glacis.cpuSeconds / baseline.cpuSeconds),
+      loadAverage: loadavg().map((x) => round(x)),
       glacisPeakRssMB: Math.round(glacis.maxRssKB / 1024),
       glacisLocalFiles: glacis.files,
       glacisFrozenChecked: glacis.frozen,
@@ -74,7 +79,8 @@ async function main() {
     writeFileSync(path.join(resultsDir, `report${quick ? '.quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
     console.log(
       `report, ${files} files (+${glacis.frozen} frozen): baseline (find + rclone lsf) ${result.baselineSeconds} s, ` +
-        `Glacis report ${result.glacisSeconds} s, ratio ${result.ratio}x, peak RSS ${result.glacisPeakRssMB} MB (target < 300 MB)`,
+        `Glacis report ${result.glacisSeconds} s, ratio ${result.ratio}x, peak RSS ${result.glacisPeakRssMB} MB (target < 300 MB); ` +
+        `CPU ${result.baselineCpuSeconds} s vs ${result.glacisCpuSeconds} s, ${result.cpuRatio}x; load average ${result.loadAverage.join(' ')}`,
     );
   } finally {
     if (keep) process.stderr.write(`trees kept: --tree ${base}\n`);
@@ -97,11 +103,13 @@ function generateTree(dir, count) {
 
 async function timedChild(config) {
   const started = process.hrtime.bigint();
-  const output = await run(process.execPath, [fileURLToPath(import.meta.url)], { GLACIS_BENCH_CHILD: JSON.stringify(config) });
+  // Through bash too, whose `times` counts the child and any rclone it runs (cpuOf).
+  const { stdout: output, stderr } = await run('bash', ['-c', '"$@"; times >&2', 'bash', process.execPath, fileURLToPath(import.meta.url)], { GLACIS_BENCH_CHILD: JSON.stringify(config) });
+  const cpuSeconds = cpuOf(stderr);
   const spawnedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   // The child's own timing leaves out filling the catalogue (set-up, not the report).
   const child = JSON.parse(output.trim().split('\n').pop());
-  return { ...child, seconds: spawnedSeconds - child.fillSeconds };
+  return { ...child, seconds: spawnedSeconds - child.fillSeconds, cpuSeconds: cpuSeconds - child.fillCpuSeconds };
 }
 
 async function runGlacisReport({ local, remote, rclone, frozen }) {
@@ -113,6 +121,7 @@ async function runGlacisReport({ local, remote, rclone, frozen }) {
   // The catalogue as freezes would have filled it (filled before the clock starts counting
   // in a real deployment too: the report only reads it).
   const fillStarted = process.hrtime.bigint();
+  const fillCpu = process.cpuUsage();
   const now = new Date().toISOString();
   const old = Date.parse('2020-01-01T00:00:00Z');
   const batch = [];
@@ -121,6 +130,7 @@ async function runGlacisReport({ local, remote, rclone, frozen }) {
     if (batch.length === 10_000 || i === frozen - 1) await store.catalogue.record(local, batch.splice(0));
   }
   const fillSeconds = Number(process.hrtime.bigint() - fillStarted) / 1e9;
+  const filled = process.cpuUsage(fillCpu);
   const repo = {
     localPath: local, name: local, remote: { backend: 'local', path: remote }, exclude: [], freezable: true,
     freezeAge: 180, autoFreeze: false, autoFreezeInterval: 7, disableAtimeTest: false, verify: 'size',
@@ -139,25 +149,42 @@ async function runGlacisReport({ local, remote, rclone, frozen }) {
   });
   await store.close();
   if (result.result.frozen.lost.files !== 0) throw new Error('the bench remote lost frozen files: the tree is wrong');
-  console.log(JSON.stringify({ files: result.files, frozen: result.result.frozen.files, fillSeconds, maxRssKB: process.resourceUsage().maxRSS }));
+  const fillCpuSeconds = (filled.user + filled.system) / 1e6;
+  console.log(JSON.stringify({ files: result.files, frozen: result.result.frozen.files, fillSeconds, fillCpuSeconds, maxRssKB: process.resourceUsage().maxRSS }));
 }
 
 async function timed(fn) {
   const started = process.hrtime.bigint();
-  await fn();
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  const { stderr } = await fn();
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, cpuSeconds: cpuOf(stderr) };
+}
+
+/** CPU seconds (user + sys) of a shell's children, from its `times` (the last line of `stderr`); the rest of `stderr` is passed on. */
+function cpuOf(stderr) {
+  const lines = stderr.trim().split('\n');
+  const [user, sys] = lines.pop().split(' ').map((t) => {
+    const [, minutes, seconds] = /^(\d+)m([\d.]+)s$/.exec(t);
+    return Number(minutes) * 60 + Number(seconds);
+  });
+  lines.pop(); // the shell's own
+  if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
+  return user + sys;
 }
 
 function run(command, argv, env = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { env: { ...process.env, ...env, AWS_CA_BUNDLE: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(command, argv, { env: { ...process.env, ...env, AWS_CA_BUNDLE: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let stderr = '';
     child.stdout.on('data', (d) => {
       // The baselines' listings are discarded as they stream, as a pipe to /dev/null would.
       if (env.GLACIS_BENCH_CHILD) out += d;
     });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} exited with ${code}`))));
+    child.on('exit', (code) => (code === 0 ? resolve({ stdout: out, stderr }) : reject(new Error(`${command} exited with ${code}: ${stderr.slice(-500)}`))));
   });
 }
 

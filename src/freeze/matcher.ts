@@ -5,7 +5,8 @@
  * small map until it does (or until it ends: then they are missing on the remote). Each
  * side is held once, and only while it waits for the other.
  */
-import { localNameOf, type RemoteEntry } from '../rclone/index.js';
+import { localNameOf, type ListedFiles, type RemoteEntry } from '../rclone/index.js';
+import { pathHash } from '../text/path-hash.js';
 import { AMBIGUOUS, RemoteIndex, type RemoteMatch } from './remote-index.js';
 
 /** The listing has not reached this path yet: the local file waits. */
@@ -26,6 +27,23 @@ export interface LateMatch<L> {
 }
 
 /**
+ * A local file waiting, found by the {@link pathHash} of its path (a remote file may come
+ * without a name: {@link ListedFiles}); those sharing the map's 53-bit key are chained.
+ */
+interface Waiting<L> {
+  readonly hi: number;
+  readonly lo: number;
+  readonly key: string;
+  readonly local: L;
+  next: Waiting<L> | undefined;
+}
+
+/** The waiting map's key: 53 of the hash's 64 bits (the chain compares all 64). */
+function waitKey(hi: number, lo: number): number {
+  return (hi & 0x1fffff) * 0x1_0000_0000 + lo;
+}
+
+/**
  * @example
  * ```ts
  * const matcher = new StreamingMatcher<LocalFile>(false);
@@ -39,7 +57,8 @@ export interface LateMatch<L> {
  */
 export class StreamingMatcher<L> {
   private readonly index = new RemoteIndex();
-  private readonly waiting = new Map<string, L>();
+  private readonly waiting = new Map<number, Waiting<L>>();
+  private waitingCount = 0;
   private complete = false;
   private mostWaiting = 0;
   private wakeWalk: (() => void) | undefined;
@@ -55,7 +74,7 @@ export class StreamingMatcher<L> {
 
   /** Remote files seen so far that no local file has asked for yet. */
   get remoteHeld(): number {
-    return this.index.size;
+    return this.index.unclaimed;
   }
 
   /** The largest number of local files that waited at once (for the task log and the bench). */
@@ -67,20 +86,44 @@ export class StreamingMatcher<L> {
   remote(entry: RemoteEntry): LateMatch<L> | undefined {
     if (entry.isDir) return undefined;
     const key = localNameOf(entry.path);
-    const local = this.waiting.get(key);
-    if (local === undefined) {
-      this.index.add(entry, this.keepHashes);
+    const [hi, lo] = pathHash(key);
+    const hashes = this.keepHashes ? entry.hashes : undefined;
+    return this.arrived(hi, lo, entry.size, Date.parse(entry.modTime), key !== entry.path, hashes);
+  }
+
+  /** Remote files arrived in bulk (a direct walk: src/rclone/local-walk.ts): the waiting local files they complete. */
+  remoteFiles(files: ListedFiles): LateMatch<L>[] {
+    const late: LateMatch<L>[] = [];
+    for (let i = 0; i < files.count; i++) {
+      const match = this.arrived(files.hashHi[i]!, files.hashLo[i]!, files.sizes[i]!, files.mtimesMs[i]!, files.links[i] === 1, undefined);
+      if (match) late.push(match);
+    }
+    return late;
+  }
+
+  private arrived(hi: number, lo: number, size: number, mtimeMs: number, isLink: boolean, hashes: Readonly<Record<string, string>> | undefined): LateMatch<L> | undefined {
+    const waiting = this.waitingCount === 0 ? undefined : this.unwait(hi, lo);
+    if (waiting === undefined) {
+      this.index.addFile(hi, lo, size, mtimeMs, isLink, hashes);
       return undefined;
     }
-    this.waiting.delete(key);
-    if (this.wakeWalk && this.waiting.size <= this.maxWaiting / 2) this.wake();
-    const remote: RemoteMatch = {
-      size: entry.size,
-      mtimeMs: Date.parse(entry.modTime),
-      isLink: key !== entry.path,
-      ...(this.keepHashes && entry.hashes ? { hashes: entry.hashes } : {}),
-    };
-    return { key, local, remote };
+    if (this.wakeWalk && this.waitingCount <= this.maxWaiting / 2) this.wake();
+    return { key: waiting.key, local: waiting.local, remote: { size, mtimeMs, isLink, ...(hashes ? { hashes } : {}) } };
+  }
+
+  /** Takes the local file waiting for this hash out of the waiting map, if one is. */
+  private unwait(hi: number, lo: number): Waiting<L> | undefined {
+    const mapKey = waitKey(hi, lo);
+    let previous: Waiting<L> | undefined;
+    for (let w = this.waiting.get(mapKey); w !== undefined; previous = w, w = w.next) {
+      if (w.hi !== hi || w.lo !== lo) continue;
+      if (previous) previous.next = w.next;
+      else if (w.next) this.waiting.set(mapKey, w.next);
+      else this.waiting.delete(mapKey);
+      this.waitingCount--;
+      return w;
+    }
+    return undefined;
   }
 
   /**
@@ -88,10 +131,13 @@ export class StreamingMatcher<L> {
    * `undefined` when it holds nothing (the listing has ended), or {@link WAITING}.
    */
   local(key: string, local: L): RemoteMatch | typeof AMBIGUOUS | undefined | typeof WAITING {
-    const match = this.index.get(key);
+    const [hi, lo] = pathHash(key);
+    const match = this.index.claimHash(hi, lo);
     if (match !== undefined || this.complete) return match;
-    this.waiting.set(key, local);
-    if (this.waiting.size > this.mostWaiting) this.mostWaiting = this.waiting.size;
+    const mapKey = waitKey(hi, lo);
+    this.waiting.set(mapKey, { hi, lo, key, local, next: this.waiting.get(mapKey) });
+    this.waitingCount++;
+    if (this.waitingCount > this.mostWaiting) this.mostWaiting = this.waitingCount;
     return WAITING;
   }
 
@@ -99,7 +145,7 @@ export class StreamingMatcher<L> {
    * Resolves when another local file may wait: at once while fewer than the maximum do, otherwise when the listing has caught up or ended.
    */
   roomToWait(): Promise<void> {
-    if (this.waiting.size < this.maxWaiting || this.complete) return Promise.resolve();
+    if (this.waitingCount < this.maxWaiting || this.complete) return Promise.resolve();
     return new Promise((resolve) => {
       this.wakeWalk = resolve;
     });
@@ -114,9 +160,12 @@ export class StreamingMatcher<L> {
   *listingComplete(): Generator<LateMatch<L>> {
     this.complete = true;
     this.wake();
-    for (const [key, local] of this.waiting) {
-      this.waiting.delete(key);
-      yield { key, local, remote: undefined };
+    for (const [mapKey, first] of this.waiting) {
+      this.waiting.delete(mapKey);
+      for (let w: Waiting<L> | undefined = first; w !== undefined; w = w.next) {
+        this.waitingCount--;
+        yield { key: w.key, local: w.local, remote: undefined };
+      }
     }
   }
 

@@ -30,6 +30,8 @@ export type {
   CopyFilesOptions,
   CopyProgress,
   CopyResult,
+  FileListOptions,
+  ListedFiles,
   ListOptions,
   PushFilesOptions,
   RcloneOptions,

@@ -80,6 +80,43 @@ export interface ListOptions {
 }
 
 /**
+ * What {@link Rclone.listFiles} asks for.
+ *
+ * @example
+ * ```ts
+ * const opts: FileListOptions = { hash: true, hashTypes: ['md5'], signal };
+ * ```
+ */
+export interface FileListOptions {
+  /** Ask for hashes (then rclone lists, whatever the backend). */
+  hash?: boolean;
+  hashTypes?: readonly string[];
+  signal?: AbortSignal;
+}
+
+/**
+ * Files of a listing in bulk, as the direct walk of a `local` remote gives them
+ * (src/rclone/local-walk.ts): no names, each file known by the `pathHash`
+ * (src/text/path-hash.ts) of its local name (`x` for `x.rclonelink`, as `localNameOf`),
+ * with what the freeze decision reads of it.
+ *
+ * @example
+ * ```ts
+ * for (let i = 0; i < files.count; i++) index.addFile(files.hashHi[i]!, files.hashLo[i]!, files.sizes[i]!, files.mtimesMs[i]!, files.links[i] === 1);
+ * ```
+ */
+export interface ListedFiles {
+  readonly count: number;
+  readonly hashHi: Uint32Array;
+  readonly hashLo: Uint32Array;
+  readonly sizes: Float64Array;
+  /** rclone's ModTime as `Date.parse` reads it: milliseconds, the rest of the nanoseconds dropped. */
+  readonly mtimesMs: Float64Array;
+  /** 1 for a `.rclonelink` (a symlink, or a file so named, as rclone lists it). */
+  readonly links: Uint8Array;
+}
+
+/**
  * What {@link Rclone.stat} asks for.
  *
  * @example

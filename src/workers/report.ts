@@ -20,7 +20,7 @@ import { relativeToRepo } from '../paths/index.js';
 import { filesystemFigures } from '../policy/filesystem.js';
 import { frozenCopyState, LOSS_STATES } from '../policy/frozen.js';
 import { ReportAccumulator } from '../policy/report.js';
-import type { RemoteEntry } from '../rclone/index.js';
+import type { ListedFiles, RemoteEntry } from '../rclone/index.js';
 import { findOnRemote } from '../rclone/remote-paths.js';
 import { plural } from '../text/plural.js';
 import type { TaskRunContext, TaskRunResult } from '../tasks/kind.js';
@@ -65,15 +65,17 @@ export async function runReport(ctx: TaskRunContext & { readonly now?: () => num
   const stop = new AbortController();
   const listingSignal = AbortSignal.any([signal, stop.signal]);
   const listing = async (): Promise<void> => {
-    const entries: AsyncIterable<RemoteEntry> = rclone.list(repo.remote, relativePath, {
-      recursive: true,
-      filesOnly: true,
+    const entries: AsyncIterable<RemoteEntry | ListedFiles> = rclone.listFiles(repo.remote, relativePath, {
       signal: listingSignal,
       ...(wantHashes ? { hash: true, hashTypes: [...HASH_TYPES] } : {}),
     });
     try {
-      for await (const entry of entries) {
-        const late = matcher.remote(entry);
+      for await (const item of entries) {
+        if ('count' in item) {
+          for (const late of matcher.remoteFiles(item)) add(late.key, late.local, late.remote);
+          continue;
+        }
+        const late = matcher.remote(item);
         if (late) add(late.key, late.local, late.remote);
       }
     } catch (error) {

@@ -249,7 +249,10 @@ async function trial(random: Random, scenario: Scenario, figures: Figures): Prom
   if (everything && random.chance(0.5)) listing = { kind: 'lies', seed: random.int(1, 2 ** 30), rate: random.next() * 0.4 };
 
   const wrapper = listing.kind === 'none' ? undefined : writeRcloneWrapper(listing);
-  const repo = repoFor(local, remote.spec, verify);
+  // Glacis reads a `local` remote itself (src/rclone/local-walk.ts), without rclone's output
+  // to garble: those trials list the same directory as a generic rclone remote of type local.
+  const listedSpec: RemoteSpec = wrapper && remote.spec.backend === 'local' ? { backend: 'rclone', type: 'local', path: remote.root, options: {} } : remote.spec;
+  const repo = repoFor(local, listedSpec, verify);
   let result: FreezeResult | undefined;
   let failure: unknown;
   try {
