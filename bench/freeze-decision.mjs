@@ -20,11 +20,12 @@
  * The remote is a `local` backend (a directory): the comparison is about Glacis's own
  * work (streaming, hash map, walk, batching), not a network.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { comparison, generateTree, timeBaseline, timedChild } from './tree-bench.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // $BENCH_RESULTS_DIR: the smoke test's runs (test/bench/smoke.test.ts) leave bench/results alone.
@@ -56,22 +57,12 @@ async function main() {
     }
     const rclone = process.env.RCLONE_EXECUTABLE ?? '/usr/bin/rclone';
 
-    // In one shell, whose `times` gives the CPU (user + sys) of find and rclone together.
-    const baseline = await timed(() => run('bash', ['-c', 'find "$1" -type f -atime +180; "$2" lsf -R --config /dev/null "$3"; times >&2', 'bash', local, rclone, remote]));
-    const glacis = await timedChild({ local, remote, rclone, watermark });
+    const baseline = await timeBaseline(local, rclone, remote);
+    const glacis = await timedChild(fileURLToPath(import.meta.url), { local, remote, rclone, watermark });
     const result = {
       benchmark: watermark ? 'freeze-decision (watermark freeze)' : 'freeze-decision',
       files,
-      baselineSeconds: round(baseline.seconds),
-      glacisSeconds: round(glacis.seconds),
-      ratio: round(glacis.seconds / baseline.seconds),
-      // CPU (user + sys) of each side's processes (Glacis's every thread and its rclone
-      // children; find and rclone): the figure to read on a loaded machine, where wall times
-      // are the scheduler's.
-      baselineCpuSeconds: round(baseline.cpuSeconds),
-      glacisCpuSeconds: round(glacis.cpuSeconds),
-      cpuRatio: round(glacis.cpuSeconds / baseline.cpuSeconds),
-      loadAverage: loadavg().map((x) => round(x)),
+      ...comparison(baseline, glacis),
       glacisPeakRssMB: Math.round(glacis.maxRssKB / 1024),
       glacisFrozenInDryRun: glacis.files,
       when: new Date().toISOString(),
@@ -89,27 +80,7 @@ async function main() {
   }
 }
 
-/** 1,000 files a directory, 100 directories a level: a realistic fan-out. */
-function generateTree(dir, count) {
-  const old = new Date('2020-01-01T00:00:00Z');
-  for (let i = 0; i < count; i++) {
-    const sub = path.join(dir, `d${Math.floor(i / 100_000)}`, `d${Math.floor(i / 1000) % 100}`);
-    if (i % 1000 === 0) mkdirSync(sub, { recursive: true });
-    const file = path.join(sub, `f${i}.dat`);
-    closeSync(openSync(file, 'w'));
-    if (i % 7 === 0) writeFileSync(file, 'x'.repeat(i % 97));
-    utimesSync(file, old, old);
-  }
-}
 
-async function timedChild(config) {
-  const started = process.hrtime.bigint();
-  // Through bash too, whose `times` counts the child and any rclone it runs (cpuOf).
-  const { stdout: output, stderr } = await run('bash', ['-c', '"$@"; times >&2', 'bash', process.execPath, fileURLToPath(import.meta.url)], { GLACIS_BENCH_CHILD: JSON.stringify(config) });
-  const cpuSeconds = cpuOf(stderr);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { seconds, ...JSON.parse(output.trim().split('\n').pop()), cpuSeconds };
-}
 
 async function runGlacisDryRun({ local, remote, rclone, watermark }) {
   const { runFreeze } = await import(path.join(distDir, 'src/workers/freeze.js'));
@@ -133,41 +104,6 @@ async function runGlacisDryRun({ local, remote, rclone, watermark }) {
   console.log(JSON.stringify({ files: result.files, maxRssKB: process.resourceUsage().maxRSS }));
 }
 
-async function timed(fn) {
-  const started = process.hrtime.bigint();
-  const { stderr } = await fn();
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, cpuSeconds: cpuOf(stderr) };
-}
 
-/** CPU seconds (user + sys) of a shell's children, from its `times` (the last line of `stderr`); the rest of `stderr` is passed on. */
-function cpuOf(stderr) {
-  const lines = stderr.trim().split('\n');
-  const [user, sys] = lines.pop().split(' ').map((t) => {
-    const [, minutes, seconds] = /^(\d+)m([\d.]+)s$/.exec(t);
-    return Number(minutes) * 60 + Number(seconds);
-  });
-  lines.pop(); // the shell's own
-  if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
-  return user + sys;
-}
 
-function run(command, argv, env = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { env: { ...process.env, ...env, AWS_CA_BUNDLE: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      // The baselines' listings are discarded as they stream, as a pipe to /dev/null would.
-      if (env.GLACIS_BENCH_CHILD) out += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve({ stdout: out, stderr }) : reject(new Error(`${command} exited with ${code}: ${stderr.slice(-500)}`))));
-  });
-}
 
-function round(x) {
-  return Math.round(x * 100) / 100;
-}

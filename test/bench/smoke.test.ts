@@ -42,7 +42,7 @@ const SMOKE: Readonly<Record<string, { readonly args: readonly string[]; readonl
   'memory.mjs': { args: ['--tasks', '4', '--batch', '2', '--warmup', '2'], ratio: /^memory, 4 pulls, .*\(\d+(\.\d+)?x\).*worker RSS .*\(\d+(\.\d+)?x\)/m, result: 'memory.json' },
 };
 /** Not benchmarks: the shared helpers, and the script that runs every benchmark at its measured size. */
-const NOT_BENCHMARKS = ['lib.mjs', 'all.mjs'];
+const NOT_BENCHMARKS = ['lib.mjs', 'tree-bench.mjs', 'all.mjs'];
 
 const resultsDir = mkdtempSync(path.join(tmpdir(), 'glacis-bench-smoke-'));
 afterAll(() => rmSync(resultsDir, { recursive: true, force: true }));
