@@ -15,9 +15,9 @@
  * its `low_watermark` (src/policy/lru-selection.ts: counted on a first walk, selected on a
  * second one, or among the candidates kept from the first when they are few).
  */
-import { createHash } from 'node:crypto';
-import { constants, lstatSync, opendirSync, readlinkSync } from 'node:fs';
-import { lstat, open, statfs, unlink } from 'node:fs/promises';
+import { HASH_TYPES, withLocalHashes } from './local-hash.js';
+import { lstatSync, opendirSync, readlinkSync } from 'node:fs';
+import { lstat, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Repo } from '../config/types.js';
 import type { AtimeSupport } from '../freeze/atime.js';
@@ -47,7 +47,6 @@ import { STAGING_DIR_NAME } from './staging.js';
  * start-up cost of rclone is spread thin, small enough to stay close to "just verified".
  */
 export const FREEZE_BATCH = 5000;
-const HASH_TYPES = ['md5', 'sha1'] as const;
 
 export interface FreezeContext {
   readonly repo: Repo;
@@ -559,30 +558,6 @@ export function describeLocal(full: string): WalkedFile | undefined {
   return { kind: 'file', size: stat.size, mtimeMs: stat.mtimeMs, atimeMs: stat.atimeMs, allocated };
 }
 
-/**
- * With `verify: hash`, hashes the local file, but only when size and type already match.
- * Undefined when the file is gone by then.
- */
-async function withLocalHashes(local: LocalFile, remote: RemoteMatch | undefined, wanted: boolean, full: string): Promise<LocalFile | undefined> {
-  if (!wanted || local.kind !== 'file' || !remote?.hashes || remote.size !== local.size) return local;
-  const type = HASH_TYPES.find((t) => remote.hashes![t] !== undefined);
-  if (!type) return local;
-  const hash = createHash(type);
-  // O_NOATIME: hashing must not make the file look freshly read (it would then be kept).
-  // A file its user removed after the walk saw it is no reason to fail the whole freeze
-  // (test/safety/freeze-faults.test.ts found that).
-  const handle = await open(full, constants.O_RDONLY | (constants.O_NOATIME ?? 0)).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-    throw error;
-  });
-  if (!handle) return undefined;
-  try {
-    for await (const chunk of handle.createReadStream()) hash.update(chunk as Buffer);
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-  return { ...local, hashes: { [type]: hash.digest('hex') } };
-}
 
 /**
  * Files and symlinks below `root` (or `root` itself when it is not a directory), as

@@ -18,9 +18,9 @@
  *    a `pushed` event (the mails list them), each held one a `held` event.
  * 4. Held files fail the task once the rest is pushed: the admins are mailed their names.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, constants, createReadStream, lstatSync, openSync, readlinkSync, writeFileSync } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { HASH_TYPES, withLocalHashes } from './local-hash.js';
+import { closeSync, createReadStream, lstatSync, openSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -38,7 +38,6 @@ import { plural } from '../text/plural.js';
 import { TaskFailedError } from './errors.js';
 import { bothOrNeither, walkFiles } from './freeze.js';
 
-const HASH_TYPES = ['md5', 'sha1'] as const;
 /** Held files named in the task's error (all are in its log). */
 const HELD_NAMED_MAX = 20;
 /** Events written between two awaited flushes of the task log: its buffer stays small at millions of files. */
@@ -396,26 +395,4 @@ function describeLocal(full: string): PushFile | undefined {
   return { kind: 'file', size: stat.size, mtimeMs: stat.mtimeMs };
 }
 
-/**
- * With `verify: hash`, the local hash of a type the remote has, only when size and mtime
- * already match. Undefined when the file is gone by then (its user removed it).
- */
-async function withLocalHashes(local: PushFile, remote: PushFile | undefined, wanted: boolean, full: string): Promise<PushFile | undefined> {
-  if (!wanted || local.kind !== 'file' || !remote?.hashes || remote.size !== local.size) return local;
-  const type = HASH_TYPES.find((t) => remote.hashes![t] !== undefined);
-  if (!type) return local;
-  const hash = createHash(type);
-  // O_NOATIME: a push must not make a file look freshly read to freeze.
-  const handle = await open(full, constants.O_RDONLY | (constants.O_NOATIME ?? 0)).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-    throw error;
-  });
-  if (!handle) return undefined;
-  try {
-    for await (const chunk of handle.createReadStream()) hash.update(chunk as Buffer);
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-  return { ...local, hashes: { [type]: hash.digest('hex') } };
-}
 
